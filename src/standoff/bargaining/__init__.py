@@ -1,0 +1,37 @@
+"""Bargaining engines: one published model per module, one interface (`base.Engine`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import BargainingInputs, Engine, Trajectory, weighted_mean, weighted_median
+from .compromise import Compromise
+
+ENGINES: dict[str, type[Engine]] = {Compromise.name: Compromise}
+
+
+def register(engine: type[Engine]) -> type[Engine]:
+    ENGINES[engine.name] = engine
+    return engine
+
+
+def make_engine(name: str, **options: Any) -> Engine:
+    """An engine by name, with its options."""
+    try:
+        cls = ENGINES[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}") from None
+    return cls(**options)
+
+
+__all__ = [
+    "ENGINES",
+    "BargainingInputs",
+    "Compromise",
+    "Engine",
+    "Trajectory",
+    "make_engine",
+    "register",
+    "weighted_mean",
+    "weighted_median",
+]

@@ -1,0 +1,57 @@
+"""Shared helpers for the CSV importers: rows with their line numbers, numbers with clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from ..errors import Problem
+
+
+def rows_with_lines(text: str) -> list[tuple[int, list[str]]]:
+    """Non-blank CSV rows with their 1-based line numbers, fields stripped, trailing empties dropped."""
+    out: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text))
+    line = 1
+    for row in reader:
+        fields = [f.strip() for f in row]
+        while fields and fields[-1] == "":
+            fields.pop()
+        if fields:
+            out.append((line, fields))
+        line = reader.line_num + 1
+    return out
+
+
+def read_number(
+    text: str,
+    file: str,
+    line: int,
+    field: str,
+    problems: list[Problem],
+    low: float | None = None,
+    high: float | None = None,
+) -> float:
+    """A finite number within [low, high], or a problem recorded (and nan returned)."""
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(Problem(file, line, field, f"{text!r} is not a number"))
+        return math.nan
+    if not math.isfinite(value):
+        problems.append(Problem(file, line, field, f"{text!r} is not a finite number"))
+        return math.nan
+    if low is not None and value < low:
+        what = "negative" if low == 0 else f"below {low:g}"
+        problems.append(Problem(file, line, field, f"{value:g} is {what}"))
+    if high is not None and value > high:
+        problems.append(Problem(file, line, field, f"{value:g} is above {high:g}"))
+    return value
+
+
+def slug(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "_" for c in text).strip("_")
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out

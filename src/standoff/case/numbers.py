@@ -1,0 +1,214 @@
+"""Uncertain numbers, written as analysts write them.
+
+    50                      a fixed number
+    40 to 60                a 90% interval: lognormal when both ends are positive and the quantity
+                            is unbounded above, else normal; clipped to the quantity's valid range
+    normal(m, sd)           normal with mean m and standard deviation sd, clipped
+    uniform(a, b)           uniform on [a, b]
+    triangular(a, mode, b)  triangular on [a, b] with the given mode
+    beta(a, b)              Beta(a, b) stretched over the quantity's valid range (bounded ones only)
+
+The exact parameterization of `A to B`: normal with mean (A + B) / 2 and sd (B - A) / (2 z), or
+lognormal with log-mean (ln A + ln B) / 2 and log-sd (ln B - ln A) / (2 z), where z = 1.6449 is
+the standard normal's 95th percentile, so that A and B are the 5th and 95th percentiles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Z90 = 1.6448536269514722  # standard normal 95th percentile: a 90% interval is mean +- Z90 sd
+
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = re.compile(rf"^\s*({_NUM})\s*$")
+_RANGE = re.compile(rf"^\s*({_NUM})\s+to\s+({_NUM})\s*$")
+_CALL = re.compile(r"^\s*([a-z]+)\s*\((.*)\)\s*$")
+_ARITY = {"normal": 2, "uniform": 2, "triangular": 3, "beta": 2}
+_SIGNATURE = {
+    "normal": "normal(mean, sd)",
+    "uniform": "uniform(low, high)",
+    "triangular": "triangular(low, mode, high)",
+    "beta": "beta(a, b)",
+}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a number measures: its valid range. `high` is None when unbounded above."""
+
+    name: str
+    low: float
+    high: float | None
+
+    def describe(self) -> str:
+        if self.high is None:
+            return f"at least {self.low:g}"
+        return f"between {self.low:g} and {self.high:g}"
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A parsed uncertain number. kind is one of fixed, range, normal, uniform, triangular, beta."""
+
+    kind: str
+    params: tuple[float, ...]
+    text: str = ""
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.kind == "fixed"
+
+    def __str__(self) -> str:
+        if self.text:
+            return self.text
+        if self.kind == "fixed":
+            return f"{self.params[0]:g}"
+        if self.kind == "range":
+            return f"{self.params[0]:g} to {self.params[1]:g}"
+        return f"{self.kind}({', '.join(f'{p:g}' for p in self.params)})"
+
+    def support(self) -> tuple[float, float]:
+        """The interval the user wrote: where most or all of the mass lies before clipping."""
+        p = self.params
+        if self.kind == "fixed":
+            return p[0], p[0]
+        if self.kind == "normal":
+            return p[0] - Z90 * p[1], p[0] + Z90 * p[1]
+        if self.kind == "triangular":
+            return p[0], p[2]
+        if self.kind == "beta":
+            return 0.0, 1.0
+        return p[0], p[1]
+
+    def check(self, quantity: Quantity) -> str | None:
+        """A problem with this number as a value of `quantity`, or None."""
+        p = self.params
+        lo, hi = quantity.low, quantity.high
+        upper = math.inf if hi is None else hi
+
+        def outside(v: float) -> bool:
+            return v < lo or v > upper
+
+        if self.kind == "beta":
+            if hi is None:
+                return f"beta() needs a bounded quantity; {quantity.name} is unbounded above"
+            return None
+        if self.kind == "normal":
+            return f"mean {p[0]:g} is outside the valid range ({quantity.describe()})" if outside(p[0]) else None
+        ends = self.support()
+        bad = [v for v in ends if outside(v)]
+        if bad:
+            what = "value" if self.kind == "fixed" else "end"
+            return f"{what} {bad[0]:g} is outside the valid range ({quantity.describe()})"
+        return None
+
+    def central(self, quantity: Quantity) -> float:
+        """The value a single deterministic run uses: the median of the distribution, the mode of a
+        triangular one, clipped to the valid range."""
+        p = self.params
+        if self.kind == "fixed":
+            v = p[0]
+        elif self.kind == "range":
+            v = math.sqrt(p[0] * p[1]) if self._lognormal(quantity) else (p[0] + p[1]) / 2
+        elif self.kind == "normal":
+            v = p[0]
+        elif self.kind == "uniform":
+            v = (p[0] + p[1]) / 2
+        elif self.kind == "triangular":
+            v = p[1]
+        else:  # beta: its mean, on the quantity's range
+            assert quantity.high is not None
+            v = quantity.low + (quantity.high - quantity.low) * p[0] / (p[0] + p[1])
+        return _clip_scalar(v, quantity)
+
+    def _lognormal(self, quantity: Quantity) -> bool:
+        return self.kind == "range" and quantity.high is None and self.params[0] > 0 and self.params[1] > 0
+
+    def sample(self, rng: np.random.Generator, n: int, quantity: Quantity) -> NDArray[np.float64]:
+        """n draws, clipped to the quantity's valid range. Fixed numbers use no randomness."""
+        p = self.params
+        if self.kind == "fixed":
+            return np.full(n, p[0])
+        if self.kind == "range":
+            if self._lognormal(quantity):
+                la, lb = math.log(p[0]), math.log(p[1])
+                out = rng.lognormal((la + lb) / 2, (lb - la) / (2 * Z90), n)
+            else:
+                out = rng.normal((p[0] + p[1]) / 2, (p[1] - p[0]) / (2 * Z90), n)
+        elif self.kind == "normal":
+            out = rng.normal(p[0], p[1], n)
+        elif self.kind == "uniform":
+            out = rng.uniform(p[0], p[1], n)
+        elif self.kind == "triangular":
+            out = rng.triangular(p[0], p[1], p[2], n) if p[0] < p[2] else np.full(n, p[0])
+        else:
+            assert quantity.high is not None
+            out = quantity.low + (quantity.high - quantity.low) * rng.beta(p[0], p[1], n)
+        return np.clip(out, quantity.low, np.inf if quantity.high is None else quantity.high)
+
+
+def _clip_scalar(v: float, quantity: Quantity) -> float:
+    v = max(v, quantity.low)
+    return v if quantity.high is None else min(v, quantity.high)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def parse_uncertain(value: object) -> Dist:
+    """Parse a number or an uncertain-number string. Raises ValueError with a readable message."""
+    if isinstance(value, Dist):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"expected a number or an uncertain number such as '40 to 60', got {value!r}")
+    if isinstance(value, int | float):
+        v = float(value)
+        if not math.isfinite(v):
+            raise ValueError(f"{value!r} is not a finite number")
+        return Dist("fixed", (v,))
+    if not isinstance(value, str):
+        raise ValueError(
+            f"expected a number or an uncertain number such as '40 to 60', got {type(value).__name__}"
+        )
+    text = value.strip()
+    if m := _NUMBER.match(text):
+        return Dist("fixed", (_finite(m.group(1)),), text)
+    if m := _RANGE.match(text):
+        a, b = _finite(m.group(1)), _finite(m.group(2))
+        if not a < b:
+            raise ValueError(f"in '{text}' the low end must be below the high end")
+        return Dist("range", (a, b), text)
+    if m := _CALL.match(text):
+        name, inner = m.group(1), m.group(2)
+        if name not in _ARITY:
+            raise ValueError(f"unknown distribution {name!r}; use one of {', '.join(_SIGNATURE.values())}")
+        parts = [s.strip() for s in inner.split(",")] if inner.strip() else []
+        if len(parts) != _ARITY[name] or not all(_NUMBER.match(s) for s in parts):
+            raise ValueError(f"'{text}': expected {_SIGNATURE[name]} with numbers")
+        args = tuple(_finite(s) for s in parts)
+        _check_params(name, args, text)
+        return Dist(name, args, text)
+    raise ValueError(
+        f"cannot read {text!r} as a number; write 50, '40 to 60', normal(m, sd), uniform(a, b), "
+        "triangular(a, mode, b) or beta(a, b)"
+    )
+
+
+def _check_params(name: str, args: tuple[float, ...], text: str) -> None:
+    if name == "normal" and not args[1] > 0:
+        raise ValueError(f"'{text}': the standard deviation must be positive")
+    if name == "uniform" and not args[0] < args[1]:
+        raise ValueError(f"'{text}': the low end must be below the high end")
+    if name == "triangular" and not (args[0] <= args[1] <= args[2] and args[0] < args[2]):
+        raise ValueError(f"'{text}': need low <= mode <= high and low < high")
+    if name == "beta" and not (args[0] > 0 and args[1] > 0):
+        raise ValueError(f"'{text}': both shape parameters must be positive")

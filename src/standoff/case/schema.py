@@ -1,0 +1,119 @@
+"""The case format (v1), validated with pydantic.
+
+Structure and types are checked here; cross-references and ranges (a position inside its issue's
+scale, a perception about a known actor) are checked in `checks.py`, which knows every line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from .numbers import Dist, Quantity, parse_uncertain
+
+Uncertain = Annotated[
+    Dist,
+    BeforeValidator(parse_uncertain),
+    PlainSerializer(lambda d: d.params[0] if d.is_fixed else str(d), return_type=Any),
+]
+
+CAPABILITY = Quantity("capability", 0.0, None)
+SALIENCE = Quantity("salience", 0.0, 1.0)
+RISK = Quantity("risk", -1.0, 1.0)
+
+FORMAT_VERSION = 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+class Issue(Strict):
+    id: str = Field(min_length=1)
+    label: str = ""
+    range: tuple[float, float] = (0.0, 100.0)
+    low_means: str = ""
+    high_means: str = ""
+
+    def quantity(self) -> Quantity:
+        return Quantity(f"a position on {self.id}", self.range[0], self.range[1])
+
+
+class Stance(Strict):
+    position: Uncertain
+    salience: Uncertain
+
+
+class Actor(Strict):
+    id: str = Field(min_length=1)
+    name: str = ""
+    capability: Uncertain
+    risk: Uncertain | None = None
+    stances: dict[str, Stance]
+    note: str = ""
+
+
+class PerceivedStance(Strict):
+    position: Uncertain | None = None
+    salience: Uncertain | None = None
+
+
+class Belief(Strict):
+    """What one actor believes about another. Omitted attributes are believed truly."""
+
+    capability: Uncertain | None = None
+    stances: dict[str, PerceivedStance] = Field(default_factory=dict)
+    note: str = ""
+
+
+class Scenario(Strict):
+    """A named outcome of the case. Its rule over simulated histories arrives with the crisis layer."""
+
+    id: str = Field(min_length=1)
+    label: str = ""
+    description: str = ""
+
+
+class Question(Strict):
+    """A forecasting question with mutually exclusive, exhaustive outcomes and a resolution date."""
+
+    id: str = Field(min_length=1)
+    text: str
+    resolves: dt.date | None = None
+    criteria: str = ""
+    outcomes: list[str] = Field(default_factory=lambda: ["yes", "no"], min_length=2)
+
+
+class CalendarEntry(Strict):
+    """A scheduled event: something known to happen on a date (an election, a UN session)."""
+
+    id: str = Field(min_length=1)
+    date: dt.date
+    label: str = ""
+    description: str = ""
+
+
+class Case(Strict):
+    standoff: int = FORMAT_VERSION
+    id: str = Field(min_length=1)
+    title: str = ""
+    description: str = ""
+    as_of: dt.date | None = None
+    horizon: dt.date | None = None
+    issues: list[Issue] = Field(min_length=1)
+    actors: list[Actor] = Field(min_length=1)
+    perceptions: dict[str, dict[str, Belief]] = Field(default_factory=dict)
+    calendar: list[CalendarEntry] = Field(default_factory=list)
+    scenarios: list[Scenario] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+    source: str = ""
+
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.actors)
+
+    @property
+    def issue_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.issues)

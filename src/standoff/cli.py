@@ -1,0 +1,167 @@
+"""The `standoff` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .bargaining import ENGINES
+from .case import builtin_cases, load_case
+from .case.schema import Case
+from .errors import CaseError
+from .forecast import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED, run_forecast, settle
+
+DEFAULT_CASE = "us-dprk-2018"
+
+app = typer.Typer(
+    name="standoff",
+    help=(
+        "Forecast how negotiations and international crises end.\n\n"
+        "Examples:\n\n"
+        "  standoff forecast                      # the built-in us-dprk-2018 case\n\n"
+        "  standoff forecast my-case.yaml --draws 100000 --seed 7 --json out.json\n\n"
+        "  standoff settle table.csv --model compromise --json rounds.json\n\n"
+        "  standoff check my-case.yaml\n\n"
+        "  standoff cases"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+CaseArg = Annotated[str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"standoff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Forecast how negotiations and international crises end."""
+
+
+def _load(ref: str) -> Case:
+    try:
+        return load_case(ref)
+    except CaseError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _model(name: str) -> str:
+    if name not in ENGINES:
+        err.print(f"error: unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
+        raise typer.Exit(2)
+    return name
+
+
+def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
+    """Write atomically; never over the case file the user gave."""
+    if Path(protect).exists() and path.exists() and path.resolve() == Path(protect).resolve():
+        err.print(f"error: {path}: refusing to overwrite the case file")
+        raise typer.Exit(2)
+    if path.parent and not path.parent.exists():
+        err.print(f"error: {path}: folder {path.parent} does not exist")
+        raise typer.Exit(2)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+@app.command()
+def check(case: CaseArg) -> None:
+    """Validate a case: exit 0, or 2 with one `FILE:LINE: field: problem` line per problem."""
+    loaded = _load(case)
+    out.print(f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues")
+
+
+@app.command()
+def cases() -> None:
+    """List the built-in cases."""
+    table = Table("id", "title", "actors", "issues", title="Built-in cases")
+    for ident, path in builtin_cases().items():
+        c = _load(str(path))
+        table.add_row(ident, c.title, str(len(c.actors)), str(len(c.issues)))
+    out.print(table)
+
+
+@app.command(name="settle")
+def settle_cmd(
+    case: CaseArg,
+    model: Annotated[str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")] = "compromise",
+    rounds: Annotated[int | None, typer.Option(min=0, help="Rounds to run (default: the engine's).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write every round's positions here.")] = None,
+) -> None:
+    """One deterministic run of a bargaining engine on the case's central values."""
+    loaded = _load(case)
+    result = settle(loaded, _model(model), rounds)
+    data = result.to_json()
+    if json_out:
+        _write_json(json_out, data, case)
+    table = Table("round", *[f"{i} median" for i in data["issues"]], *[f"{i} mean" for i in data["issues"]],
+                  title=f"{loaded.id}: {model}")
+    for r in data["rounds"]:
+        table.add_row(str(r["round"]), *[f"{v:.2f}" for v in r["median"]], *[f"{v:.2f}" for v in r["mean"]])
+    out.print(table)
+
+
+@app.command()
+def forecast(
+    case: Annotated[str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")]
+    = DEFAULT_CASE,
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = DEFAULT_DRAWS,
+    seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed gives the same answer.")] = DEFAULT_SEED,
+    model: Annotated[str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")] = "compromise",
+    chunk_size: Annotated[int, typer.Option(min=1, help="Draws per batch (does not change results).")]
+    = DEFAULT_CHUNK,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+) -> None:
+    """Simulate the case many times under its stated uncertainty and report where it settles."""
+    loaded = _load(case)
+    name = _model(model)
+    show = err.is_terminal and draws > chunk_size
+    with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not show) as bar:
+        task = bar.add_task("draws", total=draws)
+        result = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size,
+                              progress=lambda n: bar.advance(task, n))
+    data = result.to_json()
+    if json_out:
+        _write_json(json_out, data, case)
+    title = f"{loaded.title or loaded.id}: where the bargain settles ({name}, {draws:,} draws, seed {seed})"
+    table = Table("issue", "scale", "median", "90% interval", "mean", title=title)
+    for issue in loaded.issues:
+        s = data["settlement"][issue.id]
+        scale = f"{issue.range[0]:g}–{issue.range[1]:g}"
+        table.add_row(issue.label or issue.id, scale.strip(), f"{s['median']:.1f}",
+                      f"{s['interval'][0]:.1f} – {s['interval'][1]:.1f}", f"{s['mean']:.1f}")
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

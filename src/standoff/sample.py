@@ -1,0 +1,188 @@
+"""Monte Carlo draws of every uncertain input of a case, with a leading draw axis.
+
+Reproducibility: draws are generated in fixed blocks of BLOCK draws. Block b uses its own generator
+seeded by `SeedSequence(seed).spawn(b + 1)[b]` (built directly as `SeedSequence(seed,
+spawn_key=(b,))`, which is the same child), and inputs are drawn within a block in the case's
+order. A run of draws [start, stop) takes the slices of the blocks it touches, so the values of a
+draw depend only on (case, seed, draw index): the same whatever the chunk size. Inputs are sampled
+independently of one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .bargaining.base import BargainingInputs
+from .case.numbers import Dist, Quantity
+from .case.schema import CAPABILITY, RISK, SALIENCE, Case
+
+BLOCK = 1024
+NEUTRAL_RISK = Dist("fixed", (0.0,))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One input of the case: where it goes in the arrays, its distribution and valid range."""
+
+    label: str  # e.g. "capability[trump]", "position[kim, sequencing]", "belief[kim→trump].capability"
+    array: str  # capability | risk | position | salience | perceived_*
+    index: tuple[int, ...]  # index into that array without the draw axis
+    dist: Dist
+    quantity: Quantity
+
+
+def slots(case: Case) -> list[Slot]:
+    """Every input of the case, true attributes first, then beliefs, in file order."""
+    issue_index = {issue.id: k for k, issue in enumerate(case.issues)}
+    actor_index = {actor.id: n for n, actor in enumerate(case.actors)}
+    out: list[Slot] = []
+    for n, actor in enumerate(case.actors):
+        out.append(Slot(f"capability[{actor.id}]", "capability", (n,), actor.capability, CAPABILITY))
+        out.append(Slot(f"risk[{actor.id}]", "risk", (n,), actor.risk or NEUTRAL_RISK, RISK))
+        for issue in case.issues:
+            k = issue_index[issue.id]
+            stance = actor.stances[issue.id]
+            out.append(Slot(f"position[{actor.id}, {issue.id}]", "position", (n, k), stance.position,
+                            issue.quantity()))
+            out.append(Slot(f"salience[{actor.id}, {issue.id}]", "salience", (n, k), stance.salience, SALIENCE))
+    for holder, beliefs in case.perceptions.items():
+        i = actor_index[holder]
+        for about, belief in beliefs.items():
+            j = actor_index[about]
+            tag = f"belief[{holder}→{about}]"
+            if belief.capability is not None:
+                out.append(Slot(f"{tag}.capability", "perceived_capability", (i, j), belief.capability, CAPABILITY))
+            for issue_id, stance in belief.stances.items():
+                k = issue_index[issue_id]
+                issue = case.issues[k]
+                if stance.position is not None:
+                    out.append(Slot(f"{tag}.position[{issue_id}]", "perceived_position", (i, j, k),
+                                    stance.position, issue.quantity()))
+                if stance.salience is not None:
+                    out.append(Slot(f"{tag}.salience[{issue_id}]", "perceived_salience", (i, j, k),
+                                    stance.salience, SALIENCE))
+    return out
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Sampled inputs for draws [start, stop): engine inputs plus each uncertain input's values."""
+
+    start: int
+    inputs: BargainingInputs
+    uncertain: dict[str, NDArray[np.float64]]
+
+
+def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int) -> Draws:
+    n_actors, n_issues = len(case.actors), len(case.issues)
+    arrays = {
+        "capability": np.empty((n, n_actors)),
+        "risk": np.zeros((n, n_actors)),
+        "position": np.empty((n, n_actors, n_issues)),
+        "salience": np.empty((n, n_actors, n_issues)),
+    }
+    uncertain: dict[str, NDArray[np.float64]] = {}
+    beliefs: list[tuple[Slot, NDArray[np.float64]]] = []
+    for slot in slots(case):
+        v = values(slot)
+        if not slot.dist.is_fixed:
+            uncertain[slot.label] = v
+        if slot.array.startswith("perceived_"):
+            beliefs.append((slot, v))
+        else:
+            arrays[slot.array][(slice(None), *slot.index)] = v
+    perceived: dict[str, NDArray[np.float64] | None] = dict.fromkeys(
+        ("perceived_capability", "perceived_position", "perceived_salience"), None
+    )
+    if beliefs:
+        perceived["perceived_capability"] = np.repeat(arrays["capability"][:, None, :], n_actors, axis=1)
+        perceived["perceived_position"] = np.repeat(arrays["position"][:, None, :, :], n_actors, axis=1)
+        perceived["perceived_salience"] = np.repeat(arrays["salience"][:, None, :, :], n_actors, axis=1)
+        for slot, v in beliefs:
+            target = perceived[slot.array]
+            assert target is not None
+            target[(slice(None), *slot.index)] = v
+    low = np.array([issue.range[0] for issue in case.issues], dtype=float)
+    high = np.array([issue.range[1] for issue in case.issues], dtype=float)
+    inputs = BargainingInputs(
+        capability=arrays["capability"],
+        position=arrays["position"],
+        salience=arrays["salience"],
+        risk=arrays["risk"],
+        low=low,
+        high=high,
+        actors=case.actor_ids,
+        issues=case.issue_ids,
+        **perceived,
+    )
+    return Draws(start=0, inputs=inputs, uncertain=uncertain)
+
+
+def central_inputs(case: Case) -> BargainingInputs:
+    """One deterministic draw: every input at its central value (see `Dist.central`)."""
+    return _assemble(case, lambda slot: np.array([slot.dist.central(slot.quantity)]), 1).inputs
+
+
+def block_seed(seed: int, block: int) -> np.random.SeedSequence:
+    """The seed of block `block`: the same child as `SeedSequence(seed).spawn(block + 1)[block]`."""
+    return np.random.SeedSequence(seed, spawn_key=(block,))
+
+
+class Sampler:
+    """Draws of a case's inputs from one seed, identical for any chunking of the draw range."""
+
+    def __init__(self, case: Case, seed: int):
+        self.case = case
+        self.seed = seed
+        self._slots = slots(case)
+        self._block = lru_cache(maxsize=2)(self._make_block)
+
+    def _make_block(self, block: int) -> Draws:
+        rng = np.random.Generator(np.random.PCG64(block_seed(self.seed, block)))
+        return _assemble(self.case, lambda slot: slot.dist.sample(rng, BLOCK, slot.quantity), BLOCK)
+
+    def draws(self, start: int, stop: int) -> Draws:
+        """Inputs for draws [start, stop)."""
+        if not 0 <= start < stop:
+            raise ValueError("need 0 <= start < stop")
+        pieces: list[Draws] = []
+        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+            lo = max(start, block * BLOCK) - block * BLOCK
+            hi = min(stop, (block + 1) * BLOCK) - block * BLOCK
+            b = self._block(block)
+            pieces.append(
+                Draws(start=0, inputs=b.inputs.take(slice(lo, hi)),
+                      uncertain={k: v[lo:hi] for k, v in b.uncertain.items()})
+            )
+        if len(pieces) == 1:
+            only = pieces[0]
+            return Draws(start=start, inputs=only.inputs, uncertain=only.uncertain)
+        return Draws(start=start, inputs=concat_inputs([p.inputs for p in pieces]),
+                     uncertain={k: np.concatenate([p.uncertain[k] for p in pieces]) for k in pieces[0].uncertain})
+
+
+def concat_inputs(parts: list[BargainingInputs]) -> BargainingInputs:
+    first = parts[0]
+
+    def cat(name: str) -> NDArray[np.float64] | None:
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return BargainingInputs(
+        capability=np.concatenate([p.capability for p in parts]),
+        position=np.concatenate([p.position for p in parts]),
+        salience=np.concatenate([p.salience for p in parts]),
+        low=first.low,
+        high=first.high,
+        risk=cat("risk"),
+        perceived_capability=cat("perceived_capability"),
+        perceived_position=cat("perceived_position"),
+        perceived_salience=cat("perceived_salience"),
+        actors=first.actors,
+        issues=first.issues,
+    )
