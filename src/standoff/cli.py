@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .bargaining import ENGINES
+from .bargaining import ENGINES, make_engine
 from .case import builtin_cases, load_case
 from .case.schema import Case
 from .errors import CaseError
@@ -41,6 +41,10 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+OptionsArg = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Engine option KEY=VALUE, repeatable (e.g. -o Q=0.5)."),
+]
 CaseArg = Annotated[str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")]
 
 
@@ -72,6 +76,32 @@ def _model(name: str) -> str:
         err.print(f"error: unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
         raise typer.Exit(2)
     return name
+
+
+def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
+    """Engine options from repeated --option KEY=VALUE (numbers and true/false are converted)."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            err.print(f"error: --option {pair!r}: expected KEY=VALUE")
+            raise typer.Exit(2)
+        value: Any = text.strip()
+        for convert in (int, float):
+            try:
+                value = convert(value)
+                break
+            except ValueError:
+                continue
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        options[key.strip()] = value
+    try:
+        make_engine(model, **options)
+    except (TypeError, ValueError) as e:
+        err.print(f"error: --option for model {model!r}: {e}")
+        raise typer.Exit(2) from None
+    return options
 
 
 def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
@@ -112,10 +142,12 @@ def settle_cmd(
     model: Annotated[str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")] = "compromise",
     rounds: Annotated[int | None, typer.Option(min=0, help="Rounds to run (default: the engine's).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write every round's positions here.")] = None,
+    option: OptionsArg = None,
 ) -> None:
     """One deterministic run of a bargaining engine on the case's central values."""
     loaded = _load(case)
-    result = settle(loaded, _model(model), rounds)
+    name = _model(model)
+    result = settle(loaded, name, rounds, _options(option, name))
     data = result.to_json()
     if json_out:
         _write_json(json_out, data, case)
@@ -136,15 +168,17 @@ def forecast(
     chunk_size: Annotated[int, typer.Option(min=1, help="Draws per batch (does not change results).")]
     = DEFAULT_CHUNK,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+    option: OptionsArg = None,
 ) -> None:
     """Simulate the case many times under its stated uncertainty and report where it settles."""
     loaded = _load(case)
     name = _model(model)
+    options = _options(option, name)
     show = err.is_terminal and draws > chunk_size
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=not show) as bar:
         task = bar.add_task("draws", total=draws)
-        result = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size,
+        result = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size, options=options,
                               progress=lambda n: bar.advance(task, n))
     data = result.to_json()
     if json_out:
