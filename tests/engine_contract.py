@@ -11,7 +11,9 @@ import numpy as np
 from standoff.bargaining.base import BargainingInputs, Engine
 
 
-def random_inputs(draws: int, actors: int, issues: int, seed: int, scale: float = 100.0) -> BargainingInputs:
+def random_inputs(
+    draws: int, actors: int, issues: int, seed: int, scale: float = 100.0
+) -> BargainingInputs:
     """A batch of random cases on a 0-scale scale, with distinct positions."""
     rng = np.random.default_rng(seed)
     return BargainingInputs(
@@ -64,9 +66,15 @@ class EngineContract:
         for d in (0, 3, 5):
             alone = engine.run(inputs.take(slice(d, d + 1)), self.rounds)
             r = alone.positions.shape[1]
-            np.testing.assert_allclose(alone.positions[0], batch.positions[d, :r], rtol=0, atol=1e-9)
-            np.testing.assert_allclose(batch.positions[d, r:], np.broadcast_to(alone.positions[0, -1],
-                                       batch.positions[d, r:].shape), rtol=0, atol=1e-9)
+            np.testing.assert_allclose(
+                alone.positions[0], batch.positions[d, :r], rtol=0, atol=1e-9
+            )
+            np.testing.assert_allclose(
+                batch.positions[d, r:],
+                np.broadcast_to(alone.positions[0, -1], batch.positions[d, r:].shape),
+                rtol=0,
+                atol=1e-9,
+            )
 
     def test_reproducible(self) -> None:
         inputs = self.inputs(seed=3)
@@ -89,19 +97,31 @@ class EngineContract:
         a = engine.run(inputs, self.rounds)
         b = engine.run(permuted, self.rounds)
         np.testing.assert_allclose(b.positions, a.positions[:, :, perm], rtol=0, atol=1e-7)
-        np.testing.assert_allclose(engine.settlement(permuted, b), engine.settlement(inputs, a), atol=1e-7)
+        np.testing.assert_allclose(
+            engine.settlement(permuted, b), engine.settlement(inputs, a), atol=1e-7
+        )
 
     def test_unanimous_actors_stay_put(self) -> None:
         inputs = self.inputs(seed=6)
         same = np.broadcast_to(inputs.position[:, :1], inputs.position.shape).copy()
-        unanimous = BargainingInputs(capability=inputs.capability, position=same, salience=inputs.salience,
-                                     risk=inputs.risk, low=inputs.low, high=inputs.high)
+        unanimous = BargainingInputs(
+            capability=inputs.capability,
+            position=same,
+            salience=inputs.salience,
+            risk=inputs.risk,
+            low=inputs.low,
+            high=inputs.high,
+        )
         engine = self.make()
         traj = engine.run(unanimous, self.rounds)
-        np.testing.assert_allclose(traj.positions, np.broadcast_to(same[:, None], traj.positions.shape), atol=1e-9)
+        np.testing.assert_allclose(
+            traj.positions, np.broadcast_to(same[:, None], traj.positions.shape), atol=1e-9
+        )
         np.testing.assert_allclose(engine.settlement(unanimous, traj), same[:, 0], atol=1e-9)
 
     def test_single_actor_stays_put(self) -> None:
         inputs = random_inputs(3, 1, self.issues, seed=7)
         traj = self.make().run(inputs, self.rounds)
-        np.testing.assert_allclose(traj.positions, np.broadcast_to(inputs.position[:, None], traj.positions.shape))
+        np.testing.assert_allclose(
+            traj.positions, np.broadcast_to(inputs.position[:, None], traj.positions.shape)
+        )

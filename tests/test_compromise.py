@@ -50,7 +50,9 @@ def test_emissions_table_round_zero():
     pos = [4, 7, 4, 4, 10, 10, 10, 7, 4, 7]
     sal = [0.8, 0.4, 0.2, 0.8, 0.6, 0.6, 0.9, 0.1, 1.0, 0.7]
     inputs = one(cap, pos, sal, 4, 10)
-    assert weighted_mean(inputs.position, inputs.capability, inputs.salience)[0, 0] == pytest.approx(5.003 / 0.677)
+    assert weighted_mean(inputs.position, inputs.capability, inputs.salience)[
+        0, 0
+    ] == pytest.approx(5.003 / 0.677)
     assert weighted_median(inputs.position, inputs.capability, inputs.salience)[0, 0] == 7.0
 
 

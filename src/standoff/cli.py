@@ -45,7 +45,9 @@ OptionsArg = Annotated[
     list[str] | None,
     typer.Option("--option", "-o", help="Engine option KEY=VALUE, repeatable (e.g. -o Q=0.5)."),
 ]
-CaseArg = Annotated[str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")]
+CaseArg = Annotated[
+    str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")
+]
 
 
 def _version(value: bool) -> None:
@@ -56,8 +58,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Forecast how negotiations and international crises end."""
 
@@ -123,7 +129,9 @@ def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
 def check(case: CaseArg) -> None:
     """Validate a case: exit 0, or 2 with one `FILE:LINE: field: problem` line per problem."""
     loaded = _load(case)
-    out.print(f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues")
+    out.print(
+        f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues"
+    )
 
 
 @app.command()
@@ -139,9 +147,15 @@ def cases() -> None:
 @app.command(name="settle")
 def settle_cmd(
     case: CaseArg,
-    model: Annotated[str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")] = "compromise",
-    rounds: Annotated[int | None, typer.Option(min=0, help="Rounds to run (default: the engine's).")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write every round's positions here.")] = None,
+    model: Annotated[
+        str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")
+    ] = "compromise",
+    rounds: Annotated[
+        int | None, typer.Option(min=0, help="Rounds to run (default: the engine's).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every round's positions here.")
+    ] = None,
     option: OptionsArg = None,
 ) -> None:
     """One deterministic run of a bargaining engine on the case's central values."""
@@ -151,23 +165,37 @@ def settle_cmd(
     data = result.to_json()
     if json_out:
         _write_json(json_out, data, case)
-    table = Table("round", *[f"{i} median" for i in data["issues"]], *[f"{i} mean" for i in data["issues"]],
-                  title=f"{loaded.id}: {model}")
+    table = Table(
+        "round",
+        *[f"{i} median" for i in data["issues"]],
+        *[f"{i} mean" for i in data["issues"]],
+        title=f"{loaded.id}: {model}",
+    )
     for r in data["rounds"]:
-        table.add_row(str(r["round"]), *[f"{v:.2f}" for v in r["median"]], *[f"{v:.2f}" for v in r["mean"]])
+        table.add_row(
+            str(r["round"]), *[f"{v:.2f}" for v in r["median"]], *[f"{v:.2f}" for v in r["mean"]]
+        )
     out.print(table)
 
 
 @app.command()
 def forecast(
-    case: Annotated[str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")]
-    = DEFAULT_CASE,
+    case: Annotated[
+        str, typer.Argument(help="A built-in case id, a YAML case, a KTAB CSV or a BDM CSV.")
+    ] = DEFAULT_CASE,
     draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = DEFAULT_DRAWS,
-    seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed gives the same answer.")] = DEFAULT_SEED,
-    model: Annotated[str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")] = "compromise",
-    chunk_size: Annotated[int, typer.Option(min=1, help="Draws per batch (does not change results).")]
-    = DEFAULT_CHUNK,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed: the same seed gives the same answer.")
+    ] = DEFAULT_SEED,
+    model: Annotated[
+        str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")
+    ] = "compromise",
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Draws per batch (does not change results).")
+    ] = DEFAULT_CHUNK,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the forecast as JSON here.")
+    ] = None,
     option: OptionsArg = None,
 ) -> None:
     """Simulate the case many times under its stated uncertainty and report where it settles."""
@@ -175,21 +203,43 @@ def forecast(
     name = _model(model)
     options = _options(option, name)
     show = err.is_terminal and draws > chunk_size
-    with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not show) as bar:
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as bar:
         task = bar.add_task("draws", total=draws)
-        result = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size, options=options,
-                              progress=lambda n: bar.advance(task, n))
+        result = run_forecast(
+            loaded,
+            name,
+            draws=draws,
+            seed=seed,
+            chunk_size=chunk_size,
+            options=options,
+            progress=lambda n: bar.advance(task, n),
+        )
     data = result.to_json()
     if json_out:
         _write_json(json_out, data, case)
-    title = f"{loaded.title or loaded.id}: where the bargain settles ({name}, {draws:,} draws, seed {seed})"
+    title = (
+        f"{loaded.title or loaded.id}: where the bargain settles "
+        f"({name}, {draws:,} draws, seed {seed})"
+    )
     table = Table("issue", "scale", "median", "90% interval", "mean", title=title)
     for issue in loaded.issues:
         s = data["settlement"][issue.id]
         scale = f"{issue.range[0]:g}–{issue.range[1]:g}"
-        table.add_row(issue.label or issue.id, scale.strip(), f"{s['median']:.1f}",
-                      f"{s['interval'][0]:.1f} – {s['interval'][1]:.1f}", f"{s['mean']:.1f}")
+        table.add_row(
+            issue.label or issue.id,
+            scale.strip(),
+            f"{s['median']:.1f}",
+            f"{s['interval'][0]:.1f} – {s['interval'][1]:.1f}",
+            f"{s['mean']:.1f}",
+        )
     out.print(table)
 
 

@@ -95,8 +95,15 @@ def run_forecast(
         settlement[start:stop] = engine.settlement(inputs, trajectory)
         if progress:
             progress(stop - start)
-    return Forecast(case=case, model=model, options=engine.options(), draws=draws, seed=seed,
-                    settlement=settlement, rounds=rounds)
+    return Forecast(
+        case=case,
+        model=model,
+        options=engine.options(),
+        draws=draws,
+        seed=seed,
+        settlement=settlement,
+        rounds=rounds,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,15 +117,25 @@ class Settlement:
 
     def medians(self) -> NDArray[np.float64]:
         """(R + 1, K) weighted median per round."""
-        return np.stack([weighted_median(self.trajectory.positions[:, r], self.inputs.capability,
-                                         self.inputs.salience)[0]
-                         for r in range(self.trajectory.positions.shape[1])])
+        return np.stack(
+            [
+                weighted_median(
+                    self.trajectory.positions[:, r], self.inputs.capability, self.inputs.salience
+                )[0]
+                for r in range(self.trajectory.positions.shape[1])
+            ]
+        )
 
     def means(self) -> NDArray[np.float64]:
         """(R + 1, K) capability x salience weighted mean per round."""
-        return np.stack([weighted_mean(self.trajectory.positions[:, r], self.inputs.capability,
-                                       self.inputs.salience)[0]
-                         for r in range(self.trajectory.positions.shape[1])])
+        return np.stack(
+            [
+                weighted_mean(
+                    self.trajectory.positions[:, r], self.inputs.capability, self.inputs.salience
+                )[0]
+                for r in range(self.trajectory.positions.shape[1])
+            ]
+        )
 
     def to_json(self) -> dict[str, Any]:
         positions = self.trajectory.positions[0]
@@ -132,7 +149,10 @@ class Settlement:
             "rounds": [
                 {
                     "round": r,
-                    "positions": {a: [_num(v) for v in positions[r, n]] for n, a in enumerate(self.case.actor_ids)},
+                    "positions": {
+                        a: [_num(v) for v in positions[r, n]]
+                        for n, a in enumerate(self.case.actor_ids)
+                    },
                     "median": [_num(v) for v in medians[r]],
                     "mean": [_num(v) for v in means[r]],
                 }
@@ -142,8 +162,14 @@ class Settlement:
         }
 
 
-def settle(case: Case, model: str = "compromise", rounds: int | None = None,
-           options: dict[str, Any] | None = None) -> Settlement:
+def settle(
+    case: Case,
+    model: str = "compromise",
+    rounds: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> Settlement:
     engine = make_engine(model, **(options or {}))
     inputs = central_inputs(case)
-    return Settlement(case=case, engine=engine, inputs=inputs, trajectory=engine.run(inputs, rounds))
+    return Settlement(
+        case=case, engine=engine, inputs=inputs, trajectory=engine.run(inputs, rounds)
+    )

@@ -29,7 +29,9 @@ NEUTRAL_RISK = Dist("fixed", (0.0,))
 class Slot:
     """One input of the case: where it goes in the arrays, its distribution and valid range."""
 
-    label: str  # e.g. "capability[trump]", "position[kim, sequencing]", "belief[kim→trump].capability"
+    label: (
+        str  # e.g. "capability[trump]", "position[kim, sequencing]", "belief[kim→trump].capability"
+    )
     array: str  # capability | risk | position | salience | perceived_*
     index: tuple[int, ...]  # index into that array without the draw axis
     dist: Dist
@@ -42,30 +44,69 @@ def slots(case: Case) -> list[Slot]:
     actor_index = {actor.id: n for n, actor in enumerate(case.actors)}
     out: list[Slot] = []
     for n, actor in enumerate(case.actors):
-        out.append(Slot(f"capability[{actor.id}]", "capability", (n,), actor.capability, CAPABILITY))
+        out.append(
+            Slot(f"capability[{actor.id}]", "capability", (n,), actor.capability, CAPABILITY)
+        )
         out.append(Slot(f"risk[{actor.id}]", "risk", (n,), actor.risk or NEUTRAL_RISK, RISK))
         for issue in case.issues:
             k = issue_index[issue.id]
             stance = actor.stances[issue.id]
-            out.append(Slot(f"position[{actor.id}, {issue.id}]", "position", (n, k), stance.position,
-                            issue.quantity()))
-            out.append(Slot(f"salience[{actor.id}, {issue.id}]", "salience", (n, k), stance.salience, SALIENCE))
+            out.append(
+                Slot(
+                    f"position[{actor.id}, {issue.id}]",
+                    "position",
+                    (n, k),
+                    stance.position,
+                    issue.quantity(),
+                )
+            )
+            out.append(
+                Slot(
+                    f"salience[{actor.id}, {issue.id}]",
+                    "salience",
+                    (n, k),
+                    stance.salience,
+                    SALIENCE,
+                )
+            )
     for holder, beliefs in case.perceptions.items():
         i = actor_index[holder]
         for about, belief in beliefs.items():
             j = actor_index[about]
             tag = f"belief[{holder}→{about}]"
             if belief.capability is not None:
-                out.append(Slot(f"{tag}.capability", "perceived_capability", (i, j), belief.capability, CAPABILITY))
-            for issue_id, stance in belief.stances.items():
+                out.append(
+                    Slot(
+                        f"{tag}.capability",
+                        "perceived_capability",
+                        (i, j),
+                        belief.capability,
+                        CAPABILITY,
+                    )
+                )
+            for issue_id, belief_stance in belief.stances.items():
                 k = issue_index[issue_id]
                 issue = case.issues[k]
-                if stance.position is not None:
-                    out.append(Slot(f"{tag}.position[{issue_id}]", "perceived_position", (i, j, k),
-                                    stance.position, issue.quantity()))
-                if stance.salience is not None:
-                    out.append(Slot(f"{tag}.salience[{issue_id}]", "perceived_salience", (i, j, k),
-                                    stance.salience, SALIENCE))
+                if belief_stance.position is not None:
+                    out.append(
+                        Slot(
+                            f"{tag}.position[{issue_id}]",
+                            "perceived_position",
+                            (i, j, k),
+                            belief_stance.position,
+                            issue.quantity(),
+                        )
+                    )
+                if belief_stance.salience is not None:
+                    out.append(
+                        Slot(
+                            f"{tag}.salience[{issue_id}]",
+                            "perceived_salience",
+                            (i, j, k),
+                            belief_stance.salience,
+                            SALIENCE,
+                        )
+                    )
     return out
 
 
@@ -95,18 +136,24 @@ def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int)
         if slot.array.startswith("perceived_"):
             beliefs.append((slot, v))
         else:
-            arrays[slot.array][(slice(None), *slot.index)] = v
+            arrays[slot.array][(slice(None), *slot.index)] = v  # type: ignore[index]
     perceived: dict[str, NDArray[np.float64] | None] = dict.fromkeys(
         ("perceived_capability", "perceived_position", "perceived_salience"), None
     )
     if beliefs:
-        perceived["perceived_capability"] = np.repeat(arrays["capability"][:, None, :], n_actors, axis=1)
-        perceived["perceived_position"] = np.repeat(arrays["position"][:, None, :, :], n_actors, axis=1)
-        perceived["perceived_salience"] = np.repeat(arrays["salience"][:, None, :, :], n_actors, axis=1)
+        perceived["perceived_capability"] = np.repeat(
+            arrays["capability"][:, None, :], n_actors, axis=1
+        )
+        perceived["perceived_position"] = np.repeat(
+            arrays["position"][:, None, :, :], n_actors, axis=1
+        )
+        perceived["perceived_salience"] = np.repeat(
+            arrays["salience"][:, None, :, :], n_actors, axis=1
+        )
         for slot, v in beliefs:
             target = perceived[slot.array]
             assert target is not None
-            target[(slice(None), *slot.index)] = v
+            target[(slice(None), *slot.index)] = v  # type: ignore[index]
     low = np.array([issue.range[0] for issue in case.issues], dtype=float)
     high = np.array([issue.range[1] for issue in case.issues], dtype=float)
     inputs = BargainingInputs(
@@ -156,14 +203,22 @@ class Sampler:
             hi = min(stop, (block + 1) * BLOCK) - block * BLOCK
             b = self._block(block)
             pieces.append(
-                Draws(start=0, inputs=b.inputs.take(slice(lo, hi)),
-                      uncertain={k: v[lo:hi] for k, v in b.uncertain.items()})
+                Draws(
+                    start=0,
+                    inputs=b.inputs.take(slice(lo, hi)),
+                    uncertain={k: v[lo:hi] for k, v in b.uncertain.items()},
+                )
             )
         if len(pieces) == 1:
             only = pieces[0]
             return Draws(start=start, inputs=only.inputs, uncertain=only.uncertain)
-        return Draws(start=start, inputs=concat_inputs([p.inputs for p in pieces]),
-                     uncertain={k: np.concatenate([p.uncertain[k] for p in pieces]) for k in pieces[0].uncertain})
+        return Draws(
+            start=start,
+            inputs=concat_inputs([p.inputs for p in pieces]),
+            uncertain={
+                k: np.concatenate([p.uncertain[k] for p in pieces]) for k in pieces[0].uncertain
+            },
+        )
 
 
 def concat_inputs(parts: list[BargainingInputs]) -> BargainingInputs:

@@ -20,7 +20,8 @@ FloatArray = NDArray[np.float64]
 class BargainingInputs:
     """True attributes, and each actor's beliefs about the others, for a batch of draws.
 
-    capability: (D, N) >= 0.  position: (D, N, K) within [low, high].  salience: (D, N, K) in [0, 1].
+    capability: (D, N) >= 0.  position: (D, N, K) within [low, high].
+    salience: (D, N, K) in [0, 1].
     risk: (D, N) risk attitude in [-1, 1] (0 neutral), used by engines that take it as given.
     perceived_*: what actor i believes about actor j, indexed [d, i, j, ...]; None means every actor
     sees the truth. The diagonal (what i believes about itself) is always the truth.
@@ -62,19 +63,25 @@ class BargainingInputs:
         """(D, N, N): capability of j as i sees it (the truth where no perception is given)."""
         if self.perceived_capability is not None:
             return self.perceived_capability
-        return np.broadcast_to(self.capability[:, None, :], (self.draws, self.n_actors, self.n_actors))
+        return np.broadcast_to(
+            self.capability[:, None, :], (self.draws, self.n_actors, self.n_actors)
+        )
 
     def seen_position(self) -> FloatArray:
         """(D, N, N, K): position of j as i sees it."""
         if self.perceived_position is not None:
             return self.perceived_position
-        return np.broadcast_to(self.position[:, None, :, :], (self.draws, self.n_actors, *self.position.shape[1:]))
+        return np.broadcast_to(
+            self.position[:, None, :, :], (self.draws, self.n_actors, *self.position.shape[1:])
+        )
 
     def seen_salience(self) -> FloatArray:
         """(D, N, N, K): salience of j as i sees it."""
         if self.perceived_salience is not None:
             return self.perceived_salience
-        return np.broadcast_to(self.salience[:, None, :, :], (self.draws, self.n_actors, *self.salience.shape[1:]))
+        return np.broadcast_to(
+            self.salience[:, None, :, :], (self.draws, self.n_actors, *self.salience.shape[1:])
+        )
 
     def take(self, index: NDArray[np.intp] | slice) -> BargainingInputs:
         """The same inputs restricted to some draws."""
@@ -154,7 +161,9 @@ def weighted_mean(position: FloatArray, capability: FloatArray, salience: FloatA
     return np.where(total > 0, mean, position.mean(axis=1))
 
 
-def weighted_median(position: FloatArray, capability: FloatArray, salience: FloatArray) -> FloatArray:
+def weighted_median(
+    position: FloatArray, capability: FloatArray, salience: FloatArray
+) -> FloatArray:
     """(D, K) capability x salience weighted median of positions (D, N, K).
 
     On one dimension with votes v(a:b) = sum_k w_k (|x_k - x_b| - |x_k - x_a|), the weighted median

@@ -68,12 +68,12 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                 add(base, "an actor's beliefs about itself are its true attributes; remove this entry", key=True)
                 continue
             number((*base, "capability"), belief.capability, CAPABILITY)
-            for issue_id, stance in belief.stances.items():
+            for issue_id, seen in belief.stances.items():
                 if issue_id not in issues:
                     add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
                     continue
-                number((*base, "stances", issue_id, "position"), stance.position, issues[issue_id].quantity())
-                number((*base, "stances", issue_id, "salience"), stance.salience, SALIENCE)
+                number((*base, "stances", issue_id, "position"), seen.position, issues[issue_id].quantity())
+                number((*base, "stances", issue_id, "salience"), seen.salience, SALIENCE)
 
     if case.as_of and case.horizon and not case.horizon > case.as_of:
         add(("horizon",), f"the horizon {case.horizon} must come after as_of {case.as_of}")

@@ -197,6 +197,11 @@ def parse_uncertain(value: object) -> Dist:
         args = tuple(_finite(s) for s in parts)
         _check_params(name, args, text)
         return Dist(name, args, text)
+    if re.match(r"^[a-z]+\s*\([^)]*$", text):
+        raise ValueError(
+            f"cannot read {text!r}: a distribution inside {{ }} must be quoted, e.g. "
+            f"position: '{text}, ...)'"
+        )
     raise ValueError(
         f"cannot read {text!r} as a number; write 50, '40 to 60', normal(m, sd), uniform(a, b), "
         "triangular(a, mode, b) or beta(a, b)"

@@ -1,0 +1,125 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from standoff import __version__
+from standoff.cli import app
+
+from .conftest import shared
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_help_has_examples():
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "standoff forecast" in result.output
+    for command in ("check", "settle", "forecast", "cases"):
+        assert command in result.output
+
+
+def test_cases_lists_the_flagship():
+    result = run("cases")
+    assert result.exit_code == 0
+    assert "us-dprk-2018" in result.output
+
+
+def test_check_accepts_builtin_and_shared_files():
+    assert run("check", "us-dprk-2018").exit_code == 0
+    assert run("check", str(shared("bdm-emissions", "actors.csv"))).exit_code == 0
+    assert run("check", str(shared("ktab", "SOE-Pol-Comp.csv"))).exit_code == 0
+
+
+def test_settle_json_format(tmp_path):
+    out = tmp_path / "out.json"
+    result = run(
+        "settle",
+        str(shared("bdm-emissions", "actors.csv")),
+        "--model",
+        "compromise",
+        "--json",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["model"] == "compromise"
+    assert data["issues"] == ["issue"]
+    assert data["actors"][0] == "Netherlands" and len(data["actors"]) == 10
+    assert [r["round"] for r in data["rounds"]] == [0, 1]
+    first = data["rounds"][0]
+    assert first["positions"]["France"] == [10.0]
+    assert first["median"] == [7.0]
+    assert first["mean"] == [pytest.approx(7.39, abs=0.005)]
+    assert data["rounds"][1]["positions"]["France"] == [pytest.approx(7.39, abs=0.005)]
+
+
+def test_settle_rounds_gives_n_plus_one_entries(tmp_path):
+    out = tmp_path / "o.json"
+    assert run("settle", "us-dprk-2018", "--rounds", "3", "--json", str(out)).exit_code == 0
+    assert len(json.loads(out.read_text())["rounds"]) == 4
+
+
+def test_forecast_json(tmp_path):
+    out = tmp_path / "f.json"
+    result = run("forecast", "--draws", "500", "--seed", "3", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["case"] == "us-dprk-2018"
+    assert data["draws"] == 500 and data["seed"] == 3
+    assert data["as_of"] == "2018-08-15"
+    for issue in ("sequencing", "pressure", "security"):
+        s = data["settlement"][issue]
+        assert s["interval"][0] <= s["median"] <= s["interval"][1]
+    assert "Denuclearization sequencing" in result.output
+
+
+def test_forecast_same_seed_byte_identical_for_any_chunk_size(tmp_path):
+    texts = []
+    for chunk in (1, 7, 1000):
+        out = tmp_path / f"c{chunk}.json"
+        result = run(
+            "forecast",
+            "--draws",
+            "1100",
+            "--seed",
+            "11",
+            "--chunk-size",
+            str(chunk),
+            "--json",
+            str(out),
+        )
+        assert result.exit_code == 0, result.output
+        texts.append(out.read_bytes())
+    assert texts[0] == texts[1] == texts[2]
+
+
+def test_unknown_model_is_a_clear_error():
+    result = run("settle", "us-dprk-2018", "--model", "nonsense")
+    assert result.exit_code == 2
+    assert "unknown model" in result.output
+
+
+def test_bad_option_is_a_clear_error():
+    result = run("settle", "us-dprk-2018", "-o", "Q")
+    assert result.exit_code == 2
+    assert "KEY=VALUE" in result.output
+
+
+def test_refuses_to_overwrite_the_case(tmp_path):
+    case = tmp_path / "c.csv"
+    case.write_text("Actor,Capability,Position,Salience\nA,1,2,0.5\nB,1,4,0.5\n")
+    before = case.read_text()
+    result = run("settle", str(case), "--json", str(case))
+    assert result.exit_code == 2
+    assert case.read_text() == before
