@@ -35,9 +35,11 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
         _unique(section, [item.id for item in items], add)
 
     issues = {issue.id: issue for issue in case.issues}
+    bad_range: set[str] = set()
     for i, issue in enumerate(case.issues):
         low, high = issue.range
         if not low < high:
+            bad_range.add(issue.id)
             add(("issues", i, "range"), f"the low end {low:g} must be below the high end {high:g}")
 
     actor_ids = set(case.actor_ids)
@@ -49,11 +51,14 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
             if issue_id not in issues:
                 add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
                 continue
-            number((*base, "stances", issue_id, "position"), stance.position, issues[issue_id].quantity())
+            if issue_id not in bad_range:
+                number((*base, "stances", issue_id, "position"), stance.position,
+                       issues[issue_id].quantity())
             number((*base, "stances", issue_id, "salience"), stance.salience, SALIENCE)
         for issue_id in issues:
             if issue_id not in actor.stances:
-                add((*base, "stances"), f"no stance on issue {issue_id!r} (give salience 0 if it does not care)")
+                add((*base, "stances"),
+                    f"no stance on issue {issue_id!r} (give salience 0 if it does not care)", key=True)
 
     for holder, beliefs in case.perceptions.items():
         if holder not in actor_ids:
@@ -72,7 +77,9 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                 if issue_id not in issues:
                     add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
                     continue
-                number((*base, "stances", issue_id, "position"), seen.position, issues[issue_id].quantity())
+                if issue_id not in bad_range:
+                    number((*base, "stances", issue_id, "position"), seen.position,
+                           issues[issue_id].quantity())
                 number((*base, "stances", issue_id, "salience"), seen.salience, SALIENCE)
 
     if case.as_of and case.horizon and not case.horizon > case.as_of:

@@ -6,15 +6,21 @@ import csv
 import io
 import math
 
-from ..errors import Problem
+from ..errors import CaseError, Problem
 
 
-def rows_with_lines(text: str) -> list[tuple[int, list[str]]]:
+def rows_with_lines(text: str, file: str = "(csv)") -> list[tuple[int, list[str]]]:
     """Non-blank CSV rows with their 1-based line numbers, fields stripped, trailing empties dropped."""
     out: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text))
     line = 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:  # e.g. a field over the csv module's size limit
+            raise CaseError([Problem(file, line, "(csv)", f"cannot read CSV: {err}")]) from None
         fields = [f.strip() for f in row]
         while fields and fields[-1] == "":
             fields.pop()

@@ -39,7 +39,11 @@ def builtin_cases() -> dict[str, Path]:
 def load_case(ref: str | Path) -> Case:
     """A case from a built-in id or a file. Raises CaseError listing every problem found."""
     path = Path(ref)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as e:  # a name too long for the file system, a NUL byte
+        raise CaseError([Problem(str(ref)[:200], 1, "(file)", f"cannot open: {e}"[:300])]) from None
+    if not exists:
         builtins = builtin_cases()
         if str(ref) in builtins:
             path = ref = builtins[str(ref)]
@@ -49,7 +53,10 @@ def load_case(ref: str | Path) -> Case:
     file = str(ref)
     if path.is_dir():
         raise CaseError([Problem(file, 1, "(file)", "is a directory, not a case file")])
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e.strerror or e}")]) from None
     if len(raw) > MAX_BYTES:
         raise CaseError([Problem(file, 1, "(file)", f"larger than {MAX_BYTES // 1_000_000} MB; not a case file")])
     try:
@@ -70,7 +77,7 @@ def load_case(ref: str | Path) -> Case:
 
 
 def load_csv_text(text: str, file: str) -> Case:
-    rows = rows_with_lines(text)
+    rows = rows_with_lines(text, file)
     if not rows:
         raise CaseError([Problem(file, 1, "(file)", "the file is empty")])
     if is_bdm(rows):

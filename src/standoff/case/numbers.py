@@ -171,7 +171,10 @@ def parse_uncertain(value: object) -> Dist:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"expected a number or an uncertain number such as '40 to 60', got {value!r}")
     if isinstance(value, int | float):
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:
+            raise ValueError(f"{str(value)[:12]}... is too large to be a number") from None
         if not math.isfinite(v):
             raise ValueError(f"{value!r} is not a finite number")
         return Dist("fixed", (v,))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, FiniteFloat, PlainSerializer
 
 from .numbers import Dist, Quantity, parse_uncertain
 
@@ -33,7 +33,7 @@ class Strict(BaseModel):
 class Issue(Strict):
     id: str = Field(min_length=1)
     label: str = ""
-    range: tuple[float, float] = (0.0, 100.0)
+    range: tuple[FiniteFloat, FiniteFloat] = (0.0, 100.0)
     low_means: str = ""
     high_means: str = ""
 

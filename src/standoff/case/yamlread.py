@@ -16,6 +16,7 @@ import yaml
 from ..errors import CaseError, Problem
 
 MAX_NODES = 200_000
+DEEP = "nested too deeply; not a case file"
 Path = tuple[str | int, ...]
 
 
@@ -62,12 +63,20 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1
         problem = err.problem or err.context or "invalid YAML"
+        if err.problem and err.context and err.context_mark and err.context_mark.line + 1 != line:
+            problem += f" ({err.context} from line {err.context_mark.line + 1})"
         raise CaseError([Problem(file, line, "(yaml)", f"YAML syntax error: {problem}")]) from None
+    except RecursionError:
+        raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
     except yaml.YAMLError as err:
         raise CaseError([Problem(file, 1, "(yaml)", f"YAML error: {err}")]) from None
     if root is None:
         raise CaseError([Problem(file, 1, "(file)", "the file is empty")])
-    if _expanded_size(root) > MAX_NODES:
+    try:
+        too_big = _expanded_size(root) > MAX_NODES
+    except RecursionError:
+        raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
+    if too_big:
         raise CaseError(
             [Problem(file, root.start_mark.line + 1, "(yaml)",
                      f"the document expands to more than {MAX_NODES} nodes through aliases; refused")]
@@ -105,6 +114,10 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
         except yaml.constructor.ConstructorError as err:
             problems.append(Problem(file, node.start_mark.line + 1, _dotted(path),
                                     f"cannot read value: {err.problem}"))
+            return None
+        except (ValueError, OverflowError) as err:  # e.g. 2018-13-45, !!float abc, a 5000-digit int
+            problems.append(Problem(file, node.start_mark.line + 1, _dotted(path),
+                                    f"cannot read value {node.value[:40]!r}: {err}"[:200]))
             return None
 
     data = build(root, ())
