@@ -6,8 +6,9 @@ from typing import Any
 
 from .base import BargainingInputs, Engine, Trajectory, weighted_mean, weighted_median
 from .compromise import Compromise
+from .smp import SpatialModel
 
-ENGINES: dict[str, type[Engine]] = {Compromise.name: Compromise}
+ENGINES: dict[str, type[Engine]] = {Compromise.name: Compromise, SpatialModel.name: SpatialModel}
 
 
 def register(engine: type[Engine]) -> type[Engine]:
