@@ -19,7 +19,15 @@ from .bargaining import ENGINES, make_engine
 from .case import builtin_cases, load_case
 from .case.schema import Case
 from .errors import CaseError
-from .forecast import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED, run_forecast, settle
+from .crisis import run_crisis
+from .forecast import (
+    DEFAULT_CHUNK,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    crisis_json,
+    run_forecast,
+    settle,
+)
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -188,8 +196,12 @@ def forecast(
         int, typer.Option(min=0, help="Seed: the same seed gives the same answer.")
     ] = DEFAULT_SEED,
     model: Annotated[
-        str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")
-    ] = "compromise",
+        str | None,
+        typer.Option(
+            help=f"Bargaining engine for cases without a crisis section: {', '.join(sorted(ENGINES))} "
+            "(default compromise). A crisis case uses the engine its file names."
+        ),
+    ] = None,
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Draws per batch (does not change results).")
     ] = DEFAULT_CHUNK,
@@ -198,10 +210,14 @@ def forecast(
     ] = None,
     option: OptionsArg = None,
 ) -> None:
-    """Simulate the case many times under its stated uncertainty and report where it settles."""
+    """Simulate the case many times under its stated uncertainty: scenarios, questions, settlement."""
     loaded = _load(case)
-    name = _model(model)
-    options = _options(option, name)
+    crisis = loaded.plan is not None
+    if crisis and (model is not None or option):
+        err.print(f"error: {case}: a crisis case runs the engine its file names; drop --model/--option")
+        raise typer.Exit(2)
+    name = _model(model or "compromise")
+    options = {} if crisis else _options(option, name)
     show = err.is_terminal and draws > chunk_size
     with Progress(
         TextColumn("simulating"),
@@ -213,29 +229,43 @@ def forecast(
         disable=not show,
     ) as bar:
         task = bar.add_task("draws", total=draws)
-        result = run_forecast(
-            loaded,
-            name,
-            draws=draws,
-            seed=seed,
-            chunk_size=chunk_size,
-            options=options,
-            progress=lambda n: bar.advance(task, n),
-        )
-    data = result.to_json()
+        advance = lambda n: bar.advance(task, n)  # noqa: E731
+        if crisis:
+            result = run_crisis(loaded, draws, seed, chunk_size, progress=advance)
+            data = crisis_json(result)
+        else:
+            data = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size,
+                                options=options, progress=advance).to_json()  # fmt: skip
     if json_out:
         _write_json(json_out, data, case)
-    title = (
-        f"{loaded.title or loaded.id}: where the bargain settles "
-        f"({name}, {draws:,} draws, seed {seed})"
-    )
-    table = Table("issue", "scale", "median", "90% interval", "mean", title=title)
+    header = f"{loaded.title or loaded.id}"
+    if loaded.as_of:
+        header += f", as of {loaded.as_of:%d %B %Y}"
+    out.print(f"[bold]{header}[/bold]  ({draws:,} draws, seed {seed})")
+    if crisis:
+        _print_probabilities("Scenarios", data["scenarios"], {s.id: s.label or s.id for s in loaded.scenarios})
+        _print_probabilities("Questions", data["questions"], {q.id: q.text for q in loaded.questions})
+    _print_settlement(loaded, data)
+
+
+def _print_probabilities(title: str, items: dict[str, Any], labels: dict[str, str]) -> None:
+    table = Table("id", "", "probability", "90% interval", "in words", title=title, title_justify="left")
+    for ident, item in items.items():
+        lo, hi = item["interval"]
+        table.add_row(ident, labels.get(ident, ""), f"{item['p']:.0%}", f"{lo:.0%} – {hi:.0%}", item["words"])
+    out.print(table)
+
+
+def _print_settlement(loaded: Case, data: dict[str, Any]) -> None:
+    model = data.get("model", "")
+    table = Table("issue", "scale", "median", "90% interval", "mean",
+                  title=f"Where the bargain settles ({model})", title_justify="left")  # fmt: skip
     for issue in loaded.issues:
         s = data["settlement"][issue.id]
         scale = f"{issue.range[0]:g}–{issue.range[1]:g}"
         table.add_row(
             issue.label or issue.id,
-            scale.strip(),
+            scale,
             f"{s['median']:.1f}",
             f"{s['interval'][0]:.1f} – {s['interval'][1]:.1f}",
             f"{s['mean']:.1f}",

@@ -71,6 +71,25 @@ def _num(x: float | np.floating[Any]) -> float:
     return round(float(x), 6)
 
 
+def crisis_json(result: Any) -> dict[str, Any]:
+    """The JSON of a crisis forecast (a standoff.crisis.CrisisResult)."""
+    from .crisis import summarize
+
+    case = result.case
+    summary = summarize(result)
+    return {
+        "case": case.id,
+        "title": case.title,
+        "as_of": case.as_of.isoformat() if case.as_of else None,
+        "horizon": case.horizon.isoformat() if case.horizon else None,
+        "model": case.crisis.engine,
+        "draws": result.draws,
+        "seed": result.seed,
+        **summary,
+        "standoff": __version__,
+    }
+
+
 def run_forecast(
     case: Case,
     model: str = "compromise",

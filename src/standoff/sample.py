@@ -107,6 +107,10 @@ def slots(case: Case) -> list[Slot]:
                             SALIENCE,
                         )
                     )
+    plan = case.plan
+    if plan is not None:
+        for label, (dist, quantity) in plan.parameters.items():
+            out.append(Slot(label, "param", (), dist, quantity))
     return out
 
 
@@ -117,6 +121,7 @@ class Draws:
     start: int
     inputs: BargainingInputs
     uncertain: dict[str, NDArray[np.float64]]
+    params: dict[str, NDArray[np.float64]]
 
 
 def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int) -> Draws:
@@ -128,12 +133,15 @@ def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int)
         "salience": np.empty((n, n_actors, n_issues)),
     }
     uncertain: dict[str, NDArray[np.float64]] = {}
+    params: dict[str, NDArray[np.float64]] = {}
     beliefs: list[tuple[Slot, NDArray[np.float64]]] = []
     for slot in slots(case):
         v = values(slot)
         if not slot.dist.is_fixed:
             uncertain[slot.label] = v
-        if slot.array.startswith("perceived_"):
+        if slot.array == "param":
+            params[slot.label] = v
+        elif slot.array.startswith("perceived_"):
             beliefs.append((slot, v))
         else:
             arrays[slot.array][(slice(None), *slot.index)] = v  # type: ignore[index]
@@ -167,7 +175,7 @@ def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int)
         issues=case.issue_ids,
         **perceived,
     )
-    return Draws(start=0, inputs=inputs, uncertain=uncertain)
+    return Draws(start=0, inputs=inputs, uncertain=uncertain, params=params)
 
 
 def central_inputs(case: Case) -> BargainingInputs:
@@ -207,18 +215,37 @@ class Sampler:
                     start=0,
                     inputs=b.inputs.take(slice(lo, hi)),
                     uncertain={k: v[lo:hi] for k, v in b.uncertain.items()},
+                    params={k: v[lo:hi] for k, v in b.params.items()},
                 )
             )
         if len(pieces) == 1:
             only = pieces[0]
-            return Draws(start=start, inputs=only.inputs, uncertain=only.uncertain)
+            return Draws(start=start, inputs=only.inputs, uncertain=only.uncertain, params=only.params)
         return Draws(
             start=start,
             inputs=concat_inputs([p.inputs for p in pieces]),
             uncertain={
                 k: np.concatenate([p.uncertain[k] for p in pieces]) for k in pieces[0].uncertain
             },
+            params={k: np.concatenate([p.params[k] for p in pieces]) for k in pieces[0].params},
         )
+
+
+def uniform_block_seed(seed: int, block: int) -> np.random.SeedSequence:
+    """The seed of the event uniforms of draw block `block`: child 1 of the block's own seed."""
+    return np.random.SeedSequence(seed, spawn_key=(block, 1))
+
+
+def event_uniforms(seed: int, start: int, stop: int, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Uniform(0, 1) numbers of the given per-draw shape for draws [start, stop), the same for any
+    chunking: block b of BLOCK draws has its own generator (`uniform_block_seed`)."""
+    pieces = []
+    for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        lo = max(start, block * BLOCK) - block * BLOCK
+        hi = min(stop, (block + 1) * BLOCK) - block * BLOCK
+        rng = np.random.Generator(np.random.PCG64(uniform_block_seed(seed, block)))
+        pieces.append(rng.random((BLOCK, *shape))[lo:hi])
+    return np.concatenate(pieces)
 
 
 def concat_inputs(parts: list[BargainingInputs]) -> BargainingInputs:

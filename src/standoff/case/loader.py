@@ -110,6 +110,12 @@ def _validate(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> Cas
     problems = check_case(case, file, lines)
     if problems:
         raise CaseError(problems)
+    from ..crisis.model import compile_crisis  # the crisis layer sits above the case format
+
+    plan, problems = compile_crisis(case, file, lines)
+    if problems:
+        raise CaseError(problems)
+    case._plan = plan
     return case
 
 

@@ -7,27 +7,17 @@ scale, a perception about a known actor) are checked in `checks.py`, which knows
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, FiniteFloat, PlainSerializer
+from pydantic import Field, FiniteFloat, PrivateAttr
 
-from .numbers import Dist, Quantity, parse_uncertain
+from .crisis_schema import Crisis, Effect, Formula
+from .numbers import Quantity
+from .types import CAPABILITY, RISK, SALIENCE, Strict, Uncertain
 
-Uncertain = Annotated[
-    Dist,
-    BeforeValidator(parse_uncertain),
-    PlainSerializer(lambda d: d.params[0] if d.is_fixed else str(d), return_type=Any),
-]
-
-CAPABILITY = Quantity("capability", 0.0, None)
-SALIENCE = Quantity("salience", 0.0, 1.0)
-RISK = Quantity("risk", -1.0, 1.0)
+__all__ = ["CAPABILITY", "RISK", "SALIENCE", "Strict", "Uncertain"]
 
 FORMAT_VERSION = 1
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
 
 class Issue(Strict):
@@ -74,6 +64,7 @@ class Scenario(Strict):
     id: str = Field(min_length=1)
     label: str = ""
     description: str = ""
+    when: Formula | None = None
 
 
 class Question(Strict):
@@ -84,6 +75,7 @@ class Question(Strict):
     resolves: dt.date | None = None
     criteria: str = ""
     outcomes: list[str] = Field(default_factory=lambda: ["yes", "no"], min_length=2)
+    when: Formula | None = None
 
 
 class CalendarEntry(Strict):
@@ -93,6 +85,7 @@ class CalendarEntry(Strict):
     date: dt.date
     label: str = ""
     description: str = ""
+    effects: list[Effect] = Field(default_factory=list)
 
 
 class Case(Strict):
@@ -108,7 +101,14 @@ class Case(Strict):
     calendar: list[CalendarEntry] = Field(default_factory=list)
     scenarios: list[Scenario] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+    crisis: Crisis | None = None
     source: str = ""
+    _plan: Any = PrivateAttr(default=None)  # the compiled crisis, set by the loader
+
+    @property
+    def plan(self) -> Any:
+        """The compiled crisis (standoff.crisis.model.CompiledCrisis), or None without one."""
+        return self._plan
 
     @property
     def actor_ids(self) -> tuple[str, ...]:

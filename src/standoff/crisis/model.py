@@ -1,0 +1,402 @@
+"""Compile a case's crisis section into plain arrays and checked formulas.
+
+The compiled crisis knows the rounds and their dates, the dyads, every event's probability formula
+and effects, the beliefs, the calendar's effects, and the scenario and question rules. Every id a
+formula or an effect names is checked here, with the line it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..case.crisis_schema import EFFECT_FIELDS, Crisis, Effect
+from ..case.numbers import Dist, Quantity
+from ..case.schema import CAPABILITY, SALIENCE, Case
+from ..errors import Problem
+from .expr import Formula, FormulaError, Signature, compile_formula
+
+STEP_DAYS = {"week": 7}
+STEP_MONTHS = {"month": 1, "quarter": 3}
+
+# Interaction names a formula may ask about with sees(i, j, NAME), and the EUM codes behind each
+# (see standoff.bargaining.eum: codes from i's perspective of the ordered pair (i, j)).
+INTERACTION_CODES: dict[str, tuple[int, ...]] = {
+    "conflict": (1, 2),
+    "conflict_win": (1,),
+    "conflict_loss": (2,),
+    "compromise": (3, 4),
+    "compromise_upper": (3,),
+    "compromise_lower": (4,),
+    "compel": (5,),
+    "capitulation": (6,),
+    "stalemate": (7,),
+    "agreement": (0,),  # the two hold the same position: nothing to contest
+}
+
+SIGNATURES: dict[str, Signature] = {
+    "happened": Signature(("event",)),
+    "count": Signature(("event",)),
+    "since": Signature(("event",)),
+    "now": Signature(("event",)),
+    "last": Signature(("event",)),
+    "sees": Signature(("actor", "actor", "interaction")),
+    "eu": Signature(("actor", "actor")),
+    "gap": Signature(("actor", "actor", "issue")),
+    "position": Signature(("actor", "issue")),
+    "salience": Signature(("actor", "issue")),
+    "capability": Signature(("actor",)),
+    "belief": Signature(("belief",)),
+    "after": Signature(("date",)),
+    "before": Signature(("date",)),
+}
+BUILTIN_NAMES = {"round", "rounds", "rung"}
+NEVER = 10_000  # rounds since an event that never happened
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for d in range(day.day, 0, -1):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
+def round_dates(as_of: dt.date, horizon: dt.date, step: str) -> list[dt.date]:
+    """The date at the end of each round: as_of + t steps, up to and including the horizon."""
+    dates: list[dt.date] = []
+    t = 1
+    while True:
+        if step in STEP_DAYS:
+            day = as_of + dt.timedelta(days=STEP_DAYS[step] * t)
+        else:
+            day = add_months(as_of, STEP_MONTHS[step] * t)
+        if day > horizon:
+            if not dates or dates[-1] < horizon:
+                dates.append(horizon)
+            return dates
+        dates.append(day)
+        t += 1
+
+
+@dataclass(frozen=True)
+class EffectPlan:
+    """An effect with its ids resolved to indices and its amounts named as draw parameters."""
+
+    kind: str
+    actor: int = -1
+    issue: int = -1
+    belief: int = -1
+    toward: int = -1
+    amounts: dict[str, str] = field(default_factory=dict)  # field -> parameter name
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    id: str
+    label: str
+    probability: Formula
+    wildcard: bool
+    once: bool
+    effects: tuple[EffectPlan, ...]
+    rung: int  # position on the escalation ladder, 0 when not on it
+
+
+@dataclass(frozen=True)
+class BeliefPlan:
+    id: str
+    holder: int
+    prior: str  # parameter name
+    # (target actor, attribute, issue or -1, parameter name of the value under the hypothesis)
+    shifts: tuple[tuple[int, str, int, str], ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    formula: Formula | None  # None: "otherwise"
+
+
+@dataclass(frozen=True)
+class CompiledCrisis:
+    dates: tuple[dt.date, ...]
+    dyads: tuple[tuple[int, int], ...]
+    events: tuple[EventPlan, ...]
+    beliefs: tuple[BeliefPlan, ...]
+    calendar: tuple[tuple[int, tuple[EffectPlan, ...]], ...]  # (round index, effects)
+    scenarios: tuple[Rule, ...]
+    questions: tuple[tuple[Rule, int], ...]  # (rule, resolution round: history up to it)
+    parameters: dict[str, tuple[Dist, Quantity]]  # every sampled number the crisis needs
+    replicates: int
+    ladder: tuple[str, ...]
+
+    @property
+    def rounds(self) -> int:
+        return len(self.dates)
+
+
+class _Compiler:
+    def __init__(self, case: Case, crisis: Crisis, file: str, lines: dict[tuple[str | int, ...], int]):
+        self.case, self.crisis, self.file, self.lines = case, crisis, file, lines
+        self.problems: list[Problem] = []
+        self.actors = {a.id: n for n, a in enumerate(case.actors)}
+        self.issues = {i.id: k for k, i in enumerate(case.issues)}
+        self.event_ids = [e.id for e in crisis.events]
+        self.belief_ids = [b.id for b in crisis.beliefs]
+        self.parameters: dict[str, tuple[Dist, Quantity]] = {}
+        self.ids = {
+            "actor": set(self.actors),
+            "issue": set(self.issues),
+            "event": set(self.event_ids),
+            "belief": set(self.belief_ids),
+            "interaction": set(INTERACTION_CODES),
+            "date": None,
+        }
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> None:
+        from ..case.yamlread import dotted, line_of
+
+        self.problems.append(Problem(self.file, line_of(self.lines, path), dotted(path), message))
+
+    def formula(self, text: str | float, path: tuple[str | int, ...], names: set[str]) -> Formula | None:
+        try:
+            formula = compile_formula(text, names, SIGNATURES, self.ids)  # type: ignore[arg-type]
+        except FormulaError as err:
+            self.problem(path, str(err))
+            return None
+        for node in _date_args(formula):
+            try:
+                dt.date.fromisoformat(node)
+            except ValueError:
+                self.problem(path, f"{node!r} is not a date (YYYY-MM-DD)")
+        return formula
+
+    def effect(self, effect: Effect, path: tuple[str | int, ...]) -> EffectPlan | None:
+        required, optional = EFFECT_FIELDS[effect.do]
+        given = {name for name in Effect.model_fields if name != "do" and getattr(effect, name) is not None}
+        missing = required - given
+        extra = given - required - optional
+        if missing:
+            self.problem(path, f"'do: {effect.do}' needs {', '.join(sorted(missing))}")
+            return None
+        if extra:
+            self.problem(path, f"'do: {effect.do}' does not take {', '.join(sorted(extra))}")
+            return None
+        amounts_given = given & optional
+        if effect.do in ("salience", "capability") and len(amounts_given) != 1:
+            self.problem(path, f"'do: {effect.do}' needs exactly one of add, scale, set")
+            return None
+        if effect.do == "shift":
+            ok = amounts_given in ({"by"}, {"to"}, {"toward", "fraction"})
+            if not ok:
+                self.problem(path, "'do: shift' needs `by`, or `to`, or both `toward` and `fraction`")
+                return None
+        plan_kwargs: dict[str, object] = {}
+        for name, ids, key in (("actor", self.actors, "actor"), ("toward", self.actors, "toward"),
+                               ("issue", self.issues, "issue")):
+            value = getattr(effect, name)
+            if value is not None:
+                if value not in ids:
+                    self.problem((*path, name), f"unknown {'actor' if key != 'issue' else 'issue'} {value!r}")
+                    return None
+                plan_kwargs[key] = ids[value]
+        if effect.belief is not None:
+            if effect.belief not in self.belief_ids:
+                self.problem((*path, "belief"), f"unknown belief {effect.belief!r}")
+                return None
+            plan_kwargs["belief"] = self.belief_ids.index(effect.belief)
+        amounts: dict[str, str] = {}
+        for name in ("by", "to", "fraction", "add", "scale", "set", "ratio"):
+            dist = getattr(effect, name)
+            if dist is None:
+                continue
+            quantity = self._amount_quantity(effect, name)
+            if (msg := dist.check(quantity)) is not None:
+                self.problem((*path, name), msg)
+                return None
+            label = _label(path) + f".{name}"
+            self.parameters[label] = (dist, quantity)
+            amounts[name] = label
+        return EffectPlan(kind=effect.do, amounts=amounts, **plan_kwargs)  # type: ignore[arg-type]
+
+    def _amount_quantity(self, effect: Effect, name: str) -> Quantity:
+        if name == "fraction":
+            return Quantity("a fraction", 0.0, 1.0)
+        if name in ("ratio", "scale"):
+            return Quantity(name, 0.0, None)
+        if effect.do == "shift" and name == "to" and effect.issue in self.issues:
+            return self.case.issues[self.issues[effect.issue]].quantity()
+        if effect.do == "shift":
+            issue = self.case.issues[self.issues[effect.issue]] if effect.issue in self.issues else None
+            width = issue.range[1] - issue.range[0] if issue else 100.0
+            return Quantity("a shift", -width, width)
+        if effect.do == "salience":
+            return SALIENCE if name == "set" else Quantity("a salience change", -1.0, 1.0)
+        return CAPABILITY if name == "set" else Quantity("a capability change", -1e12, None)
+
+
+def _label(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def _date_args(formula: Formula) -> list[str]:
+    import ast
+
+    out: list[str] = []
+    for node in ast.walk(formula.tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("after", "before"):
+            out.extend(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+    return out
+
+
+def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int]) -> tuple[CompiledCrisis | None, list[Problem]]:
+    crisis = case.crisis
+    if crisis is None:
+        return None, []
+    c = _Compiler(case, crisis, file, lines)
+    base: tuple[str | int, ...] = ("crisis",)
+    if case.as_of is None or case.horizon is None:
+        c.problem((), "a case with a crisis section needs as_of and horizon dates")
+        return None, c.problems
+    dates = round_dates(case.as_of, case.horizon, crisis.step)
+
+    for section, ids in (("events", c.event_ids), ("beliefs", c.belief_ids)):
+        seen: set[str] = set()
+        for i, ident in enumerate(ids):
+            if ident in seen:
+                c.problem((*base, section, i, "id"), f"duplicate id {ident!r}")
+            seen.add(ident)
+    for name in crisis.parameters:
+        if name in BUILTIN_NAMES or name in SIGNATURES or not name.isidentifier():
+            c.problem((*base, "parameters", name), f"{name!r} cannot be a parameter name (a built-in, or not an identifier)")
+    names = set(crisis.parameters) | BUILTIN_NAMES
+    for name, dist in crisis.parameters.items():
+        quantity = Quantity(f"parameter {name}", -1e12, None)
+        c.parameters[name] = (dist, quantity)
+
+    dyads: list[tuple[int, int]] = []
+    for i, (a, b) in enumerate(crisis.dyads):
+        for who in (a, b):
+            if who not in c.actors:
+                c.problem((*base, "dyads", i), f"unknown actor {who!r}")
+        if a == b:
+            c.problem((*base, "dyads", i), "a dyad needs two different actors")
+        if a in c.actors and b in c.actors:
+            dyads.append((c.actors[a], c.actors[b]))
+
+    ladder = tuple(crisis.ladder)
+    for i, ident in enumerate(ladder):
+        if ident not in c.event_ids:
+            c.problem((*base, "ladder", i), f"unknown event {ident!r}")
+
+    beliefs: list[BeliefPlan] = []
+    for b, spec in enumerate(crisis.beliefs):
+        path = (*base, "beliefs", b)
+        if spec.holder not in c.actors:
+            c.problem((*path, "holder"), f"unknown actor {spec.holder!r}")
+            continue
+        prior_label = f"beliefs.{spec.id}.prior"
+        unit = Quantity("a probability", 0.0, 1.0)
+        if (msg := spec.prior.check(unit)) is not None:
+            c.problem((*path, "prior"), msg)
+        c.parameters[prior_label] = (spec.prior, unit)
+        shifts: list[tuple[int, str, int, str]] = []
+        for about, attrs in spec.perception.items():
+            if about not in c.actors:
+                c.problem((*path, "perception", about), f"unknown actor {about!r}")
+                continue
+            if about == spec.holder:
+                c.problem((*path, "perception", about), "a belief cannot change how the holder sees itself")
+                continue
+            j = c.actors[about]
+            if attrs.capability is not None:
+                label = f"beliefs.{spec.id}.{about}.capability"
+                if (msg := attrs.capability.check(CAPABILITY)) is not None:
+                    c.problem((*path, "perception", about, "capability"), msg)
+                c.parameters[label] = (attrs.capability, CAPABILITY)
+                shifts.append((j, "capability", -1, label))
+            for issue_id, values in attrs.stances.items():
+                if issue_id not in c.issues:
+                    c.problem((*path, "perception", about, "stances", issue_id), f"unknown issue {issue_id!r}")
+                    continue
+                k = c.issues[issue_id]
+                for attr, dist in values.items():
+                    quantity = case.issues[k].quantity() if attr == "position" else SALIENCE
+                    if (msg := dist.check(quantity)) is not None:
+                        c.problem((*path, "perception", about, "stances", issue_id, attr), msg)
+                    label = f"beliefs.{spec.id}.{about}.{issue_id}.{attr}"
+                    c.parameters[label] = (dist, quantity)
+                    shifts.append((j, attr, k, label))
+        beliefs.append(BeliefPlan(spec.id, c.actors[spec.holder], prior_label, tuple(shifts)))
+
+    events: list[EventPlan] = []
+    for e, spec in enumerate(crisis.events):
+        path = (*base, "events", e)
+        formula = c.formula(spec.probability, (*path, "probability"), names)
+        effects = [c.effect(eff, (*path, "effects", x)) for x, eff in enumerate(spec.effects)]
+        if formula is None or any(x is None for x in effects):
+            continue
+        rung = ladder.index(spec.id) + 1 if spec.id in ladder else 0
+        events.append(EventPlan(spec.id, spec.label, formula, spec.wildcard, spec.once,
+                                tuple(x for x in effects if x is not None), rung))
+
+    calendar: list[tuple[int, tuple[EffectPlan, ...]]] = []
+    for n, entry in enumerate(case.calendar):
+        if not entry.effects:
+            continue
+        index = next((t for t, day in enumerate(dates) if day >= entry.date), None)
+        if index is None or entry.date <= case.as_of:
+            c.problem(("calendar", n, "date"), f"{entry.date} is outside the case's rounds ({case.as_of} to {case.horizon})")
+            continue
+        effects = [c.effect(eff, ("calendar", n, "effects", x)) for x, eff in enumerate(entry.effects)]
+        calendar.append((index, tuple(x for x in effects if x is not None)))
+
+    scenarios: list[Rule] = []
+    for s, scenario in enumerate(case.scenarios):
+        path = ("scenarios", s, "when")
+        if scenario.when is None:
+            c.problem(("scenarios", s), "a scenario of a crisis case needs a `when` rule")
+            continue
+        if str(scenario.when).strip() == "otherwise":
+            if s != len(case.scenarios) - 1:
+                c.problem(path, "'otherwise' must be the last scenario's rule")
+            scenarios.append(Rule(scenario.id, None))
+            continue
+        formula = c.formula(scenario.when, path, names)
+        if formula is not None:
+            scenarios.append(Rule(scenario.id, formula))
+    if case.scenarios and (case.scenarios[-1].when is None or str(case.scenarios[-1].when).strip() != "otherwise"):
+        c.problem(("scenarios", len(case.scenarios) - 1, "when"),
+                  "the last scenario's rule must be 'otherwise', so that the scenarios are exhaustive")
+
+    questions: list[tuple[Rule, int]] = []
+    for q, question in enumerate(case.questions):
+        path = ("questions", q, "when")
+        if question.when is None:
+            c.problem(("questions", q), "a question of a crisis case needs a `when` rule (true means yes)")
+            continue
+        if question.outcomes != ["yes", "no"]:
+            c.problem(("questions", q, "outcomes"), "crisis questions are binary: outcomes [yes, no]")
+            continue
+        resolves = question.resolves or case.horizon
+        if not case.as_of < resolves <= case.horizon:
+            c.problem(("questions", q, "resolves"), f"{resolves} is outside the case ({case.as_of} to {case.horizon})")
+            continue
+        index = next(t for t, day in enumerate(dates) if day >= resolves)
+        formula = c.formula(question.when, path, names)
+        if formula is not None:
+            questions.append((Rule(question.id, formula), index))
+
+    if c.problems:
+        return None, c.problems
+    return CompiledCrisis(
+        dates=tuple(dates), dyads=tuple(dyads), events=tuple(events), beliefs=tuple(beliefs),
+        calendar=tuple(calendar), scenarios=tuple(scenarios), questions=tuple(questions),
+        parameters=c.parameters, replicates=crisis.replicates, ladder=ladder,
+    ), []

@@ -1,0 +1,272 @@
+"""Play a compiled crisis out over its rounds, for a whole batch of draws at once.
+
+Each round: (1) scheduled calendar effects; (2) every actor's perceived world (static perceptions,
+then beliefs mixed in by their current probability); (3) one round of the bargaining engine (the
+EUM), which gives each ordered pair's expected utilities and interaction as the challenger sees it,
+and moves positions; (4) the case's events, in the order declared, each firing with the probability
+its formula gives, their effects applied at once (so a later event can answer an earlier one in the
+same round: tit for tat); (5) questions that resolve this round are evaluated. After the last
+round the scenario rules are evaluated, the first that holds naming the draw's scenario.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..bargaining.base import BargainingInputs, Engine
+from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
+
+# The interaction classes shown in explanations, in this order.
+VIEW_CLASSES = ("conflict", "compromise", "compel", "capitulation", "stalemate", "agreement")
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class CrisisRun:
+    """What happened in each draw of a batch."""
+
+    fired: BoolArray  # (D, T, E): event e happened in round t
+    scenario: NDArray[np.int64]  # (D,): index of the scenario rule that held
+    questions: BoolArray  # (D, Q): yes / no
+    views: NDArray[np.int8]  # (D, T, P, 2): each side's dominant view of the dyad (VIEW_CLASSES)
+    beliefs: FloatArray  # (D, T + 1, B): each belief's probability after each round
+    final_position: FloatArray  # (D, N, K)
+    ended: NDArray[np.int64]  # (D,): the round in which the crisis ended, or T if it ran to the end
+
+
+class _State:
+    def __init__(self, plan: CompiledCrisis, inputs: BargainingInputs, params: dict[str, FloatArray]):
+        self.plan = plan
+        self.inputs = inputs
+        self.params = params
+        d, n, k = inputs.position.shape
+        e, t = len(plan.events), plan.rounds
+        self.position = inputs.position.copy()
+        self.salience = inputs.salience.copy()
+        self.capability = inputs.capability.copy()
+        self.span = (inputs.high - inputs.low).astype(float)
+        self.belief = np.stack([params[b.prior] for b in plan.beliefs], axis=1) if plan.beliefs else np.zeros((d, 0))
+        self.counts = np.zeros((d, e), dtype=np.int64)
+        self.last = np.full((d, e), -NEVER, dtype=np.int64)
+        self.fired = np.zeros((d, t, e), dtype=bool)
+        self.alive = np.ones(d, dtype=bool)
+        self.ended = np.full(d, t, dtype=np.int64)
+        self.rung = np.zeros(d, dtype=np.int64)
+        self.round = 0
+        self.eu = np.zeros((d, n, n))
+        self.shares = {name: np.zeros((d, n, n)) for name in INTERACTION_CODES}
+        # static perceptions are carried as offsets from the truth, so that they follow changes
+        self.offset_capability = (
+            None if inputs.perceived_capability is None
+            else inputs.perceived_capability - inputs.capability[:, None, :]
+        )
+        self.offset_position = (
+            None if inputs.perceived_position is None
+            else inputs.perceived_position - inputs.position[:, None, :, :]
+        )
+        self.offset_salience = (
+            None if inputs.perceived_salience is None
+            else inputs.perceived_salience - inputs.salience[:, None, :, :]
+        )
+        self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
+
+    # -- the perceived world ------------------------------------------------------------------
+    def bargaining_inputs(self) -> BargainingInputs:
+        d, n, k = self.position.shape
+        cap = np.repeat(self.capability[:, None, :], n, axis=1)
+        pos = np.repeat(self.position[:, None, :, :], n, axis=1)
+        sal = np.repeat(self.salience[:, None, :, :], n, axis=1)
+        if self.offset_capability is not None:
+            cap = cap + self.offset_capability
+        if self.offset_position is not None:
+            pos = pos + self.offset_position
+        if self.offset_salience is not None:
+            sal = sal + self.offset_salience
+        perceived = self.offset_capability is not None or self.offset_position is not None or (
+            self.offset_salience is not None
+        )
+        for b, spec in enumerate(self.plan.beliefs):
+            p = self.belief[:, b]
+            i = spec.holder
+            for j, attr, issue, label in spec.shifts:
+                hyp = self.params[label]
+                if attr == "capability":
+                    cap[:, i, j] += p * (hyp - cap[:, i, j])
+                elif attr == "position":
+                    pos[:, i, j, issue] += p * (hyp - pos[:, i, j, issue])
+                else:
+                    sal[:, i, j, issue] += p * (hyp - sal[:, i, j, issue])
+                perceived = True
+        np.clip(cap, 0, None, out=cap)
+        np.clip(pos, self.inputs.low, self.inputs.high, out=pos)
+        np.clip(sal, 0, 1, out=sal)
+        return BargainingInputs(
+            capability=self.capability,
+            position=self.position,
+            salience=self.salience,
+            low=self.inputs.low,
+            high=self.inputs.high,
+            risk=self.inputs.risk,
+            perceived_capability=cap if perceived else None,
+            perceived_position=pos if perceived else None,
+            perceived_salience=sal if perceived else None,
+        )
+
+    def absorb(self, diagnostics: dict[str, Any]) -> None:
+        """Aggregate the engine's per-issue dyadic results over issues, weighting each issue by
+        the challenger's salience: eu(i, j) and the share of i's stakes where i sees each kind."""
+        eu = np.asarray(diagnostics["eu"][:, 0], dtype=float)  # (D, K, i, j)
+        code = np.asarray(diagnostics["interaction"][:, 0])
+        total = self.salience.sum(axis=2)  # (D, N)
+        weight = np.where(total[:, :, None] > 0, self.salience / np.where(total > 0, total, 1)[:, :, None],
+                          1.0 / self.salience.shape[2])  # (D, N, K)
+        w = np.transpose(weight, (0, 2, 1))[:, :, :, None]  # (D, K, i, 1)
+        self.eu = (w * eu).sum(axis=1)
+        for name, codes in INTERACTION_CODES.items():
+            self.shares[name] = (w * np.isin(code, codes)).sum(axis=1)
+
+    # -- formula context --------------------------------------------------------------------
+    def functions(self, upto: int) -> dict[str, Callable[..., Any]]:
+        """Context functions for formulas evaluated in round `upto` (history through it)."""
+        ev = self.event_index
+        actor = {a: n for n, a in enumerate(self.inputs.actors)}
+        issue = {i: k for k, i in enumerate(self.inputs.issues)}
+        beliefs = {b.id: n for n, b in enumerate(self.plan.beliefs)}
+        date = self.plan.dates[upto]
+
+        def since(e: str) -> Any:
+            last = self.last[:, ev[e]]
+            return np.where(last >= 0, upto - last, NEVER)
+
+        return {
+            "happened": lambda e: self.counts[:, ev[e]] > 0,
+            "count": lambda e: self.counts[:, ev[e]],
+            "since": since,
+            "now": lambda e: self.fired[:, upto, ev[e]],
+            "last": lambda e: self.fired[:, upto - 1, ev[e]] if upto > 0 else np.zeros(len(self.alive), bool),
+            "sees": lambda i, j, kind: self.shares[kind][:, actor[i], actor[j]],
+            "eu": lambda i, j: self.eu[:, actor[i], actor[j]],
+            "gap": lambda i, j, k: np.abs(self.position[:, actor[i], issue[k]] - self.position[:, actor[j], issue[k]])
+            / self.span[issue[k]],
+            "position": lambda i, k: self.position[:, actor[i], issue[k]],
+            "salience": lambda i, k: self.salience[:, actor[i], issue[k]],
+            "capability": lambda i: self.capability[:, actor[i]],
+            "belief": lambda b: self.belief[:, beliefs[b]],
+            "after": lambda day: date >= dt.date.fromisoformat(day),
+            "before": lambda day: date < dt.date.fromisoformat(day),
+        }
+
+    def names(self, upto: int) -> dict[str, Any]:
+        return {**self.params, "round": upto + 1, "rounds": self.plan.rounds, "rung": self.rung}
+
+    def evaluate(self, formula: Any, upto: int) -> FloatArray:
+        value = formula.evaluate(self.names(upto), self.functions(upto))
+        return np.broadcast_to(np.asarray(value, dtype=float), self.alive.shape)
+
+    # -- effects ------------------------------------------------------------------------------
+    def apply(self, effect: EffectPlan, where: BoolArray) -> None:
+        if not where.any():
+            return
+        amount = {name: self.params[label] for name, label in effect.amounts.items()}
+        i, k = effect.actor, effect.issue
+        if effect.kind == "shift":
+            x = self.position[:, i, k]
+            if "by" in amount:
+                new = x + amount["by"]
+            elif "to" in amount:
+                new = amount["to"]
+            else:
+                new = x + amount["fraction"] * (self.position[:, effect.toward, k] - x)
+            self.position[:, i, k] = np.where(where, np.clip(new, self.inputs.low[k], self.inputs.high[k]), x)
+        elif effect.kind == "salience":
+            s = self.salience[:, i, k]
+            new = s + amount["add"] if "add" in amount else s * amount["scale"] if "scale" in amount else amount["set"]
+            self.salience[:, i, k] = np.where(where, np.clip(new, 0, 1), s)
+        elif effect.kind == "capability":
+            c = self.capability[:, i]
+            new = c + amount["add"] if "add" in amount else c * amount["scale"] if "scale" in amount else amount["set"]
+            self.capability[:, i] = np.where(where, np.maximum(new, 0), c)
+        elif effect.kind == "belief":
+            p = np.clip(self.belief[:, effect.belief], 1e-9, 1 - 1e-9)
+            odds = p / (1 - p) * amount["ratio"]
+            self.belief[:, effect.belief] = np.where(where, odds / (1 + odds), self.belief[:, effect.belief])
+        elif effect.kind == "end":
+            self.ended = np.where(where & self.alive, self.round, self.ended)
+            self.alive = self.alive & ~where
+
+
+def dominant_view(shares: dict[str, FloatArray], i: int, j: int) -> NDArray[np.int8]:
+    """(D,) index into VIEW_CLASSES of the kind of interaction i sees with j on most of its stakes."""
+    stacked = np.stack([shares[name][:, i, j] for name in VIEW_CLASSES], axis=1)
+    return np.argmax(stacked, axis=1).astype(np.int8)
+
+
+def simulate(
+    plan: CompiledCrisis,
+    inputs: BargainingInputs,
+    params: dict[str, FloatArray],
+    uniforms: FloatArray,
+    engine: Engine,
+) -> CrisisRun:
+    """Run the crisis for a batch of draws. `uniforms` (D, T, E) decide which events happen."""
+    state = _State(plan, inputs, params)
+    d = inputs.draws
+    n_rounds, n_events = plan.rounds, len(plan.events)
+    views = np.zeros((d, n_rounds, len(plan.dyads), 2), dtype=np.int8)
+    beliefs = np.zeros((d, n_rounds + 1, len(plan.beliefs)))
+    beliefs[:, 0] = state.belief
+    questions = np.zeros((d, len(plan.questions)), dtype=bool)
+    calendar = {}
+    for index, effects in plan.calendar:
+        calendar.setdefault(index, []).extend(effects)
+
+    for t in range(n_rounds):
+        state.round = t
+        for effect in calendar.get(t, []):
+            state.apply(effect, state.alive)
+        trajectory = engine.run(state.bargaining_inputs(), 1)
+        state.absorb(trajectory.diagnostics)
+        state.position = np.where(state.alive[:, None, None], trajectory.positions[:, 1], state.position)
+        for p, (a, b) in enumerate(plan.dyads):
+            views[:, t, p, 0] = dominant_view(state.shares, a, b)
+            views[:, t, p, 1] = dominant_view(state.shares, b, a)
+        for e, event in enumerate(plan.events):
+            probability = np.clip(state.evaluate(event.probability, t), 0.0, 1.0)
+            fire = state.alive & (uniforms[:, t, e] < probability)
+            if event.once:
+                fire &= state.counts[:, e] == 0
+            state.fired[:, t, e] = fire
+            state.counts[:, e] += fire
+            state.last[:, e] = np.where(fire, t, state.last[:, e])
+            if event.rung:
+                state.rung = np.where(fire, event.rung, state.rung)
+            for effect in event.effects:
+                state.apply(effect, fire)
+        beliefs[:, t + 1] = state.belief
+        for q, (rule, index) in enumerate(plan.questions):
+            if index == t:
+                assert rule.formula is not None
+                questions[:, q] = np.asarray(state.evaluate(rule.formula, t)) != 0
+
+    scenario = np.full(d, -1, dtype=np.int64)
+    for s, rule in enumerate(plan.scenarios):
+        holds = np.ones(d, bool) if rule.formula is None else state.evaluate(rule.formula, n_rounds - 1) != 0
+        scenario = np.where((scenario < 0) & holds, s, scenario)
+    assert n_events == state.fired.shape[2]
+    return CrisisRun(
+        fired=state.fired,
+        scenario=scenario,
+        questions=questions,
+        views=views,
+        beliefs=beliefs,
+        final_position=state.position,
+        ended=state.ended,
+    )
