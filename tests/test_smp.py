@@ -226,3 +226,58 @@ def test_s2p2_bargain_rounds_to_four_decimals() -> None:
     w_i, w_j = 0.25 * 0.49, 0.04 * 0.09
     assert b_i[0, 0] == round(((w_i + 1e-6) * 0.3 + w_j * 0.6) / (w_i + 1e-6 + w_j), 4)
     assert b_j[0, 0] == round((w_i * 0.3 + (1e-6 + w_j) * 0.6) / (w_i + 1e-6 + w_j), 4)
+
+
+def test_first_turn_of_ktab_smp_example_with_propcbc_and_markov_incentive() -> None:
+    """KTAB's smpExample (5 x 3; PropCbc voting, MarkovIncentive PCE): its reference log
+    (examples/smp/doc/20170530_ref-smpExample.txt in KTAB) prints the first turn's risk attitudes,
+    challenge estimates and every actor's election over bargains. Later turns there are stochastic
+    and use an accommodation matrix, neither offered by standoff: only turn 1 is compared."""
+    capability = np.array([[117.7, 93.2, 61.4, 135.4, 63.8]])
+    position = np.array(
+        [[[52.8, 39.8, 39.6], [15.9, 61.4, 72.0], [61.1, 86.5, 44.5], [26.3, 16.5, 15.9],
+          [73.3, 61.1, 26.3]]]
+    )  # fmt: skip
+    salience = np.array(
+        [[[32.3, 22.4, 13.4], [25.2, 34.5, 26.5], [28.8, 28.6, 18.2], [15.6, 42.0, 14.3],
+          [39.7, 19.9, 15.8]]]
+    ) / 100  # fmt: skip
+    engine = SpatialModel(voting="PropCbc", pce="MarkovIncentive")
+    x = position / 100
+    u, risk = engine.utilities(x, salience, capability)
+    np.testing.assert_allclose(risk[0], [1.0, -0.387, -0.5, -0.001, -0.298], atol=6e-4)
+    weight = salience.sum(-1) * capability
+    p_win, gain = engine.challenges(u, weight, salience.sum(-1))
+    # "Est by i of prob P that [i > j], with expected gain to i of G" for each actor's best target
+    for i, j, p, g in [(4, 2, 0.5467, 0.0632), (3, 2, 0.7837, 0.4318), (2, 0, 0.4396, 0.0975),
+                       (1, 2, 0.7180, 0.2315), (0, 4, 0.5257, 0.0115)]:  # fmt: skip
+        assert p_win[0, i, j] == pytest.approx(p, abs=6e-5)
+        assert gain[0, i, j] == pytest.approx(g, abs=6e-5)
+        assert np.argmax(np.where(np.arange(5) == i, -np.inf, gain[0, i])) == j
+    target = np.array([[4, 2, 0, 2, 2]])
+    receiver = engine._receiver_estimate(u, weight, target)
+    np.testing.assert_allclose(receiver[0], [0.6967, 0.7164, 0.6698, 0.7786, 0.5363], atol=6e-5)
+    # the elections over bargains: status quo first, then bargains by initiator
+    elections: list[np.ndarray] = []
+    condorcet = kern.condorcet
+
+    def spy(*args: object, **kwargs: object) -> np.ndarray:
+        result = condorcet(*args, **kwargs)  # type: ignore[arg-type]
+        elections.append(result)
+        return result
+
+    kern.condorcet = spy  # type: ignore[assignment]
+    try:
+        engine._turn(x, salience, capability)
+    finally:
+        kern.condorcet = condorcet
+    p = elections[-1][0]
+    expected = {
+        0: [0.0054, 0.2444, 0.7502],  # SQ, 0:4, 2:0
+        1: [0.4205, 0.5795],  # SQ, 1:2
+        2: [0.0859, 0.1976, 0.2255, 0.4215, 0.0695],  # SQ, 1:2, 2:0, 3:2, 4:2
+        3: [0.3948, 0.6052],  # SQ, 3:2
+        4: [0.0264, 0.9486, 0.0250],  # SQ, 0:4, 4:2
+    }
+    for k, probabilities in expected.items():
+        np.testing.assert_allclose(p[k][p[k] > 0], probabilities, atol=6e-5)

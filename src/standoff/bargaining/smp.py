@@ -252,37 +252,7 @@ class SpatialModel(Engine):
         actors = np.arange(n)
         rows = np.arange(d)[:, None]
 
-        # ---- SMPState::bestChallengeUtils: probEduChlg(i, i, i, j) for every pair (h = k = i)
-        own = u[:, actors, actors, :]  # own[d, i, a] = u[d, i, i, a]
-        u_ii = own[:, actors, actors][:, :, None]  # (d, i, 1)
-        u_ij = own  # (d, i, j)
-        t_uni = np.swapaxes(np.diagonal(u, axis1=1, axis2=3), 1, 2)  # [d, i, n] = u[d, i, n, i]
-        s_unn = np.diagonal(u, axis1=2, axis2=3)  # [d, i, n] = u[d, i, n, n]
-        u_ji = t_uni  # [d, i, j] = u[d, i, j, i]
-        u_jj = s_unn  # [d, i, j] = u[d, i, j, j]
-        third = (actors[:, None, None] != actors[None, None, :]) & (
-            actors[None, :, None] != actors[None, None, :]
-        )  # (i, j, n)
-        p_win = kern.challenge_victory(
-            self.voting,
-            self.commit,
-            u_ii,
-            u_ij,
-            u_ji,
-            u_jj,
-            t_uni[:, :, None, :],
-            np.swapaxes(u, 2, 3),
-            s_unn[:, :, None, :],
-            weight[:, :, None],
-            weight[:, None, :],
-            weight[:, None, None, :],
-            third[None],
-        )  # (d, i, j)
-        s_j = salience_sum[:, None, :]
-        eu_challenge = (1 - s_j) * (u_ii + u_ii) + s_j * (
-            p_win * (u_ii + u_ii) + (1 - p_win) * (u_ij + u_ij)
-        )
-        gain = eu_challenge - (u_ii + u_ij)
+        p_win, gain = self.challenges(u, weight, salience_sum)
         gain[:, actors, actors] = -np.inf
         # SMPState::bestChallenge: the first j with the largest significant gain
         best = np.where(gain > kern.MIN_SIGNIFICANT_GAIN, gain, -np.inf)
@@ -365,6 +335,48 @@ class SpatialModel(Engine):
         from_rcvr = rcvr_stack[rows, copy_idx, initiator]
         pick = np.where((initiator == kk)[..., None], from_init, from_rcvr)
         return np.where(moved[..., None], pick, x)
+
+    def challenges(
+        self, u: FloatArray, weight: FloatArray, salience_sum: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """SMPState::bestChallengeUtils: probEduChlg(i, i, i, j) for every pair (h = k = i).
+
+        Returns (p_win, gain), each (d, i, j): i's estimate that it defeats j, and i's expected
+        gain in utility from challenging j rather than keeping the status quo.
+        """
+        n = u.shape[1]
+        actors = np.arange(n)
+        own = u[:, actors, actors, :]  # own[d, i, a] = u[d, i, i, a]
+        u_ii = own[:, actors, actors][:, :, None]  # (d, i, 1)
+        u_ij = own  # (d, i, j)
+        t_uni = np.swapaxes(np.diagonal(u, axis1=1, axis2=3), 1, 2)  # [d, i, n] = u[d, i, n, i]
+        s_unn = np.diagonal(u, axis1=2, axis2=3)  # [d, i, n] = u[d, i, n, n]
+        u_ji = t_uni  # [d, i, j] = u[d, i, j, i]
+        u_jj = s_unn  # [d, i, j] = u[d, i, j, j]
+        third = (actors[:, None, None] != actors[None, None, :]) & (
+            actors[None, :, None] != actors[None, None, :]
+        )  # (i, j, n)
+        p_win = kern.challenge_victory(
+            self.voting,
+            self.commit,
+            u_ii,
+            u_ij,
+            u_ji,
+            u_jj,
+            t_uni[:, :, None, :],
+            np.swapaxes(u, 2, 3),
+            s_unn[:, :, None, :],
+            weight[:, :, None],
+            weight[:, None, :],
+            weight[:, None, None, :],
+            third[None],
+        )  # (d, i, j)
+        s_j = salience_sum[:, None, :]
+        eu_challenge = (1 - s_j) * (u_ii + u_ii) + s_j * (
+            p_win * (u_ii + u_ii) + (1 - p_win) * (u_ij + u_ij)
+        )
+        gain = eu_challenge - (u_ii + u_ij)
+        return p_win, gain
 
     def _receiver_estimate(
         self, u: FloatArray, weight: FloatArray, target: NDArray[np.intp]
