@@ -6,9 +6,14 @@ from typing import Any
 
 from .base import BargainingInputs, Engine, Trajectory, weighted_mean, weighted_median
 from .compromise import Compromise
+from .eum import ExpectedUtility
 from .smp import SpatialModel
 
-ENGINES: dict[str, type[Engine]] = {Compromise.name: Compromise, SpatialModel.name: SpatialModel}
+ENGINES: dict[str, type[Engine]] = {
+    Compromise.name: Compromise,
+    ExpectedUtility.name: ExpectedUtility,
+    SpatialModel.name: SpatialModel,
+}
 
 
 def register(engine: type[Engine]) -> type[Engine]:
