@@ -75,7 +75,7 @@ class BeliefSpec(Strict):
     holder: str
     label: str = ""
     prior: Uncertain
-    true: bool | None = None
+    truth: bool | None = None  # whether the hypothesis actually holds (for the record)
     perception: dict[str, PerceivedAttributes] = Field(default_factory=dict)
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from ..bargaining import make_engine, weighted_median
 from ..case.schema import Case
@@ -59,6 +58,8 @@ def probability_interval(hits: NDArray[np.bool_], replicates: int) -> tuple[floa
     else:
         spread = 0.0
     if spread > 1e-12 and 0 < p < 1 and spread < p * (1 - p):
+        from scipy import stats  # imported here: scipy.stats costs a second at start-up
+
         concentration = p * (1 - p) / spread - 1
         lo, hi = stats.beta.ppf([0.05, 0.95], p * concentration, (1 - p) * concentration)
     else:

@@ -1,0 +1,258 @@
+"""The crisis layer on small synthetic cases with known answers."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from standoff.case.loader import load_yaml_text
+from standoff.cli import app
+from standoff.crisis import probability_interval, run_crisis, summarize
+from standoff.crisis.simulate import VIEW_CLASSES
+from standoff.errors import CaseError
+from standoff.forecast import crisis_json
+
+BASE = """
+id: synthetic
+as_of: 2020-01-01
+horizon: 2020-07-01
+issues:
+  - {{id: deal}}
+actors:
+  - id: a
+    capability: {cap_a}
+    stances: {{deal: {{position: {pos_a}, salience: {sal}}}}}
+  - id: b
+    capability: {cap_b}
+    stances: {{deal: {{position: {pos_b}, salience: {sal}}}}}
+  - id: c
+    capability: 10
+    stances: {{deal: {{position: {pos_c}, salience: 0.5}}}}
+{extra}
+crisis:
+  dyads: [[a, b]]
+  replicates: {replicates}
+{crisis}
+scenarios:
+{scenarios}
+"""
+
+
+def make(crisis, scenarios="  - {id: any, when: otherwise}", extra="", cap_a=50, cap_b=40,
+         pos_a=90, pos_b=10, pos_c=50, sal=0.9, replicates=5):
+    text = BASE.format(crisis=crisis, scenarios=scenarios, extra=extra, cap_a=cap_a, cap_b=cap_b,
+                       pos_a=pos_a, pos_b=pos_b, pos_c=pos_c, sal=sal, replicates=replicates)
+    return load_yaml_text(text, "synthetic.yaml")
+
+
+def test_rounds_follow_the_calendar():
+    case = make("  events:\n    - {id: e, probability: 0}")
+    assert [d.isoformat() for d in case.plan.dates] == [
+        "2020-02-01", "2020-03-01", "2020-04-01", "2020-05-01", "2020-06-01", "2020-07-01"]
+
+
+def test_sure_event_happens_every_round_and_never_event_never():
+    case = make("  events:\n    - {id: always, probability: 1}\n    - {id: never, probability: 0}")
+    result = run_crisis(case, 200, 1, 64)
+    assert result.fired[:, :, 0].all()
+    assert not result.fired[:, :, 1].any()
+
+
+def test_dyad_in_sure_conflict_escalates_up_the_ladder():
+    """Two strong actors at opposite ends who both expect to win: the EUM puts them in conflict,
+    and events conditioned on conflict climb the declared ladder."""
+    crisis = """  ladder: [threat, mobilize, clash]
+  events:
+    - {id: threat, probability: "sees('a', 'b', 'conflict')"}
+    - {id: mobilize, probability: "now('threat') * sees('b', 'a', 'conflict')"}
+    - {id: clash, probability: "(rung >= 2) * 0.5"}"""
+    # equal rivals at opposite ends who care little enough that a fight looks cheap, c leaning to a:
+    # the EUM gives conflict from both sides (a expects to win it, b expects to lose it)
+    case = make(crisis, cap_a=50, cap_b=50, pos_a=100, pos_b=0, pos_c=80, sal=0.3)
+    result = run_crisis(case, 100, 3, 100)
+    summary = summarize(result)
+    conflict = VIEW_CLASSES.index("conflict")
+    assert (result.views[:, 0, 0, :] == conflict).all()  # both sides see conflict in round one
+    assert result.fired[:, 0, 0].all() and result.fired[:, 0, 1].all()  # round one: threat, answer
+    assert summary["events"]["clash"]["by_round"][-1] > 0.9
+
+
+def test_stalemate_dyad_does_not_escalate():
+    crisis = """  events:
+    - {id: threat, probability: "sees('a', 'b', 'conflict')"}"""
+    # a weak actor facing a strong one at the far end: both expect to lose by challenging
+    case = make(crisis, cap_a=5, cap_b=5, pos_a=100, pos_b=0)
+    result = run_crisis(case, 50, 3, 50)
+    views = summarize(result)["scenarios"]["any"]["interactions"][0]
+    assert views["a"]["conflict"] < 1.0
+    assert result.fired[:, :, 0].mean() == pytest.approx(views["a"]["conflict"], abs=0.05)
+
+
+MISPERCEPTION = """  beliefs:
+    - id: weak_a
+      holder: b
+      prior: {prior}
+      perception:
+        a: {{capability: 1}}
+  events:
+    - {{id: b_challenges, probability: "sees('b', 'a', 'conflict_win')"}}"""
+
+
+def test_removing_the_misperception_changes_the_forecast():
+    """b wrongly believes a is weak. While it does, b expects to win a conflict with a and
+    challenges; without the belief, b expects to lose it and does not."""
+    scenarios = "  - {id: challenged, when: \"happened('b_challenges')\"}\n  - {id: quiet, when: otherwise}"
+    kwargs = dict(scenarios=scenarios, cap_a=60, cap_b=30, pos_a=100, pos_b=0, sal=0.5)
+    wrong = run_crisis(make(MISPERCEPTION.format(prior=1.0), **kwargs), 100, 1, 100)
+    right = run_crisis(make(MISPERCEPTION.format(prior=0.0), **kwargs), 100, 1, 100)
+    p_wrong = summarize(wrong)["scenarios"]["challenged"]["p"]
+    p_right = summarize(right)["scenarios"]["challenged"]["p"]
+    assert p_wrong > 0.9
+    assert p_right < 0.1
+
+
+def test_beliefs_update_by_bayes_rule():
+    crisis = """  beliefs:
+    - {id: h, holder: b, prior: 0.8, perception: {a: {capability: 1}}}
+  events:
+    - id: evidence
+      probability: "round == 2"
+      effects: [{do: belief, belief: h, ratio: 0.25}]"""
+    result = run_crisis(make(crisis), 20, 1, 20)
+    # odds 4 x 0.25 = 1 -> 0.5 after round 2, unchanged before and after
+    np.testing.assert_allclose(result.beliefs[:, :, 0], [[0.8, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5]] * 20)
+
+
+def test_scheduled_event_takes_effect_on_its_date():
+    extra = """calendar:
+  - id: election
+    date: 2020-03-15
+    effects: [{do: salience, actor: a, issue: deal, set: 0.1}]"""
+    crisis = """  events:
+    - {id: a_cares, probability: "salience('a', 'deal') > 0.5"}
+    - {id: late, probability: "after('2020-05-01')"}"""
+    result = run_crisis(make(crisis, extra=extra), 30, 1, 30)
+    # the 2020-03-15 election falls in the round ending 2020-04-01 (the third)
+    assert result.fired[:, :2, 0].all() and not result.fired[:, 2:, 0].any()
+    assert not result.fired[:, :3, 1].any() and result.fired[:, 3:, 1].all()
+
+
+def test_tit_for_tat_answers_in_the_same_round():
+    crisis = """  events:
+    - {id: provocation, probability: 0.3}
+    - {id: retaliation, probability: "now('provocation')"}
+    - {id: counter, probability: "last('retaliation')"}"""
+    result = run_crisis(make(crisis), 400, 2, 100)
+    np.testing.assert_array_equal(result.fired[:, :, 1], result.fired[:, :, 0])
+    np.testing.assert_array_equal(result.fired[:, 1:, 2], result.fired[:, :-1, 1])
+    assert not result.fired[:, 0, 2].any()
+
+
+def test_end_stops_the_crisis():
+    crisis = """  events:
+    - {id: stop, probability: "round == 2", effects: [{do: end}]}
+    - {id: tick, probability: 1}"""
+    result = run_crisis(make(crisis), 10, 1, 10)
+    assert result.fired[:, 0, 1].all()
+    assert not result.fired[:, 1:, 1].any()  # the end in round 2 stops everything after it
+    assert (result.ended == 1).all()
+
+
+WILDCARD_SCENARIOS = """  - {id: shock, when: "happened('shock')"}
+  - {id: talks, when: "count('meet') >= 3"}
+  - {id: nothing, when: otherwise}"""
+
+
+def wildcard_case(replicates=5):
+    crisis = """  parameters:
+    meet_rate: 0.2 to 0.6
+  events:
+    - {id: meet, probability: meet_rate}
+    - {id: shock, probability: 0.05, wildcard: true, once: true}"""
+    return make(crisis, scenarios=WILDCARD_SCENARIOS, replicates=replicates)
+
+
+def test_exhaustive_scenarios_sum_to_one_and_wildcard_hazard():
+    result = run_crisis(wildcard_case(), 20000, 5, 5000)
+    summary = summarize(result)
+    total = sum(s["p"] for s in summary["scenarios"].values())
+    assert total == pytest.approx(1.0, abs=1e-9)
+    assert (result.scenario >= 0).all()
+    # a 5% monthly hazard over six months
+    assert summary["scenarios"]["shock"]["p"] == pytest.approx(1 - 0.95**6, abs=0.015)  # 5 s.e.
+    for s in summary["scenarios"].values():
+        assert s["interval"][0] <= s["p"] <= s["interval"][1]
+
+
+def test_same_seed_same_json_whatever_the_chunks():
+    case = wildcard_case()
+    texts = {json.dumps(crisis_json(run_crisis(case, 1500, 9, chunk))) for chunk in (1000, 7, 1500)}
+    assert len(texts) == 1
+    assert json.dumps(crisis_json(run_crisis(case, 1500, 10, 1500))) not in texts
+
+
+def test_interval_covers_input_uncertainty():
+    """With p(theta) spread uniformly over [0.2, 0.6], the interval approaches that spread, not
+    the much narrower Monte Carlo error."""
+    rng = np.random.default_rng(0)
+    groups, replicates = 4000, 20
+    theta = rng.uniform(0.2, 0.6, groups)
+    hits = rng.random((groups, replicates)) < theta[:, None]
+    p, (lo, hi) = probability_interval(hits.ravel(), replicates)
+    assert p == pytest.approx(0.4, abs=0.01)
+    assert lo == pytest.approx(0.22, abs=0.03)
+    assert hi == pytest.approx(0.58, abs=0.03)
+    # no input uncertainty: what remains is Monte Carlo error and the noise of the estimated
+    # spread (its method-of-moments estimate is unbiased, so it is sometimes a little above 0)
+    hits = rng.random((groups, replicates)) < 0.4
+    p, (lo, hi) = probability_interval(hits.ravel(), replicates)
+    assert hi - lo < 0.08
+
+
+@pytest.mark.parametrize(
+    ("crisis", "fragment"),
+    [
+        ("  events:\n    - {id: e, probability: \"happened('nope')\"}", "unknown event 'nope'"),
+        ("  events:\n    - {id: e, probability: \"sees('a', 'b', 'war')\"}", "unknown interaction 'war'"),
+        ("  events:\n    - {id: e, probability: \"foo + 1\"}", "unknown name 'foo'"),
+        ("  events:\n    - {id: e, probability: \"__import__('os')\"}", "unknown function '__import__'"),
+        ("  events:\n    - {id: e, probability: \"(1).real\"}", "Attribute is not allowed"),
+        ("  events:\n    - {id: e, probability: \"after('soon')\"}", "not a date"),
+        ("  events:\n    - {id: e, probability: 1, effects: [{do: shift, actor: a}]}", "needs issue"),
+        ("  events:\n    - {id: e, probability: 1, effects: [{do: belief, belief: x, ratio: 2}]}",
+         "unknown belief 'x'"),
+        ("  events:\n    - {id: e, probability: 1}\n    - {id: e, probability: 0}", "duplicate id 'e'"),
+    ],
+)
+def test_bad_formulas_and_effects_are_clear_errors(crisis, fragment):
+    with pytest.raises(CaseError) as err:
+        make(crisis)
+    assert any(fragment in p.message for p in err.value.problems), err.value
+    assert all(p.line > 1 for p in err.value.problems)
+
+
+def test_scenarios_must_end_with_otherwise():
+    with pytest.raises(CaseError) as err:
+        make("  events:\n    - {id: e, probability: 1}", scenarios="  - {id: s, when: \"happened('e')\"}")
+    assert "otherwise" in str(err.value)
+
+
+def test_flagship_case_json_contract(tmp_path):
+    out = tmp_path / "f.json"
+    result = CliRunner().invoke(app, ["forecast", "--draws", "400", "--seed", "4", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["case"] == "us-dprk-2018" and data["as_of"] == "2018-08-15"
+    assert data["draws"] == 400 and data["seed"] == 4
+    assert set(data["scenarios"]) >= {"walk_away", "summit_declaration", "collapse_to_pressure"}
+    assert sum(s["p"] for s in data["scenarios"].values()) == pytest.approx(1.0)
+    assert set(data["questions"]) == {
+        "second_summit", "end_of_war_declaration", "us_walks_away", "nk_missile_test",
+        "armed_clash", "sanctions_relief", "nuclear_declaration"}
+    for item in [*data["scenarios"].values(), *data["questions"].values()]:
+        assert 0 <= item["interval"][0] <= item["p"] <= item["interval"][1] <= 1
+        assert item["words"]
+    assert set(data["settlement"]) == {"sequencing", "pressure", "security"}
+    for label in ("Scenarios", "Questions", "walk_away", "almost"):
+        assert label in result.output
