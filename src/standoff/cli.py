@@ -250,14 +250,14 @@ def forecast(
 
 def _print_probabilities(title: str, items: dict[str, Any], labels: dict[str, str]) -> None:
     table = Table(title=title, title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("", ratio=1)
+    table.add_column(title.rstrip("s").lower(), ratio=1)
     table.add_column("probability", justify="right", no_wrap=True)
     table.add_column("90% interval", no_wrap=True)
     table.add_column("in words", no_wrap=True)
     for ident, item in items.items():
         lo, hi = item["interval"]
-        table.add_row(ident, labels.get(ident, ""), f"{item['p']:.0%}", f"{lo:.0%} – {hi:.0%}", item["words"])
+        label = labels.get(ident) or ident
+        table.add_row(f"{label} [dim]({ident})[/dim]", f"{item['p']:.0%}", f"{lo:.0%} – {hi:.0%}", item["words"])
     out.print(table)
 
 
