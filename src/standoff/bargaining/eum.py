@@ -60,7 +60,7 @@ RISK_MODES = ("recompute", "off", "given")
 PROBABILITY_MODES = ("all-triples", "pairwise")
 CHOICE_MODES = ("scholz", "nearest")
 STOP_RULES = ("fixed", "converged")
-BLOCK = 1024  # draws per block: keeps the (block, N, N, N) vote tensors in cache
+BLOCK = 256  # draws per block: keeps the (block, N, N, N) vote tensors in cache
 
 
 class ExpectedUtility(Engine):
@@ -234,7 +234,7 @@ class ExpectedUtility(Engine):
             # Security (Scholz et al., from BDM 1985): everyone risk neutral (r = 1),
             # security_i = sum_{j != i} E^j(U_ji); R_i = (2 sec_i - max - min) / (max - min);
             # r_i = (1 - R_i / 3) / (1 + R_i / 3), so R in [-1, 1] gives r in [0.5, 2].
-            eu_neutral, _ = self._expected_utilities(view, ones, vote_exponent=None)
+            eu_neutral, _ = self._expected_utilities(view, ones, None, neutral=True)
             security = eu_neutral.sum(axis=1)  # column i: sum over challengers j of E^j(U_ji)
             top = security.max(axis=1, keepdims=True)
             bottom = security.min(axis=1, keepdims=True)
@@ -242,14 +242,15 @@ class ExpectedUtility(Engine):
             safe = np.where(spread > 0, spread, 1.0)
             r = _risk_exponent(np.where(spread > 0, (2 * security - top - bottom) / safe, 0.0))
         voters = r if self.vote_risk else None
-        eu_self, eu_other = self._expected_utilities(view, r, vote_exponent=voters)
+        neutral = self.risk == "off"
+        eu_self, eu_other = self._expected_utilities(view, r, voters, neutral=neutral)
         code = _classify(eu_self, eu_other)
 
         if beliefs.perceived:
             # contests are decided on true values: a conflict i perceives is fought, and its
             # outcome is i's same calculation made with the true attributes
             truth = beliefs.truth(x, scale)
-            true_self, true_other = self._expected_utilities(truth, r, vote_exponent=voters)
+            true_self, true_other = self._expected_utilities(truth, r, voters, neutral=neutral)
             conflict = (code == CONFLICT_WIN) | (code == CONFLICT_LOSS)
             lose = conflict & (true_other > true_self)
         else:
@@ -270,17 +271,20 @@ class ExpectedUtility(Engine):
         )
 
     def _expected_utilities(
-        self, view: _World, r: FloatArray, vote_exponent: FloatArray | None
+        self, view: _World, r: FloatArray, vote_exponent: FloatArray | None, neutral: bool = False
     ) -> tuple[FloatArray, FloatArray]:
         """(E^i(U_ij), E^i(U_ji)), each (D, i, j), with i's exponent r_i for both."""
         p_win, p_lose = view.probabilities(vote_exponent, self.probability)
         r_i = r[:, :, None]
         d = view.distance
         # eq. U: U_s = 2 - 4 (0.5 - 0.5 |x_i - x_j| / R)^r, U_f = 2 - 4 (0.5 + 0.5 |..| / R)^r,
-        # U_sq = 2 - 4 (0.5)^r
-        u_success = 2.0 - 4.0 * (0.5 - 0.5 * d) ** r_i
-        u_failure = 2.0 - 4.0 * (0.5 + 0.5 * d) ** r_i
-        u_status_quo = 2.0 - 4.0 * 0.5**r_i
+        # U_sq = 2 - 4 (0.5)^r; at r = 1 these are 2d, -2d and 0
+        if neutral:
+            u_success, u_failure, u_status_quo = 2.0 * d, -2.0 * d, np.zeros_like(r_i)
+        else:
+            u_success = 2.0 - 4.0 * np.exp(r_i * view.log_closer)
+            u_failure = 2.0 - 4.0 * np.exp(r_i * view.log_farther)
+            u_status_quo = 2.0 - 4.0 * 0.5**r_i
         s_j = view.seen_salience  # the target's resolve: its salience, as i sees it
         s_i = view.own_salience[:, :, None]
         # eq. EU: E(U_ij) = s_j (P U_s + (1 - P) U_f) + (1 - s_j) U_s
@@ -346,6 +350,12 @@ class ExpectedUtility(Engine):
                 np.where(by_compromise >= 0, by_compromise, by_capitulation),
             )
         return offers, taken.astype(np.int8)
+
+
+def _power(base: FloatArray, exponent: FloatArray) -> FloatArray:
+    """base ** exponent for base >= 0 and exponent > 0, as exp(exponent log base)."""
+    with np.errstate(divide="ignore"):
+        return np.exp(exponent * np.log(base))
 
 
 def _risk_exponent(big_r: FloatArray) -> FloatArray:
@@ -460,6 +470,23 @@ class _World:
             self.own_x = np.diagonal(x, axis1=1, axis2=2)
             self.seen_x = x
         self.distance = np.abs(self.own_x[:, :, None] - self.seen_x) / scale  # |x_i - x_j| / R
+        self._logs: tuple[FloatArray, FloatArray] | None = None
+
+    @property
+    def log_closer(self) -> FloatArray:
+        """log(0.5 - 0.5 |x_i - x_j| / R), for U_s = 2 - 4 exp(r log(...))."""
+        return self._log_pair()[0]
+
+    @property
+    def log_farther(self) -> FloatArray:
+        """log(0.5 + 0.5 |x_i - x_j| / R), for U_f."""
+        return self._log_pair()[1]
+
+    def _log_pair(self) -> tuple[FloatArray, FloatArray]:
+        if self._logs is None:
+            with np.errstate(divide="ignore"):
+                self._logs = (np.log(0.5 - 0.5 * self.distance), np.log(0.5 + 0.5 * self.distance))
+        return self._logs
 
     def median(self) -> FloatArray:
         """(D, i): the weighted median of positions as each i sees them."""
@@ -483,23 +510,26 @@ class _World:
             # d[d, k, a]; weighted wd[d, k, a] = w_k d_ka (w >= 0, so w max(0, .) = max(0, w .))
             d = np.abs(self.x[:, :, None] - self.x[:, None, :]) / self.scale
             if exponent is not None:
-                d = d ** exponent[:, :, None]
+                d = _power(d, exponent[:, :, None])
             w = self.weight[:, :, None]
             wd = w * d
             # votes[d, k, i, j] = w_k (d_kj - d_ki): for i over j
             votes = wd[:, :, None, :] - wd[:, :, :, None]
             k_axis = 1
+            column = wd.sum(axis=1)  # (D, a): sum_k w_k d_ka
+            net = column[:, None, :] - column[:, :, None]  # sum_k vote_k(i over j)
         else:
             # d[d, i, k, a] from i's view
             d = np.abs(self.x[:, :, :, None] - self.x[:, :, None, :]) / self.scale
             if exponent is not None:
-                d = d ** exponent[:, None, :, None]
+                d = _power(d, exponent[:, None, :, None])
             w = self.weight[:, :, :, None]
             wd = w * d
             to_self = np.diagonal(wd, axis1=1, axis2=3).transpose(0, 2, 1)  # (D, i, k): w d_ki
             votes = wd - to_self[:, :, :, None]  # (D, i, k, j)
             k_axis = 2
-        net = votes.sum(axis=k_axis)  # sum_k vote_k(i over j)
+            column = wd.sum(axis=2)  # (D, i, a)
+            net = column - np.diagonal(column, axis1=1, axis2=2)[:, :, None]
         if mode == "pairwise":
             np.abs(votes, out=votes)
             total = votes.sum(axis=k_axis)

@@ -72,6 +72,8 @@ def _round(
             ]
         )
 
+    denominators: dict[tuple[float, ...], float] = {}
+
     def p_win(a: int, b: int, r: list[float]) -> float:
         def d(voter: int, at: float) -> float:
             return (abs(x[voter] - at) / scale) ** r[voter]
@@ -80,13 +82,16 @@ def _round(
         top = sum(max(0.0, v) for v in votes)
         if probability == "pairwise":
             bottom = sum(abs(v) for v in votes)
-        else:
-            bottom = sum(
-                abs(weight[v] * (d(v, x[q]) - d(v, x[p])))
-                for v in range(n)
-                for p in range(n)
-                for q in range(n)
-            )
+        else:  # the same for every pair in a round: computed once per set of exponents
+            key = tuple(r)
+            if key not in denominators:
+                denominators[key] = sum(
+                    abs(weight[v] * (d(v, x[q]) - d(v, x[p])))
+                    for v in range(n)
+                    for p in range(n)
+                    for q in range(n)
+                )
+            bottom = denominators[key]
         return top / bottom if bottom > 0 else 0.0
 
     def eu(a: int, b: int, r_a: float, voters: list[float]) -> float:
