@@ -248,11 +248,17 @@ class ExpectedUtility(Engine):
 
         if beliefs.perceived:
             # contests are decided on true values: a conflict i perceives is fought, and its
-            # outcome is i's same calculation made with the true attributes
-            truth = beliefs.truth(x, scale)
-            true_self, true_other = self._expected_utilities(truth, r, voters, neutral=neutral)
+            # outcome is i's same calculation made with the true attributes (computed only for
+            # the draws that have a perceived conflict)
             conflict = (code == CONFLICT_WIN) | (code == CONFLICT_LOSS)
-            lose = conflict & (true_other > true_self)
+            lose = np.zeros_like(conflict)
+            fought = np.flatnonzero(conflict.any(axis=(1, 2)))
+            if fought.size:
+                truth = beliefs.truth(x[fought], scale, fought)
+                true_self, true_other = self._expected_utilities(
+                    truth, r[fought], None if voters is None else voters[fought], neutral=neutral
+                )
+                lose[fought] = conflict[fought] & (true_other > true_self)
         else:
             lose = code == CONFLICT_LOSS
         offers, taken = self._offers(x, eu_self, eu_other, code, lose)
@@ -438,10 +444,13 @@ class _Beliefs:
             shared=False,
         )
 
-    def truth(self, x: FloatArray, scale: float) -> _World:
+    def truth(self, x: FloatArray, scale: float, draws: NDArray[np.intp] | None = None) -> _World:
+        """The true world for all draws, or for the given draws (x is then theirs only)."""
         n = x.shape[1]
-        seen_s = np.broadcast_to(self.salience[:, None, :], (x.shape[0], n, n))
-        return _World(x, self.capability * self.salience, seen_s, self.salience, scale, shared=True)
+        capability = self.capability if draws is None else self.capability[draws]
+        salience = self.salience if draws is None else self.salience[draws]
+        seen_s = np.broadcast_to(salience[:, None, :], (x.shape[0], n, n))
+        return _World(x, capability * salience, seen_s, salience, scale, shared=True)
 
 
 class _World:
