@@ -84,24 +84,27 @@ def test_forecast_json(tmp_path):
     assert "Denuclearization sequencing" in result.output
 
 
+def _forecast_bytes(tmp_path, case, draws, chunk):
+    out = tmp_path / f"c{chunk}.json"
+    args = ["forecast", case, "--draws", str(draws), "--seed", "11", "--chunk-size", str(chunk)]
+    result = run(*args, "--json", str(out))
+    assert result.exit_code == 0, result.output
+    return out.read_bytes()
+
+
 def test_forecast_same_seed_byte_identical_for_any_chunk_size(tmp_path):
-    texts = []
-    for chunk in (1, 7, 1000):
-        out = tmp_path / f"c{chunk}.json"
-        result = run(
-            "forecast",
-            "--draws",
-            "1100",
-            "--seed",
-            "11",
-            "--chunk-size",
-            str(chunk),
-            "--json",
-            str(out),
-        )
-        assert result.exit_code == 0, result.output
-        texts.append(out.read_bytes())
-    assert texts[0] == texts[1] == texts[2]
+    """1,100 draws cross a sampling block (1,024 draws); chunks of 1, 7 and 1,000 cut it
+    differently."""
+    case = str(shared("ktab", "SOE-Pol-Comp.csv"))
+    texts = {_forecast_bytes(tmp_path, case, 1100, chunk) for chunk in (1, 7, 1000)}
+    assert len(texts) == 1
+
+
+def test_crisis_forecast_same_seed_byte_identical_for_any_chunk_size(tmp_path):
+    """The flagship crisis: 45 draws are 4.5 groups of 10 replicates; chunks of 1 and 7 split
+    groups."""
+    texts = {_forecast_bytes(tmp_path, "us-dprk-2018", 45, chunk) for chunk in (1, 7, 1000)}
+    assert len(texts) == 1
 
 
 def test_unknown_model_is_a_clear_error():

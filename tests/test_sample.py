@@ -123,4 +123,6 @@ def test_builtin_case_samples():
     case = load_case("us-dprk-2018")
     d = Sampler(case, 0).draws(0, 100)
     assert d.inputs.position.shape == (100, len(case.actors), len(case.issues))
-    assert d.inputs.has_perceptions
+    assert "beliefs.president_independent.prior" in d.params
+    assert "beliefs.president_independent.trump.capability" in d.uncertain
+    assert np.all((d.params["beliefs.president_independent.prior"] >= 0.0))
