@@ -47,9 +47,12 @@ def main() -> None:
 
     print(f"case {case.id}: {len(case.actors)} actors, {len(case.issues)} issues, "
           f"{plan.rounds} rounds, {len(plan.events)} event kinds")  # fmt: skip
-    print(f"vectorized: {draws:,} draws in {vectorized:.2f} s ({vectorized / draws * 1e6:.0f} us a draw)")
+    print(
+        f"vectorized: {draws:,} draws in {vectorized:.2f} s "
+        f"({vectorized / draws * 1e6:.0f} us a draw)"
+    )
     print(f"reference, one draw at a time: {per_draw * 1e3:.1f} ms a draw "
-          f"(measured on {REFERENCE_DRAWS} draws): {per_draw * draws:.0f} s for {draws:,}")  # fmt: skip
+          f"(on {REFERENCE_DRAWS} draws): {per_draw * draws:.0f} s for {draws:,}")  # fmt: skip
     print(f"speed-up: {per_draw * draws / vectorized:.0f}x; target under 3 s: "
           f"{'met' if vectorized < 3 else 'NOT met'}")  # fmt: skip
 

@@ -39,17 +39,43 @@ scenarios:
 """
 
 
-def make(crisis, scenarios="  - {id: any, when: otherwise}", extra="", cap_a=50, cap_b=40,
-         pos_a=90, pos_b=10, pos_c=50, sal=0.9, replicates=5):
-    text = BASE.format(crisis=crisis, scenarios=scenarios, extra=extra, cap_a=cap_a, cap_b=cap_b,
-                       pos_a=pos_a, pos_b=pos_b, pos_c=pos_c, sal=sal, replicates=replicates)
+def make(
+    crisis,
+    scenarios="  - {id: any, when: otherwise}",
+    extra="",
+    cap_a=50,
+    cap_b=40,
+    pos_a=90,
+    pos_b=10,
+    pos_c=50,
+    sal=0.9,
+    replicates=5,
+):
+    text = BASE.format(
+        crisis=crisis,
+        scenarios=scenarios,
+        extra=extra,
+        cap_a=cap_a,
+        cap_b=cap_b,
+        pos_a=pos_a,
+        pos_b=pos_b,
+        pos_c=pos_c,
+        sal=sal,
+        replicates=replicates,
+    )
     return load_yaml_text(text, "synthetic.yaml")
 
 
 def test_rounds_follow_the_calendar():
     case = make("  events:\n    - {id: e, probability: 0}")
     assert [d.isoformat() for d in case.plan.dates] == [
-        "2020-02-01", "2020-03-01", "2020-04-01", "2020-05-01", "2020-06-01", "2020-07-01"]
+        "2020-02-01",
+        "2020-03-01",
+        "2020-04-01",
+        "2020-05-01",
+        "2020-06-01",
+        "2020-07-01",
+    ]
 
 
 def test_sure_event_happens_every_round_and_never_event_never():
@@ -102,7 +128,9 @@ MISPERCEPTION = """  beliefs:
 def test_removing_the_misperception_changes_the_forecast():
     """b wrongly believes a is weak. While it does, b expects to win a conflict with a and
     challenges; without the belief, b expects to lose it and does not."""
-    scenarios = "  - {id: challenged, when: \"happened('b_challenges')\"}\n  - {id: quiet, when: otherwise}"
+    scenarios = (
+        "  - {id: challenged, when: \"happened('b_challenges')\"}\n  - {id: quiet, when: otherwise}"
+    )
     kwargs = dict(scenarios=scenarios, cap_a=60, cap_b=30, pos_a=100, pos_b=0, sal=0.5)
     wrong = run_crisis(make(MISPERCEPTION.format(prior=1.0), **kwargs), 100, 1, 100)
     right = run_crisis(make(MISPERCEPTION.format(prior=0.0), **kwargs), 100, 1, 100)
@@ -214,15 +242,30 @@ def test_interval_covers_input_uncertainty():
     ("crisis", "fragment"),
     [
         ("  events:\n    - {id: e, probability: \"happened('nope')\"}", "unknown event 'nope'"),
-        ("  events:\n    - {id: e, probability: \"sees('a', 'b', 'war')\"}", "unknown interaction 'war'"),
-        ("  events:\n    - {id: e, probability: \"foo + 1\"}", "unknown name 'foo'"),
-        ("  events:\n    - {id: e, probability: \"__import__('os')\"}", "unknown function '__import__'"),
-        ("  events:\n    - {id: e, probability: \"(1).real\"}", "Attribute is not allowed"),
+        (
+            "  events:\n    - {id: e, probability: \"sees('a', 'b', 'war')\"}",
+            "unknown interaction 'war'",
+        ),
+        ('  events:\n    - {id: e, probability: "foo + 1"}', "unknown name 'foo'"),
+        (
+            "  events:\n    - {id: e, probability: \"__import__('os')\"}",
+            "unknown function '__import__'",
+        ),
+        ('  events:\n    - {id: e, probability: "(1).real"}', "Attribute is not allowed"),
         ("  events:\n    - {id: e, probability: \"after('soon')\"}", "not a date"),
-        ("  events:\n    - {id: e, probability: 1, effects: [{do: shift, actor: a}]}", "needs issue"),
-        ("  events:\n    - {id: e, probability: 1, effects: [{do: belief, belief: x, ratio: 2}]}",
-         "unknown belief 'x'"),
-        ("  events:\n    - {id: e, probability: 1}\n    - {id: e, probability: 0}", "duplicate id 'e'"),
+        (
+            "  events:\n    - {id: e, probability: 1, effects: [{do: shift, actor: a}]}",
+            "needs issue",
+        ),
+        (
+            "  events:\n    - {id: e, probability: 1, "
+            "effects: [{do: belief, belief: x, ratio: 2}]}",
+            "unknown belief 'x'",
+        ),
+        (
+            "  events:\n    - {id: e, probability: 1}\n    - {id: e, probability: 0}",
+            "duplicate id 'e'",
+        ),
     ],
 )
 def test_bad_formulas_and_effects_are_clear_errors(crisis, fragment):
@@ -234,13 +277,18 @@ def test_bad_formulas_and_effects_are_clear_errors(crisis, fragment):
 
 def test_scenarios_must_end_with_otherwise():
     with pytest.raises(CaseError) as err:
-        make("  events:\n    - {id: e, probability: 1}", scenarios="  - {id: s, when: \"happened('e')\"}")
+        make(
+            "  events:\n    - {id: e, probability: 1}",
+            scenarios="  - {id: s, when: \"happened('e')\"}",
+        )
     assert "otherwise" in str(err.value)
 
 
 def test_flagship_case_json_contract(tmp_path):
     out = tmp_path / "f.json"
-    result = CliRunner().invoke(app, ["forecast", "--draws", "400", "--seed", "4", "--json", str(out)])
+    result = CliRunner().invoke(
+        app, ["forecast", "--draws", "400", "--seed", "4", "--json", str(out)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["case"] == "us-dprk-2018" and data["as_of"] == "2018-08-15"
@@ -248,8 +296,14 @@ def test_flagship_case_json_contract(tmp_path):
     assert set(data["scenarios"]) >= {"walk_away", "summit_declaration", "collapse_to_pressure"}
     assert sum(s["p"] for s in data["scenarios"].values()) == pytest.approx(1.0)
     assert set(data["questions"]) == {
-        "second_summit", "end_of_war_declaration", "us_walks_away", "nk_missile_test",
-        "armed_clash", "sanctions_relief", "nuclear_declaration"}
+        "second_summit",
+        "end_of_war_declaration",
+        "us_walks_away",
+        "nk_missile_test",
+        "armed_clash",
+        "sanctions_relief",
+        "nuclear_declaration",
+    }
     for item in [*data["scenarios"].values(), *data["questions"].values()]:
         assert 0 <= item["interval"][0] <= item["p"] <= item["interval"][1] <= 1
         assert item["words"]

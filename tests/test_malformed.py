@@ -40,16 +40,32 @@ CASES: list[tuple[str, int, str, str]] = [
     ("alias-bomb.yaml", 1, "(yaml)", "expands to more than"),
     ("alias-recursive.yaml", 1, "(yaml)", "expands to more than"),
     # top level and structure
-    ("top-level-list.yaml", 1, "(top level)",
-     "must be a mapping with id, issues and actors; found a list"),
+    (
+        "top-level-list.yaml",
+        1,
+        "(top level)",
+        "must be a mapping with id, issues and actors; found a list",
+    ),
     ("top-level-scalar.yaml", 1, "(top level)", "found a single value (str)"),
     ("unknown-key-top.yaml", 15, "horizn", "unknown key 'horizn' (did you mean 'horizon'?)"),
-    ("unknown-key-actor.yaml", 9, "actors[0].capabilty",
-     "unknown key 'capabilty' (did you mean 'capability'?)"),
-    ("unknown-key-stance.yaml", 10, "actors[0].stances.deal.salinece",
-     "unknown key 'salinece' (did you mean 'salience'?)"),
-    ("unknown-key-perception.yaml", 18, "perceptions.dprk.usa.capabilities",
-     "unknown key 'capabilities' (did you mean 'capability'?)"),
+    (
+        "unknown-key-actor.yaml",
+        9,
+        "actors[0].capabilty",
+        "unknown key 'capabilty' (did you mean 'capability'?)",
+    ),
+    (
+        "unknown-key-stance.yaml",
+        10,
+        "actors[0].stances.deal.salinece",
+        "unknown key 'salinece' (did you mean 'salience'?)",
+    ),
+    (
+        "unknown-key-perception.yaml",
+        18,
+        "perceptions.dprk.usa.capabilities",
+        "unknown key 'capabilities' (did you mean 'capability'?)",
+    ),
     ("missing-capability.yaml", 7, "actors[0].capability", "required field is missing"),
     ("missing-issue-id.yaml", 4, "issues[0].id", "required field is missing"),
     ("no-actors.yaml", 6, "actors", "at least 1 item"),
@@ -60,20 +76,40 @@ CASES: list[tuple[str, int, str, str]] = [
     ("stance-unknown-issue.yaml", 11, "actors[0].stances.tarifs", "unknown issue 'tarifs'"),
     ("perception-unknown-holder.yaml", 16, "perceptions.china", "unknown actor 'china'"),
     ("perception-unknown-target.yaml", 17, "perceptions.dprk.japan", "unknown actor 'japan'"),
-    ("perception-unknown-issue.yaml", 19, "perceptions.dprk.usa.stances.tariffs",
-     "unknown issue 'tariffs'"),
+    (
+        "perception-unknown-issue.yaml",
+        19,
+        "perceptions.dprk.usa.stances.tariffs",
+        "unknown issue 'tariffs'",
+    ),
     ("perception-of-self.yaml", 19, "perceptions.dprk.dprk", "beliefs about itself"),
     ("missing-stance.yaml", 14, "actors[1].stances", "no stance on issue 'sanctions'"),
     # numbers and ranges
-    ("position-out-of-range.yaml", 10, "actors[0].stances.deal.position",
-     "value 120 is outside the valid range (between 0 and 100)"),
+    (
+        "position-out-of-range.yaml",
+        10,
+        "actors[0].stances.deal.position",
+        "value 120 is outside the valid range (between 0 and 100)",
+    ),
     ("position-range-end-out.yaml", 10, "actors[0].stances.deal.position", "end 110 is outside"),
-    ("position-range-low-end-out.yaml", 10, "actors[0].stances.deal.position",
-     "end -10 is outside"),
-    ("perceived-position-out-of-range.yaml", 19, "perceptions.dprk.usa.stances.deal.position",
-     "value 150 is outside"),
-    ("salience-above-one.yaml", 10, "actors[0].stances.deal.salience",
-     "value 1.5 is outside the valid range (between 0 and 1)"),
+    (
+        "position-range-low-end-out.yaml",
+        10,
+        "actors[0].stances.deal.position",
+        "end -10 is outside",
+    ),
+    (
+        "perceived-position-out-of-range.yaml",
+        19,
+        "perceptions.dprk.usa.stances.deal.position",
+        "value 150 is outside",
+    ),
+    (
+        "salience-above-one.yaml",
+        10,
+        "actors[0].stances.deal.salience",
+        "value 1.5 is outside the valid range (between 0 and 1)",
+    ),
     ("salience-range-above-one.yaml", 10, "actors[0].stances.deal.salience", "end 1.2 is outside"),
     ("negative-capability.yaml", 8, "actors[0].capability", "value -3 is outside the valid range"),
     ("nan-capability.yaml", 8, "actors[0].capability", "nan is not a finite number"),
@@ -81,20 +117,36 @@ CASES: list[tuple[str, int, str, str]] = [
     ("inf-in-range.yaml", 8, "actors[0].capability", "cannot read '5 to inf'"),
     ("huge-integer.yaml", 8, "actors[0].capability", "too large to be a number"),
     ("range-reversed.yaml", 8, "actors[0].capability", "low end must be below the high end"),
-    ("normal-negative-sd.yaml", 8, "actors[0].capability",
-     "the standard deviation must be positive"),
-    ("beta-zero-shape.yaml", 10, "actors[0].stances.deal.salience",
-     "both shape parameters must be positive"),
+    (
+        "normal-negative-sd.yaml",
+        8,
+        "actors[0].capability",
+        "the standard deviation must be positive",
+    ),
+    (
+        "beta-zero-shape.yaml",
+        10,
+        "actors[0].stances.deal.salience",
+        "both shape parameters must be positive",
+    ),
     ("beta-unbounded.yaml", 8, "actors[0].capability", "beta() needs a bounded quantity"),
     ("unknown-distribution.yaml", 8, "actors[0].capability", "unknown distribution 'foo'"),
     ("uniform-wrong-arity.yaml", 8, "actors[0].capability", "expected uniform(low, high)"),
     ("flow-mapping-unquoted-call.yaml", 10, "actors[0].stances.deal.salience", "must be quoted"),
     ("number-as-word.yaml", 8, "actors[0].capability", "cannot read 'strong' as a number"),
     ("boolean-salience.yaml", 10, "actors[0].stances.deal.salience", "got True"),
-    ("issue-range-reversed.yaml", 5, "issues[0].range",
-     "the low end 100 must be below the high end 0"),
-    ("issue-range-equal.yaml", 5, "issues[0].range",
-     "the low end 50 must be below the high end 50"),
+    (
+        "issue-range-reversed.yaml",
+        5,
+        "issues[0].range",
+        "the low end 100 must be below the high end 0",
+    ),
+    (
+        "issue-range-equal.yaml",
+        5,
+        "issues[0].range",
+        "the low end 50 must be below the high end 50",
+    ),
     ("issue-range-infinite.yaml", 5, "issues[0].range[1]", "finite number"),
     ("horizon-before-as-of.yaml", 4, "horizon", "must come after as_of 2018-08-15"),
     # BDM CSV
@@ -124,13 +176,29 @@ CASES: list[tuple[str, int, str, str]] = [
 
 # A representative subset for the command line: one per kind of fault.
 CLI_SUBSET = [
-    "not-a-case.txt", "binary.yaml", "empty.yaml", "does-not-exist.yaml", "directory.yaml",
-    "yaml-tab.yaml", "yaml-unclosed-bracket.yaml", "bad-date.yaml", "top-level-list.yaml",
-    "unknown-key-actor.yaml", "missing-capability.yaml", "duplicate-actor-id.yaml",
-    "perception-of-self.yaml", "position-range-end-out.yaml", "nan-capability.yaml",
-    "huge-integer.yaml", "unknown-distribution.yaml", "horizon-before-as-of.yaml",
-    "alias-bomb.yaml", "bdm-short-row.csv", "bdm-salience-above-one.csv",
-    "ktab-nactors-not-integer.csv", "ktab-salience-sum.csv",
+    "not-a-case.txt",
+    "binary.yaml",
+    "empty.yaml",
+    "does-not-exist.yaml",
+    "directory.yaml",
+    "yaml-tab.yaml",
+    "yaml-unclosed-bracket.yaml",
+    "bad-date.yaml",
+    "top-level-list.yaml",
+    "unknown-key-actor.yaml",
+    "missing-capability.yaml",
+    "duplicate-actor-id.yaml",
+    "perception-of-self.yaml",
+    "position-range-end-out.yaml",
+    "nan-capability.yaml",
+    "huge-integer.yaml",
+    "unknown-distribution.yaml",
+    "horizon-before-as-of.yaml",
+    "alias-bomb.yaml",
+    "bdm-short-row.csv",
+    "bdm-salience-above-one.csv",
+    "ktab-nactors-not-integer.csv",
+    "ktab-salience-sum.csv",
 ]
 
 runner = CliRunner()
@@ -191,7 +259,7 @@ def test_cli_check_reports_file_line_field_problem(name: str):
     assert lines, "problems go to stderr"
     for x in lines:
         assert x.startswith(f"{path}:"), x
-        lineno, _, rest = x[len(path) + 1:].partition(": ")
+        lineno, _, rest = x[len(path) + 1 :].partition(": ")
         assert lineno.isdigit(), x
         assert ": " in rest, x
     assert f"{path}:{line}: {field}: " in result.stderr
@@ -212,7 +280,7 @@ def test_deeply_nested_yaml_is_refused_without_a_traceback(tmp_path: Path):
 
 
 def test_oversized_csv_field_is_reported(tmp_path: Path):
-    text = "Actor,Capability,Position,Salience\n\"" + "x" * 200_000 + "\",1,2,0.5\n"
+    text = 'Actor,Capability,Position,Salience\n"' + "x" * 200_000 + '",1,2,0.5\n'
     problems = _hostile(tmp_path, "big-field.csv", text)
     assert problems[0].line == 2 and problems[0].field == "(csv)"
 

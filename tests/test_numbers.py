@@ -19,13 +19,15 @@ FAST = settings(max_examples=60, deadline=None)
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
 positive = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False)
 quantities = st.one_of(
-    st.builds(lambda lo, w: Quantity("bounded", lo, lo + w),
-              st.floats(-1e3, 1e3), st.floats(1e-2, 1e3)),
+    st.builds(
+        lambda lo, w: Quantity("bounded", lo, lo + w), st.floats(-1e3, 1e3), st.floats(1e-2, 1e3)
+    ),
     st.builds(lambda lo: Quantity("unbounded", lo, None), st.floats(-1e3, 1e3)),
 )
 
 
 # -- numbers -------------------------------------------------------------------------------------
+
 
 @given(finite)
 def test_plain_numbers_round_trip(x: float):
@@ -36,7 +38,7 @@ def test_plain_numbers_round_trip(x: float):
     assert again.kind == "fixed" and again.params == (x,)
 
 
-@given(st.integers(-10**15, 10**15))
+@given(st.integers(-(10**15), 10**15))
 def test_integers_parse_exactly(n: int):
     assert parse_uncertain(n).params == (float(n),)
     assert parse_uncertain(f"  {n} ").params == (float(n),)
@@ -142,16 +144,16 @@ def test_lognormal_for_positive_ends_of_unbounded_quantities(a: float, ratio: fl
     draws = d.sample(np.random.default_rng(7), 20_000, unbounded)
     assert np.all(draws > 0)  # a lognormal never reaches the lower bound
     logs = np.log(draws)
-    assert np.median(logs) == pytest.approx((math.log(a) + math.log(b)) / 2,
-                                            abs=0.05 * (math.log(b) - math.log(a)) + 1e-9)
+    assert np.median(logs) == pytest.approx(
+        (math.log(a) + math.log(b)) / 2, abs=0.05 * (math.log(b) - math.log(a)) + 1e-9
+    )
     expected_sd = (math.log(b) - math.log(a)) / (2 * Z90)
     assert np.std(logs) == pytest.approx(expected_sd, rel=0.05)
 
 
 @FAST
 @given(st.floats(-100, 100), st.floats(1, 100), st.booleans())
-def test_normal_for_bounded_quantities_or_non_positive_ends(a: float, width: float,
-                                                            bounded: bool):
+def test_normal_for_bounded_quantities_or_non_positive_ends(a: float, width: float, bounded: bool):
     b = a + width
     if not bounded:
         a = -abs(a) - 1e-3  # an end at or below zero: normal even on an unbounded quantity
@@ -187,8 +189,12 @@ def test_beta_needs_positive_shapes(bad: float, good: float):
         assert "shape parameters must be positive" in _readable(info.value)
 
 
-@given(st.from_regex(r"\A[a-z]{1,12}\Z").filter(
-    lambda s: s not in ("normal", "uniform", "triangular", "beta")), st.integers(0, 3))
+@given(
+    st.from_regex(r"\A[a-z]{1,12}\Z").filter(
+        lambda s: s not in ("normal", "uniform", "triangular", "beta")
+    ),
+    st.integers(0, 3),
+)
 def test_unknown_distributions_are_named(name: str, arity: int):
     text = f"{name}({', '.join(['1'] * arity)})"
     with pytest.raises(ValueError) as info:
@@ -205,8 +211,11 @@ def test_wrong_arity_shows_the_signature(name: str, arity: int):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=30),
-                 st.text(alphabet="0123456789.e+-() ,tonormalbetuifx", max_size=30)))
+@given(
+    st.one_of(
+        st.text(max_size=30), st.text(alphabet="0123456789.e+-() ,tonormalbetuifx", max_size=30)
+    )
+)
 def test_any_text_parses_or_raises_a_readable_value_error(text: str):
     try:
         d = parse_uncertain(text)
@@ -217,9 +226,17 @@ def test_any_text_parses_or_raises_a_readable_value_error(text: str):
         assert d.kind in ("fixed", "range", "normal", "uniform", "triangular", "beta")
 
 
-@given(st.one_of(st.none(), st.booleans(), st.lists(st.integers(), max_size=2),
-                 st.just(float("nan")), st.just(float("inf")), st.just(-float("inf")),
-                 st.just(10**400)))
+@given(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.lists(st.integers(), max_size=2),
+        st.just(float("nan")),
+        st.just(float("inf")),
+        st.just(-float("inf")),
+        st.just(10**400),
+    )
+)
 def test_non_numbers_raise_value_error(value: object):
     with pytest.raises(ValueError) as info:
         parse_uncertain(value)
@@ -228,8 +245,15 @@ def test_non_numbers_raise_value_error(value: object):
 
 # -- loaders -------------------------------------------------------------------------------------
 
-names = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _-",
-                min_size=1, max_size=12).map(str.strip).filter(bool)
+names = (
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _-",
+        min_size=1,
+        max_size=12,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @st.composite
@@ -270,8 +294,11 @@ def ktab_tables(draw: st.DrawFn) -> tuple[str, int, int]:
         header += [f"Pstn{k + 1}", f"Sal{k + 1}"]
     lines = [f"Generated scenario,A test,{len(actors)},{n_dims}", ",".join(header)]
     for name in actors:
-        fields = [name, draw(st.sampled_from(["", "someone", "a minister"])),
-                  repr(draw(st.floats(0, 1e4)))]
+        fields = [
+            name,
+            draw(st.sampled_from(["", "someone", "a minister"])),
+            repr(draw(st.floats(0, 1e4))),
+        ]
         for _ in range(n_dims):
             fields += [repr(draw(st.floats(0, 100))), repr(draw(st.floats(0, 100 / n_dims)))]
         lines.append(",".join(fields) + draw(st.sampled_from(["", ",", ", "])))
@@ -319,8 +346,9 @@ def stance_line(n_issues: int, a: int, i: int) -> int:
 
 @FAST
 @given(st.integers(1, 8), st.integers(1, 5), st.data())
-def test_generated_yaml_cases_load_and_errors_point_at_the_line(n_actors: int, n_issues: int,
-                                                                  data: st.DataObject):
+def test_generated_yaml_cases_load_and_errors_point_at_the_line(
+    n_actors: int, n_issues: int, data: st.DataObject
+):
     text = _yaml_case(n_actors, n_issues)
     case = load_yaml_text(text, "generated.yaml")
     assert len(case.actors) == n_actors and len(case.issues) == n_issues
@@ -330,12 +358,16 @@ def test_generated_yaml_cases_load_and_errors_point_at_the_line(n_actors: int, n
     line = stance_line(n_issues, a, i)
     lines = text.split("\n")
     assert lines[line - 1].strip().startswith(f"issue{i}:")
-    bad = data.draw(st.sampled_from([
-        ("salience: 0.5", "salience: 1.5", "salience", "outside the valid range"),
-        ("position: 10 to 90", "position: 90 to 10", "position", "low end must be below"),
-        ("position: 10 to 90", "position: 10 to 120", "position", "end 120 is outside"),
-        ("salience: 0.5", "salience: .nan", "salience", "not a finite number"),
-    ]))
+    bad = data.draw(
+        st.sampled_from(
+            [
+                ("salience: 0.5", "salience: 1.5", "salience", "outside the valid range"),
+                ("position: 10 to 90", "position: 90 to 10", "position", "low end must be below"),
+                ("position: 10 to 90", "position: 10 to 120", "position", "end 120 is outside"),
+                ("salience: 0.5", "salience: .nan", "salience", "not a finite number"),
+            ]
+        )
+    )
     lines[line - 1] = lines[line - 1].replace(bad[0], bad[1])
     with pytest.raises(CaseError) as info:
         load_yaml_text("\n".join(lines), "generated.yaml")

@@ -125,4 +125,4 @@ def test_builtin_case_samples():
     assert d.inputs.position.shape == (100, len(case.actors), len(case.issues))
     assert "beliefs.president_independent.prior" in d.params
     assert "beliefs.president_independent.trump.capability" in d.uncertain
-    assert np.all((d.params["beliefs.president_independent.prior"] >= 0.0))
+    assert np.all(d.params["beliefs.president_independent.prior"] >= 0.0)

@@ -18,8 +18,8 @@ from . import __version__
 from .bargaining import ENGINES, make_engine
 from .case import builtin_cases, load_case
 from .case.schema import Case
-from .errors import CaseError
 from .crisis import run_crisis
+from .errors import CaseError
 from .forecast import (
     DEFAULT_CHUNK,
     DEFAULT_DRAWS,
@@ -198,7 +198,8 @@ def forecast(
     model: Annotated[
         str | None,
         typer.Option(
-            help=f"Bargaining engine for cases without a crisis section: {', '.join(sorted(ENGINES))} "
+            help="Bargaining engine for cases without a crisis section: "
+            f"{', '.join(sorted(ENGINES))} "
             "(default compromise). A crisis case uses the engine its file names."
         ),
     ] = None,
@@ -210,11 +211,13 @@ def forecast(
     ] = None,
     option: OptionsArg = None,
 ) -> None:
-    """Simulate the case many times under its stated uncertainty: scenarios, questions, settlement."""
+    """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
     loaded = _load(case)
     crisis = loaded.plan is not None
     if crisis and (model is not None or option):
-        err.print(f"error: {case}: a crisis case runs the engine its file names; drop --model/--option")
+        err.print(
+            f"error: {case}: a crisis case runs the engine its file names; drop --model/--option"
+        )
         raise typer.Exit(2)
     name = _model(model or "compromise")
     options = {} if crisis else _options(option, name)
@@ -243,8 +246,12 @@ def forecast(
         header += f", as of {loaded.as_of:%d %B %Y}"
     out.print(f"[bold]{header}[/bold]  ({draws:,} draws, seed {seed})")
     if crisis:
-        _print_probabilities("Scenarios", data["scenarios"], {s.id: s.label or s.id for s in loaded.scenarios})
-        _print_probabilities("Questions", data["questions"], {q.id: q.text for q in loaded.questions})
+        _print_probabilities(
+            "Scenarios", data["scenarios"], {s.id: s.label or s.id for s in loaded.scenarios}
+        )
+        _print_probabilities(
+            "Questions", data["questions"], {q.id: q.text for q in loaded.questions}
+        )
     _print_settlement(loaded, data)
 
 
@@ -257,7 +264,12 @@ def _print_probabilities(title: str, items: dict[str, Any], labels: dict[str, st
     for ident, item in items.items():
         lo, hi = item["interval"]
         label = labels.get(ident) or ident
-        table.add_row(f"{label} [dim]({ident})[/dim]", f"{item['p']:.0%}", f"{lo:.0%} – {hi:.0%}", item["words"])
+        table.add_row(
+            f"{label} [dim]({ident})[/dim]",
+            f"{item['p']:.0%}",
+            f"{lo:.0%} – {hi:.0%}",
+            item["words"],
+        )
     out.print(table)
 
 

@@ -220,7 +220,9 @@ class Sampler:
             )
         if len(pieces) == 1:
             only = pieces[0]
-            return Draws(start=start, inputs=only.inputs, uncertain=only.uncertain, params=only.params)
+            return Draws(
+                start=start, inputs=only.inputs, uncertain=only.uncertain, params=only.params
+            )
         return Draws(
             start=start,
             inputs=concat_inputs([p.inputs for p in pieces]),

@@ -26,7 +26,9 @@ def make_engine(name: str, **options: Any) -> Engine:
     try:
         cls = ENGINES[name]
     except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}") from None
+        raise ValueError(
+            f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}"
+        ) from None
     return cls(**options)
 
 

@@ -215,7 +215,7 @@ def weighted_distance(ideal: FloatArray, salience: FloatArray, position: FloatAr
     return np.sqrt(ds_sq / np.where(ss_sq > 0, ss_sq, 1.0)) * (ss_sq > 0)
 
 
-def utility(distance: FloatArray, risk: FloatArray) -> FloatArray:
+def utility(distance: FloatArray, risk: FloatArray | float) -> FloatArray:
     """SMPModel::bsUtil: u = (1 - d)(1 + d R) for d <= 1, else (1 - d)(1 + R)."""
     return np.where(
         distance <= 1, (1 - distance) * (1 + distance * risk), (1 - distance) * (1 + risk)

@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Problem
-from .csvread import read_number, rows_with_lines
+from .csvread import read_number
 
 HEADER = ("actor", "capability", "position", "salience")
 
 
 def is_bdm(rows: list[tuple[int, list[str]]]) -> bool:
-    return bool(rows) and [f.lower() for f in rows[0][1]][:1] == ["actor"] and len(rows[0][1]) >= 2 and (
-        rows[0][1][1].lower() == "capability"
+    return (
+        bool(rows)
+        and [f.lower() for f in rows[0][1]][:1] == ["actor"]
+        and len(rows[0][1]) >= 2
+        and (rows[0][1][1].lower() == "capability")
     )
 
 
@@ -30,13 +33,24 @@ def read_bdm(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
     missing = [h for h in HEADER if h not in names]
     extra = [header[i] for i, h in enumerate(names) if h not in HEADER]
     if missing:
-        problems.append(Problem(file, header_line, "header", f"missing column(s): {', '.join(missing)}"))
+        problems.append(
+            Problem(file, header_line, "header", f"missing column(s): {', '.join(missing)}")
+        )
     if extra:
-        problems.append(Problem(file, header_line, "header", f"unexpected column(s): {', '.join(extra)}"))
+        problems.append(
+            Problem(file, header_line, "header", f"unexpected column(s): {', '.join(extra)}")
+        )
     if problems:
         raise CaseError(problems)
     if names != list(HEADER):
-        problems.append(Problem(file, header_line, "header", f"columns must be in the order {','.join(h.title() for h in HEADER)}"))
+        problems.append(
+            Problem(
+                file,
+                header_line,
+                "header",
+                f"columns must be in the order {','.join(h.title() for h in HEADER)}",
+            )
+        )
         raise CaseError(problems)
     if len(rows) < 2:
         raise CaseError([Problem(file, header_line, "(file)", "no actor rows after the header")])
@@ -46,21 +60,33 @@ def read_bdm(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
     for line, fields in rows[1:]:
         if len(fields) != len(HEADER):
             what = "short" if len(fields) < len(HEADER) else "long"
-            problems.append(Problem(file, line, "row", f"{what} row: {len(fields)} fields, expected {len(HEADER)}"))
+            problems.append(
+                Problem(
+                    file, line, "row", f"{what} row: {len(fields)} fields, expected {len(HEADER)}"
+                )
+            )
             continue
         name = fields[0]
         if not name:
             problems.append(Problem(file, line, "Actor", "empty actor name"))
             continue
         if name in seen:
-            problems.append(Problem(file, line, "Actor", f"duplicate actor {name!r} (first on line {seen[name]})"))
+            problems.append(
+                Problem(
+                    file, line, "Actor", f"duplicate actor {name!r} (first on line {seen[name]})"
+                )
+            )
         seen[name] = line
         capability = read_number(fields[1], file, line, "Capability", problems, low=0)
         position = read_number(fields[2], file, line, "Position", problems)
         salience = read_number(fields[3], file, line, "Salience", problems, low=0, high=1)
         actors.append(
-            {"id": name, "name": name, "capability": capability,
-             "stances": {"issue": {"position": position, "salience": salience}}}
+            {
+                "id": name,
+                "name": name,
+                "capability": capability,
+                "stances": {"issue": {"position": position, "salience": salience}},
+            }
         )
     if problems:
         raise CaseError(problems)

@@ -23,7 +23,10 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
             add(path, msg)
 
     if case.standoff != FORMAT_VERSION:
-        add(("standoff",), f"unsupported format version {case.standoff}; this standoff reads {FORMAT_VERSION}")
+        add(
+            ("standoff",),
+            f"unsupported format version {case.standoff}; this standoff reads {FORMAT_VERSION}",
+        )
 
     for section, items in (
         ("issues", case.issues),
@@ -52,13 +55,19 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                 add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
                 continue
             if issue_id not in bad_range:
-                number((*base, "stances", issue_id, "position"), stance.position,
-                       issues[issue_id].quantity())
+                number(
+                    (*base, "stances", issue_id, "position"),
+                    stance.position,
+                    issues[issue_id].quantity(),
+                )
             number((*base, "stances", issue_id, "salience"), stance.salience, SALIENCE)
         for issue_id in issues:
             if issue_id not in actor.stances:
-                add((*base, "stances"),
-                    f"no stance on issue {issue_id!r} (give salience 0 if it does not care)", key=True)
+                add(
+                    (*base, "stances"),
+                    f"no stance on issue {issue_id!r} (give salience 0 if it does not care)",
+                    key=True,
+                )
 
     for holder, beliefs in case.perceptions.items():
         if holder not in actor_ids:
@@ -70,7 +79,11 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                 add(base, f"unknown actor {about!r}", key=True)
                 continue
             if about == holder:
-                add(base, "an actor's beliefs about itself are its true attributes; remove this entry", key=True)
+                add(
+                    base,
+                    "an actor's beliefs about itself are its true attributes; remove this entry",
+                    key=True,
+                )
                 continue
             number((*base, "capability"), belief.capability, CAPABILITY)
             for issue_id, seen in belief.stances.items():
@@ -78,8 +91,11 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                     add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
                     continue
                 if issue_id not in bad_range:
-                    number((*base, "stances", issue_id, "position"), seen.position,
-                           issues[issue_id].quantity())
+                    number(
+                        (*base, "stances", issue_id, "position"),
+                        seen.position,
+                        issues[issue_id].quantity(),
+                    )
                 number((*base, "stances", issue_id, "salience"), seen.salience, SALIENCE)
 
     if case.as_of and case.horizon and not case.horizon > case.as_of:

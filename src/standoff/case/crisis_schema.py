@@ -31,7 +31,8 @@ class Effect(Strict):
                     or `toward` another actor's current position by a `fraction` (0-1)
     do: salience    change an actor's salience on an issue: `add`, `scale` or `set` (clipped to 0-1)
     do: capability  change an actor's capability: `add`, `scale` or `set` (kept >= 0)
-    do: belief      Bayesian update of a belief by a likelihood ratio P(event | H) / P(event | not H)
+    do: belief      Bayesian update of a belief by a likelihood ratio
+                    P(event | H) / P(event | not H)
     do: end         the crisis ends: nothing more happens and positions stay where they are
     """
 
@@ -61,7 +62,9 @@ class EventType(Strict):
 
 class PerceivedAttributes(Strict):
     capability: Uncertain | None = None
-    stances: dict[str, dict[Literal["position", "salience"], Uncertain]] = Field(default_factory=dict)
+    stances: dict[str, dict[Literal["position", "salience"], Uncertain]] = Field(
+        default_factory=dict
+    )
 
 
 class BeliefSpec(Strict):

@@ -10,7 +10,8 @@ from ..errors import CaseError, Problem
 
 
 def rows_with_lines(text: str, file: str = "(csv)") -> list[tuple[int, list[str]]]:
-    """Non-blank CSV rows with their 1-based line numbers, fields stripped, trailing empties dropped."""
+    """Non-blank CSV rows with their 1-based line numbers, fields stripped, trailing empty
+    fields dropped."""
     out: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text))
     line = 1

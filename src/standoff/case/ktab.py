@@ -17,29 +17,57 @@ __all__ = ["is_ktab", "read_ktab", "rows_with_lines"]
 
 
 def is_ktab(rows: list[tuple[int, list[str]]]) -> bool:
-    return len(rows) >= 2 and len(rows[0][1]) >= 3 and rows[1][1][:1] and rows[1][1][0].lower() == "actor" and len(rows[1][1]) >= 3 and rows[1][1][1].lower() != "capability"  # type: ignore[return-value]
+    return (
+        len(rows) >= 2
+        and len(rows[0][1]) >= 3
+        and len(rows[1][1]) >= 3
+        and rows[1][1][0].lower() == "actor"
+        and rows[1][1][1].lower() != "capability"
+    )
 
 
 def read_ktab(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
     problems: list[Problem] = []
     (line1, first), (line2, header) = rows[0], rows[1]
     if len(first) < 4:
-        raise CaseError([Problem(file, line1, "scenario line",
-                                 f"expected 'name,description,nActors,nDims', found {len(first)} field(s)")])
+        raise CaseError(
+            [
+                Problem(
+                    file,
+                    line1,
+                    "scenario line",
+                    f"expected 'name,description,nActors,nDims', found {len(first)} field(s)",
+                )
+            ]
+        )
     n_actors = _count(first[2], file, line1, "nActors", problems)
     n_dims = _count(first[3], file, line1, "nDims", problems)
     if problems:
         raise CaseError(problems)
     expected_columns = 3 + 2 * n_dims
     if len(header) != expected_columns:
-        raise CaseError([Problem(file, line2, "header",
-                                 f"{len(header)} columns, but nDims = {n_dims} needs {expected_columns} "
-                                 "(Actor, Description, Power, then a position and a salience per dimension)")])
+        raise CaseError(
+            [
+                Problem(
+                    file,
+                    line2,
+                    "header",
+                    f"{len(header)} columns, but nDims = {n_dims} needs {expected_columns} "
+                    "(Actor, Description, Power, then a position and a salience per dimension)",
+                )
+            ]
+        )
     body = rows[2:]
     if len(body) != n_actors:
         last = body[-1][0] if body else line2
-        problems.append(Problem(file, last, "nActors",
-                                f"the first line says {n_actors} actors but {len(body)} rows follow"))
+        problems.append(
+            Problem(
+                file,
+                last,
+                "nActors",
+                f"the first line says {n_actors} actors but {len(body)} rows follow",
+            )
+        )
     dim_names = [header[3 + 2 * k] for k in range(n_dims)]
     ids = [slug(name) or f"dim{k + 1}" for k, name in enumerate(dim_names)]
     if len(set(ids)) != len(ids):
@@ -49,14 +77,25 @@ def read_ktab(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
     for line, fields in body:
         if len(fields) != expected_columns:
             what = "short" if len(fields) < expected_columns else "long"
-            problems.append(Problem(file, line, "row", f"{what} row: {len(fields)} fields, expected {expected_columns}"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "row",
+                    f"{what} row: {len(fields)} fields, expected {expected_columns}",
+                )
+            )
             continue
         name = fields[0]
         if not name:
             problems.append(Problem(file, line, "Actor", "empty actor name"))
             continue
         if name in seen:
-            problems.append(Problem(file, line, "Actor", f"duplicate actor {name!r} (first on line {seen[name]})"))
+            problems.append(
+                Problem(
+                    file, line, "Actor", f"duplicate actor {name!r} (first on line {seen[name]})"
+                )
+            )
         seen[name] = line
         capability = read_number(fields[2], file, line, header[2], problems, low=0)
         stances: dict[str, Any] = {}
@@ -67,8 +106,12 @@ def read_ktab(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
             total += sal
             stances[ids[k]] = {"position": pos, "salience": sal / 100.0}
         if total > 100 + 1e-9:
-            problems.append(Problem(file, line, "salience", f"saliences sum to {total:g}, above 100"))
-        actors.append({"id": name, "name": fields[1] or name, "capability": capability, "stances": stances})
+            problems.append(
+                Problem(file, line, "salience", f"saliences sum to {total:g}, above 100")
+            )
+        actors.append(
+            {"id": name, "name": fields[1] or name, "capability": capability, "stances": stances}
+        )
     if problems:
         raise CaseError(problems)
     return {

@@ -1,4 +1,5 @@
-"""Load a case from a built-in id, a YAML file, a KTAB CSV or a BDM CSV, or fail with clear problems."""
+"""Load a case from a built-in id, a YAML file, a KTAB CSV or a BDM CSV, or fail with clear
+problems."""
 
 from __future__ import annotations
 
@@ -49,7 +50,9 @@ def load_case(ref: str | Path) -> Case:
             path = ref = builtins[str(ref)]
         else:
             hint = f"; built-in cases: {', '.join(builtins)}" if builtins else ""
-            raise CaseError([Problem(str(ref), 1, "(file)", f"no such file or built-in case{hint}")])
+            raise CaseError(
+                [Problem(str(ref), 1, "(file)", f"no such file or built-in case{hint}")]
+            )
     file = str(ref)
     if path.is_dir():
         raise CaseError([Problem(file, 1, "(file)", "is a directory, not a case file")])
@@ -58,11 +61,19 @@ def load_case(ref: str | Path) -> Case:
     except OSError as e:
         raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e.strerror or e}")]) from None
     if len(raw) > MAX_BYTES:
-        raise CaseError([Problem(file, 1, "(file)", f"larger than {MAX_BYTES // 1_000_000} MB; not a case file")])
+        raise CaseError(
+            [
+                Problem(
+                    file, 1, "(file)", f"larger than {MAX_BYTES // 1_000_000} MB; not a case file"
+                )
+            ]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CaseError([Problem(file, 1, "(file)", "not a text file: expected YAML or CSV")]) from None
+        raise CaseError(
+            [Problem(file, 1, "(file)", "not a text file: expected YAML or CSV")]
+        ) from None
     if "\x00" in text:
         raise CaseError([Problem(file, 1, "(file)", "not a text file: expected YAML or CSV")])
     if not text.strip():
@@ -72,8 +83,17 @@ def load_case(ref: str | Path) -> Case:
         return load_csv_text(text, file)
     if suffix in (".yaml", ".yml"):
         return load_yaml_text(text, file)
-    raise CaseError([Problem(file, 1, "(file)",
-                             f"unknown file type {suffix or '(none)'!r}: expected a .yaml/.yml case or a .csv table")])
+    raise CaseError(
+        [
+            Problem(
+                file,
+                1,
+                "(file)",
+                f"unknown file type {suffix or '(none)'!r}: "
+                "expected a .yaml/.yml case or a .csv table",
+            )
+        ]
+    )
 
 
 def load_csv_text(text: str, file: str) -> Case:
@@ -85,10 +105,18 @@ def load_csv_text(text: str, file: str) -> Case:
     elif is_ktab(rows):
         data = read_ktab(rows, file)
     else:
-        raise CaseError([Problem(file, rows[0][0], "(file)",
-                                 "not a recognised CSV: expected a BDM table (header Actor,Capability,"
-                                 "Position,Salience) or KTAB's format (scenario line, then Actor,Description,"
-                                 "Power,... header)")])
+        raise CaseError(
+            [
+                Problem(
+                    file,
+                    rows[0][0],
+                    "(file)",
+                    "not a recognised CSV: expected a BDM table (header Actor,Capability,"
+                    "Position,Salience) or KTAB's format (scenario line, then Actor,Description,"
+                    "Power,... header)",
+                )
+            ]
+        )
     data["id"] = Path(file).stem
     return _validate(data, {}, file)
 
@@ -97,8 +125,16 @@ def load_yaml_text(text: str, file: str) -> Case:
     data, lines = read_yaml(text, file)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
-        raise CaseError([Problem(file, 1, "(top level)",
-                                 f"the top level must be a mapping with id, issues and actors; found {kind}")])
+        raise CaseError(
+            [
+                Problem(
+                    file,
+                    1,
+                    "(top level)",
+                    f"the top level must be a mapping with id, issues and actors; found {kind}",
+                )
+            ]
+        )
     return _validate(data, lines, file)
 
 
@@ -136,7 +172,9 @@ def _field_names() -> list[str]:
 def _pydantic_problems(err: ValidationError, lines: dict[KeyPath, int], file: str) -> list[Problem]:
     problems: list[Problem] = []
     for e in err.errors(include_url=False):
-        loc: KeyPath = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.endswith("[key]")))
+        loc: KeyPath = tuple(
+            p for p in e["loc"] if not (isinstance(p, str) and p.endswith("[key]"))
+        )
         kind = e["type"]
         message = str(e["msg"]).removeprefix("Value error, ")
         line = line_of(lines, loc)

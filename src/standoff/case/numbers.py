@@ -99,7 +99,11 @@ class Dist:
                 return f"beta() needs a bounded quantity; {quantity.name} is unbounded above"
             return None
         if self.kind == "normal":
-            return f"mean {p[0]:g} is outside the valid range ({quantity.describe()})" if outside(p[0]) else None
+            return (
+                f"mean {p[0]:g} is outside the valid range ({quantity.describe()})"
+                if outside(p[0])
+                else None
+            )
         ends = self.support()
         bad = [v for v in ends if outside(v)]
         if bad:
@@ -127,7 +131,12 @@ class Dist:
         return _clip_scalar(v, quantity)
 
     def _lognormal(self, quantity: Quantity) -> bool:
-        return self.kind == "range" and quantity.high is None and self.params[0] > 0 and self.params[1] > 0
+        return (
+            self.kind == "range"
+            and quantity.high is None
+            and self.params[0] > 0
+            and self.params[1] > 0
+        )
 
     def sample(self, rng: np.random.Generator, n: int, quantity: Quantity) -> NDArray[np.float64]:
         """n draws, clipped to the quantity's valid range. Fixed numbers use no randomness."""
@@ -169,7 +178,9 @@ def parse_uncertain(value: object) -> Dist:
     if isinstance(value, Dist):
         return value
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"expected a number or an uncertain number such as '40 to 60', got {value!r}")
+        raise ValueError(
+            f"expected a number or an uncertain number such as '40 to 60', got {value!r}"
+        )
     if isinstance(value, int | float):
         try:
             v = float(value)
@@ -180,7 +191,8 @@ def parse_uncertain(value: object) -> Dist:
         return Dist("fixed", (v,))
     if not isinstance(value, str):
         raise ValueError(
-            f"expected a number or an uncertain number such as '40 to 60', got {type(value).__name__}"
+            "expected a number or an uncertain number such as '40 to 60', "
+            f"got {type(value).__name__}"
         )
     text = value.strip()
     if m := _NUMBER.match(text):
@@ -193,7 +205,9 @@ def parse_uncertain(value: object) -> Dist:
     if m := _CALL.match(text):
         name, inner = m.group(1), m.group(2)
         if name not in _ARITY:
-            raise ValueError(f"unknown distribution {name!r}; use one of {', '.join(_SIGNATURE.values())}")
+            raise ValueError(
+                f"unknown distribution {name!r}; use one of {', '.join(_SIGNATURE.values())}"
+            )
         parts = [s.strip() for s in inner.split(",")] if inner.strip() else []
         if len(parts) != _ARITY[name] or not all(_NUMBER.match(s) for s in parts):
             raise ValueError(f"'{text}': expected {_SIGNATURE[name]} with numbers")

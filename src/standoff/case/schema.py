@@ -59,7 +59,7 @@ class Belief(Strict):
 
 
 class Scenario(Strict):
-    """A named outcome of the case. Its rule over simulated histories arrives with the crisis layer."""
+    """A named outcome of the case; `when` is its rule over simulated histories (crisis cases)."""
 
     id: str = Field(min_length=1)
     label: str = ""

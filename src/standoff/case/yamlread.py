@@ -78,8 +78,14 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
         raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
     if too_big:
         raise CaseError(
-            [Problem(file, root.start_mark.line + 1, "(yaml)",
-                     f"the document expands to more than {MAX_NODES} nodes through aliases; refused")]
+            [
+                Problem(
+                    file,
+                    root.start_mark.line + 1,
+                    "(yaml)",
+                    f"the document expands to more than {MAX_NODES} nodes through aliases; refused",
+                )
+            ]
         )
     lines: dict[Path, int] = {}
     problems: list[Problem] = []
@@ -91,19 +97,32 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path),
-                                            "merge keys ('<<') are not supported; write the fields out"))
+                    problems.append(
+                        Problem(
+                            file,
+                            key_node.start_mark.line + 1,
+                            _dotted(path),
+                            "merge keys ('<<') are not supported; write the fields out",
+                        )
+                    )
                     continue
                 key = build(key_node, (*path, "<key>"))
                 if isinstance(key, list | dict):
-                    problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path),
-                                            "a mapping key must be a plain value"))
+                    problems.append(
+                        Problem(
+                            file,
+                            key_node.start_mark.line + 1,
+                            _dotted(path),
+                            "a mapping key must be a plain value",
+                        )
+                    )
                     continue
                 key = key if isinstance(key, str) else str(key)
                 child = (*path, key)
                 if key in out:
-                    problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(child),
-                                            "duplicate key"))
+                    problems.append(
+                        Problem(file, key_node.start_mark.line + 1, _dotted(child), "duplicate key")
+                    )
                 lines[(*child, "<key>")] = key_node.start_mark.line + 1
                 out[key] = build(value_node, child)
             return out
@@ -112,12 +131,24 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
         try:
             return constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as err:
-            problems.append(Problem(file, node.start_mark.line + 1, _dotted(path),
-                                    f"cannot read value: {err.problem}"))
+            problems.append(
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    _dotted(path),
+                    f"cannot read value: {err.problem}",
+                )
+            )
             return None
         except (ValueError, OverflowError) as err:  # e.g. 2018-13-45, !!float abc, a 5000-digit int
-            problems.append(Problem(file, node.start_mark.line + 1, _dotted(path),
-                                    f"cannot read value {node.value[:40]!r}: {err}"[:200]))
+            problems.append(
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    _dotted(path),
+                    f"cannot read value {node.value[:40]!r}: {err}"[:200],
+                )
+            )
             return None
 
     data = build(root, ())

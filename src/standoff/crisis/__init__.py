@@ -3,4 +3,11 @@
 from .forecast import CrisisResult, probability_interval, run_crisis, summarize
 from .model import CompiledCrisis, compile_crisis
 
-__all__ = ["CompiledCrisis", "CrisisResult", "compile_crisis", "probability_interval", "run_crisis", "summarize"]
+__all__ = [
+    "CompiledCrisis",
+    "CrisisResult",
+    "compile_crisis",
+    "probability_interval",
+    "run_crisis",
+    "summarize",
+]

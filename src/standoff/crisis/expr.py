@@ -55,7 +55,9 @@ class FormulaError(ValueError):
 class Signature:
     """What a context function accepts: its number of arguments and which kind of id each is."""
 
-    kinds: tuple[str, ...]  # per argument: "actor", "issue", "event", "belief", "interaction", "date", "number"
+    kinds: tuple[
+        str, ...
+    ]  # per argument: "actor", "issue", "event", "belief", "interaction", "date", "number"
     optional: int = 0  # how many trailing arguments may be left out
 
 
@@ -65,7 +67,9 @@ class Formula:
     tree: ast.Expression
     names: set[str] = field(default_factory=set)
 
-    def evaluate(self, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
+    def evaluate(
+        self, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
+    ) -> Any:
         return _eval(self.tree.body, names, functions)
 
 
@@ -107,7 +111,12 @@ def _check_node(
         raise FormulaError(f"{type(node).__name__} is not allowed in formula {source!r}")
     if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool):
         raise FormulaError(f"constant {node.value!r} is not allowed in formula {source!r}")
-    if isinstance(node, ast.Name) and node.id not in names and node.id not in signatures and node.id not in MATH:
+    if (
+        isinstance(node, ast.Name)
+        and node.id not in names
+        and node.id not in signatures
+        and node.id not in MATH
+    ):
         known = ", ".join(sorted(names)) or "none"
         raise FormulaError(f"unknown name {node.id!r} in formula {source!r} (names: {known})")
     if isinstance(node, ast.Name) and node.id in names:
@@ -125,12 +134,16 @@ def _check_node(
             raise FormulaError(f"unknown function {name!r} in formula {source!r}")
         n = len(node.args)
         if not len(sig.kinds) - sig.optional <= n <= len(sig.kinds):
-            raise FormulaError(f"{name}() takes {len(sig.kinds)} argument(s), got {n}, in formula {source!r}")
+            raise FormulaError(
+                f"{name}() takes {len(sig.kinds)} argument(s), got {n}, in formula {source!r}"
+            )
         for arg, kind in zip(node.args, sig.kinds, strict=False):
             if kind == "number":
                 continue
             if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                raise FormulaError(f"{name}(): the {kind} must be a quoted id, in formula {source!r}")
+                raise FormulaError(
+                    f"{name}(): the {kind} must be a quoted id, in formula {source!r}"
+                )
             valid = ids.get(kind)
             if valid is not None and arg.value not in valid:
                 listing = ", ".join(sorted(valid))
@@ -141,13 +154,17 @@ def _truth(x: Any) -> Any:
     return np.asarray(x) != 0
 
 
-def _eval(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
+def _eval(
+    node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
+) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
         return names[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINOPS[type(node.op)](_eval(node.left, names, functions), _eval(node.right, names, functions))
+        return _BINOPS[type(node.op)](
+            _eval(node.left, names, functions), _eval(node.right, names, functions)
+        )
     if isinstance(node, ast.UnaryOp):
         value = _eval(node.operand, names, functions)
         if isinstance(node.op, ast.Not):

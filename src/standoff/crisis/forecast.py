@@ -40,7 +40,9 @@ class CrisisResult:
     settlement: NDArray[np.float64]  # (D, K)
 
 
-def probability_interval(hits: NDArray[np.bool_], replicates: int) -> tuple[float, tuple[float, float]]:
+def probability_interval(
+    hits: NDArray[np.bool_], replicates: int
+) -> tuple[float, tuple[float, float]]:
     """The share of draws where `hits` holds, and a 90% interval covering Monte Carlo error and
     the spread of the probability across input draws (method of moments over replicate groups)."""
     hits = np.asarray(hits, dtype=float)
@@ -102,7 +104,8 @@ def run_crisis(
 
     return CrisisResult(
         case=case, plan=plan, draws=draws, seed=seed,
-        scenario=cat("scenario"), questions=cat("questions"), fired=cat("fired"), views=cat("views"),
+        scenario=cat("scenario"), questions=cat("questions"), fired=cat("fired"),
+        views=cat("views"),
         beliefs=cat("beliefs"), ended=cat("ended"),
         settlement=np.concatenate([s for _, s in parts]),
     )  # fmt: skip
@@ -126,7 +129,10 @@ def _paths(result: CrisisResult, members: NDArray[np.bool_], top: int = 3) -> li
     ranked = np.argsort(-counts, kind="stable")[:top]
     ids = [event.id for event in result.plan.events]
     return [
-        {"path": [ids[e] for e in rows[r] if e >= 0] or ["(nothing)"], "share": _num(counts[r] / fired.shape[0])}
+        {
+            "path": [ids[e] for e in rows[r] if e >= 0] or ["(nothing)"],
+            "share": _num(counts[r] / fired.shape[0]),
+        }
         for r in ranked
     ]
 
@@ -173,7 +179,10 @@ def summarize(result: CrisisResult) -> dict[str, Any]:
         }  # fmt: skip
     by_round = np.cumsum(result.fired, axis=1) > 0  # (D, T, E)
     events = {
-        event.id: {"label": event.label, "by_round": [_num(v) for v in by_round[:, :, e].mean(axis=0)]}
+        event.id: {
+            "label": event.label,
+            "by_round": [_num(v) for v in by_round[:, :, e].mean(axis=0)],
+        }
         for e, event in enumerate(plan.events)
     }
     beliefs = {

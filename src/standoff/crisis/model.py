@@ -139,7 +139,9 @@ class CompiledCrisis:
 
 
 class _Compiler:
-    def __init__(self, case: Case, crisis: Crisis, file: str, lines: dict[tuple[str | int, ...], int]):
+    def __init__(
+        self, case: Case, crisis: Crisis, file: str, lines: dict[tuple[str | int, ...], int]
+    ):
         self.case, self.crisis, self.file, self.lines = case, crisis, file, lines
         self.problems: list[Problem] = []
         self.actors = {a.id: n for n, a in enumerate(case.actors)}
@@ -161,7 +163,9 @@ class _Compiler:
 
         self.problems.append(Problem(self.file, line_of(self.lines, path), dotted(path), message))
 
-    def formula(self, text: str | float, path: tuple[str | int, ...], names: set[str]) -> Formula | None:
+    def formula(
+        self, text: str | float, path: tuple[str | int, ...], names: set[str]
+    ) -> Formula | None:
         try:
             formula = compile_formula(text, names, SIGNATURES, self.ids)  # type: ignore[arg-type]
         except FormulaError as err:
@@ -176,7 +180,11 @@ class _Compiler:
 
     def effect(self, effect: Effect, path: tuple[str | int, ...]) -> EffectPlan | None:
         required, optional = EFFECT_FIELDS[effect.do]
-        given = {name for name in Effect.model_fields if name != "do" and getattr(effect, name) is not None}
+        given = {
+            name
+            for name in Effect.model_fields
+            if name != "do" and getattr(effect, name) is not None
+        }
         missing = required - given
         extra = given - required - optional
         if missing:
@@ -192,15 +200,22 @@ class _Compiler:
         if effect.do == "shift":
             ok = amounts_given in ({"by"}, {"to"}, {"toward", "fraction"})
             if not ok:
-                self.problem(path, "'do: shift' needs `by`, or `to`, or both `toward` and `fraction`")
+                self.problem(
+                    path, "'do: shift' needs `by`, or `to`, or both `toward` and `fraction`"
+                )
                 return None
         plan_kwargs: dict[str, object] = {}
-        for name, ids, key in (("actor", self.actors, "actor"), ("toward", self.actors, "toward"),
-                               ("issue", self.issues, "issue")):
+        for name, ids, key in (
+            ("actor", self.actors, "actor"),
+            ("toward", self.actors, "toward"),
+            ("issue", self.issues, "issue"),
+        ):
             value = getattr(effect, name)
             if value is not None:
                 if value not in ids:
-                    self.problem((*path, name), f"unknown {'actor' if key != 'issue' else 'issue'} {value!r}")
+                    self.problem(
+                        (*path, name), f"unknown {'actor' if key != 'issue' else 'issue'} {value!r}"
+                    )
                     return None
                 plan_kwargs[key] = ids[value]
         if effect.belief is not None:
@@ -230,7 +245,9 @@ class _Compiler:
         if effect.do == "shift" and name == "to" and effect.issue in self.issues:
             return self.case.issues[self.issues[effect.issue]].quantity()
         if effect.do == "shift":
-            issue = self.case.issues[self.issues[effect.issue]] if effect.issue in self.issues else None
+            issue = (
+                self.case.issues[self.issues[effect.issue]] if effect.issue in self.issues else None
+            )
             width = issue.range[1] - issue.range[0] if issue else 100.0
             return Quantity("a shift", -width, width)
         if effect.do == "salience":
@@ -250,12 +267,22 @@ def _date_args(formula: Formula) -> list[str]:
 
     out: list[str] = []
     for node in ast.walk(formula.tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("after", "before"):
-            out.extend(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("after", "before")
+        ):
+            out.extend(
+                a.value
+                for a in node.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            )
     return out
 
 
-def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int]) -> tuple[CompiledCrisis | None, list[Problem]]:
+def compile_crisis(
+    case: Case, file: str, lines: dict[tuple[str | int, ...], int]
+) -> tuple[CompiledCrisis | None, list[Problem]]:
     crisis = case.crisis
     if crisis is None:
         return None, []
@@ -274,7 +301,10 @@ def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int
             seen.add(ident)
     for name in crisis.parameters:
         if name in BUILTIN_NAMES or name in SIGNATURES or not name.isidentifier():
-            c.problem((*base, "parameters", name), f"{name!r} cannot be a parameter name (a built-in, or not an identifier)")
+            c.problem(
+                (*base, "parameters", name),
+                f"{name!r} cannot be a parameter name (a built-in, or not an identifier)",
+            )
     names = set(crisis.parameters) | BUILTIN_NAMES
     for name, dist in crisis.parameters.items():
         quantity = Quantity(f"parameter {name}", -1e12, None)
@@ -296,44 +326,50 @@ def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int
             c.problem((*base, "ladder", i), f"unknown event {ident!r}")
 
     beliefs: list[BeliefPlan] = []
-    for b, spec in enumerate(crisis.beliefs):
-        path = (*base, "beliefs", b)
-        if spec.holder not in c.actors:
-            c.problem((*path, "holder"), f"unknown actor {spec.holder!r}")
+    for position, belief in enumerate(crisis.beliefs):
+        path = (*base, "beliefs", position)
+        if belief.holder not in c.actors:
+            c.problem((*path, "holder"), f"unknown actor {belief.holder!r}")
             continue
-        prior_label = f"beliefs.{spec.id}.prior"
+        prior_label = f"beliefs.{belief.id}.prior"
         unit = Quantity("a probability", 0.0, 1.0)
-        if (msg := spec.prior.check(unit)) is not None:
+        if (msg := belief.prior.check(unit)) is not None:
             c.problem((*path, "prior"), msg)
-        c.parameters[prior_label] = (spec.prior, unit)
+        c.parameters[prior_label] = (belief.prior, unit)
         shifts: list[tuple[int, str, int, str]] = []
-        for about, attrs in spec.perception.items():
+        for about, attrs in belief.perception.items():
             if about not in c.actors:
                 c.problem((*path, "perception", about), f"unknown actor {about!r}")
                 continue
-            if about == spec.holder:
-                c.problem((*path, "perception", about), "a belief cannot change how the holder sees itself")
+            if about == belief.holder:
+                c.problem(
+                    (*path, "perception", about),
+                    "a belief cannot change how the holder sees itself",
+                )
                 continue
             j = c.actors[about]
             if attrs.capability is not None:
-                label = f"beliefs.{spec.id}.{about}.capability"
+                label = f"beliefs.{belief.id}.{about}.capability"
                 if (msg := attrs.capability.check(CAPABILITY)) is not None:
                     c.problem((*path, "perception", about, "capability"), msg)
                 c.parameters[label] = (attrs.capability, CAPABILITY)
                 shifts.append((j, "capability", -1, label))
             for issue_id, values in attrs.stances.items():
                 if issue_id not in c.issues:
-                    c.problem((*path, "perception", about, "stances", issue_id), f"unknown issue {issue_id!r}")
+                    c.problem(
+                        (*path, "perception", about, "stances", issue_id),
+                        f"unknown issue {issue_id!r}",
+                    )
                     continue
                 k = c.issues[issue_id]
                 for attr, dist in values.items():
                     quantity = case.issues[k].quantity() if attr == "position" else SALIENCE
                     if (msg := dist.check(quantity)) is not None:
                         c.problem((*path, "perception", about, "stances", issue_id, attr), msg)
-                    label = f"beliefs.{spec.id}.{about}.{issue_id}.{attr}"
+                    label = f"beliefs.{belief.id}.{about}.{issue_id}.{attr}"
                     c.parameters[label] = (dist, quantity)
                     shifts.append((j, attr, k, label))
-        beliefs.append(BeliefPlan(spec.id, c.actors[spec.holder], prior_label, tuple(shifts)))
+        beliefs.append(BeliefPlan(belief.id, c.actors[belief.holder], prior_label, tuple(shifts)))
 
     events: list[EventPlan] = []
     for e, spec in enumerate(crisis.events):
@@ -343,8 +379,17 @@ def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int
         if formula is None or any(x is None for x in effects):
             continue
         rung = ladder.index(spec.id) + 1 if spec.id in ladder else 0
-        events.append(EventPlan(spec.id, spec.label, formula, spec.wildcard, spec.once,
-                                tuple(x for x in effects if x is not None), rung))
+        events.append(
+            EventPlan(
+                spec.id,
+                spec.label,
+                formula,
+                spec.wildcard,
+                spec.once,
+                tuple(x for x in effects if x is not None),
+                rung,
+            )
+        )
 
     calendar: list[tuple[int, tuple[EffectPlan, ...]]] = []
     for n, entry in enumerate(case.calendar):
@@ -352,9 +397,14 @@ def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int
             continue
         index = next((t for t, day in enumerate(dates) if day >= entry.date), None)
         if index is None or entry.date <= case.as_of:
-            c.problem(("calendar", n, "date"), f"{entry.date} is outside the case's rounds ({case.as_of} to {case.horizon})")
+            c.problem(
+                ("calendar", n, "date"),
+                f"{entry.date} is outside the case's rounds ({case.as_of} to {case.horizon})",
+            )
             continue
-        effects = [c.effect(eff, ("calendar", n, "effects", x)) for x, eff in enumerate(entry.effects)]
+        effects = [
+            c.effect(eff, ("calendar", n, "effects", x)) for x, eff in enumerate(entry.effects)
+        ]
         calendar.append((index, tuple(x for x in effects if x is not None)))
 
     scenarios: list[Rule] = []
@@ -371,22 +421,33 @@ def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int
         formula = c.formula(scenario.when, path, names)
         if formula is not None:
             scenarios.append(Rule(scenario.id, formula))
-    if case.scenarios and (case.scenarios[-1].when is None or str(case.scenarios[-1].when).strip() != "otherwise"):
-        c.problem(("scenarios", len(case.scenarios) - 1, "when"),
-                  "the last scenario's rule must be 'otherwise', so that the scenarios are exhaustive")
+    if case.scenarios and (
+        case.scenarios[-1].when is None or str(case.scenarios[-1].when).strip() != "otherwise"
+    ):
+        c.problem(
+            ("scenarios", len(case.scenarios) - 1, "when"),
+            "the last scenario's rule must be 'otherwise', so that the scenarios are exhaustive",
+        )
 
     questions: list[tuple[Rule, int]] = []
     for q, question in enumerate(case.questions):
         path = ("questions", q, "when")
         if question.when is None:
-            c.problem(("questions", q), "a question of a crisis case needs a `when` rule (true means yes)")
+            c.problem(
+                ("questions", q), "a question of a crisis case needs a `when` rule (true means yes)"
+            )
             continue
         if question.outcomes != ["yes", "no"]:
-            c.problem(("questions", q, "outcomes"), "crisis questions are binary: outcomes [yes, no]")
+            c.problem(
+                ("questions", q, "outcomes"), "crisis questions are binary: outcomes [yes, no]"
+            )
             continue
         resolves = question.resolves or case.horizon
         if not case.as_of < resolves <= case.horizon:
-            c.problem(("questions", q, "resolves"), f"{resolves} is outside the case ({case.as_of} to {case.horizon})")
+            c.problem(
+                ("questions", q, "resolves"),
+                f"{resolves} is outside the case ({case.as_of} to {case.horizon})",
+            )
             continue
         index = next(t for t, day in enumerate(dates) if day >= resolves)
         formula = c.formula(question.when, path, names)
@@ -396,7 +457,14 @@ def compile_crisis(case: Case, file: str, lines: dict[tuple[str | int, ...], int
     if c.problems:
         return None, c.problems
     return CompiledCrisis(
-        dates=tuple(dates), dyads=tuple(dyads), events=tuple(events), beliefs=tuple(beliefs),
-        calendar=tuple(calendar), scenarios=tuple(scenarios), questions=tuple(questions),
-        parameters=c.parameters, replicates=crisis.replicates, ladder=ladder,
+        dates=tuple(dates),
+        dyads=tuple(dyads),
+        events=tuple(events),
+        beliefs=tuple(beliefs),
+        calendar=tuple(calendar),
+        scenarios=tuple(scenarios),
+        questions=tuple(questions),
+        parameters=c.parameters,
+        replicates=crisis.replicates,
+        ladder=ladder,
     ), []

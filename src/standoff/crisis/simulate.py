@@ -43,17 +43,23 @@ class CrisisRun:
 
 
 class _State:
-    def __init__(self, plan: CompiledCrisis, inputs: BargainingInputs, params: dict[str, FloatArray]):
+    def __init__(
+        self, plan: CompiledCrisis, inputs: BargainingInputs, params: dict[str, FloatArray]
+    ):
         self.plan = plan
         self.inputs = inputs
         self.params = params
-        d, n, k = inputs.position.shape
+        d, n = inputs.draws, inputs.n_actors
         e, t = len(plan.events), plan.rounds
         self.position = inputs.position.copy()
         self.salience = inputs.salience.copy()
         self.capability = inputs.capability.copy()
         self.span = (inputs.high - inputs.low).astype(float)
-        self.belief = np.stack([params[b.prior] for b in plan.beliefs], axis=1) if plan.beliefs else np.zeros((d, 0))
+        self.belief = (
+            np.stack([params[b.prior] for b in plan.beliefs], axis=1)
+            if plan.beliefs
+            else np.zeros((d, 0))
+        )
         self.counts = np.zeros((d, e), dtype=np.int64)
         self.last = np.full((d, e), -NEVER, dtype=np.int64)
         self.fired = np.zeros((d, t, e), dtype=bool)
@@ -65,22 +71,25 @@ class _State:
         self.shares = {name: np.zeros((d, n, n)) for name in INTERACTION_CODES}
         # static perceptions are carried as offsets from the truth, so that they follow changes
         self.offset_capability = (
-            None if inputs.perceived_capability is None
+            None
+            if inputs.perceived_capability is None
             else inputs.perceived_capability - inputs.capability[:, None, :]
         )
         self.offset_position = (
-            None if inputs.perceived_position is None
+            None
+            if inputs.perceived_position is None
             else inputs.perceived_position - inputs.position[:, None, :, :]
         )
         self.offset_salience = (
-            None if inputs.perceived_salience is None
+            None
+            if inputs.perceived_salience is None
             else inputs.perceived_salience - inputs.salience[:, None, :, :]
         )
         self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
 
     # -- the perceived world ------------------------------------------------------------------
     def bargaining_inputs(self) -> BargainingInputs:
-        d, n, k = self.position.shape
+        n = self.position.shape[1]
         cap = np.repeat(self.capability[:, None, :], n, axis=1)
         pos = np.repeat(self.position[:, None, :, :], n, axis=1)
         sal = np.repeat(self.salience[:, None, :, :], n, axis=1)
@@ -90,8 +99,10 @@ class _State:
             pos = pos + self.offset_position
         if self.offset_salience is not None:
             sal = sal + self.offset_salience
-        perceived = self.offset_capability is not None or self.offset_position is not None or (
-            self.offset_salience is not None
+        perceived = (
+            self.offset_capability is not None
+            or self.offset_position is not None
+            or (self.offset_salience is not None)
         )
         for b, spec in enumerate(self.plan.beliefs):
             p = self.belief[:, b]
@@ -126,8 +137,11 @@ class _State:
         eu = np.asarray(diagnostics["eu"][:, 0], dtype=float)  # (D, K, i, j)
         code = np.asarray(diagnostics["interaction"][:, 0])
         total = self.salience.sum(axis=2)  # (D, N)
-        weight = np.where(total[:, :, None] > 0, self.salience / np.where(total > 0, total, 1)[:, :, None],
-                          1.0 / self.salience.shape[2])  # (D, N, K)
+        weight = np.where(
+            total[:, :, None] > 0,
+            self.salience / np.where(total > 0, total, 1)[:, :, None],
+            1.0 / self.salience.shape[2],
+        )  # (D, N, K)
         w = np.transpose(weight, (0, 2, 1))[:, :, :, None]  # (D, K, i, 1)
         self.eu = (w * eu).sum(axis=1)
         for name, codes in INTERACTION_CODES.items():
@@ -151,11 +165,15 @@ class _State:
             "count": lambda e: self.counts[:, ev[e]],
             "since": since,
             "now": lambda e: self.fired[:, upto, ev[e]],
-            "last": lambda e: self.fired[:, upto - 1, ev[e]] if upto > 0 else np.zeros(len(self.alive), bool),
+            "last": lambda e: (
+                self.fired[:, upto - 1, ev[e]] if upto > 0 else np.zeros(len(self.alive), bool)
+            ),
             "sees": lambda i, j, kind: self.shares[kind][:, actor[i], actor[j]],
             "eu": lambda i, j: self.eu[:, actor[i], actor[j]],
-            "gap": lambda i, j, k: np.abs(self.position[:, actor[i], issue[k]] - self.position[:, actor[j], issue[k]])
-            / self.span[issue[k]],
+            "gap": lambda i, j, k: (
+                np.abs(self.position[:, actor[i], issue[k]] - self.position[:, actor[j], issue[k]])
+                / self.span[issue[k]]
+            ),
             "position": lambda i, k: self.position[:, actor[i], issue[k]],
             "salience": lambda i, k: self.salience[:, actor[i], issue[k]],
             "capability": lambda i: self.capability[:, actor[i]],
@@ -185,26 +203,42 @@ class _State:
                 new = amount["to"]
             else:
                 new = x + amount["fraction"] * (self.position[:, effect.toward, k] - x)
-            self.position[:, i, k] = np.where(where, np.clip(new, self.inputs.low[k], self.inputs.high[k]), x)
+            self.position[:, i, k] = np.where(
+                where, np.clip(new, self.inputs.low[k], self.inputs.high[k]), x
+            )
         elif effect.kind == "salience":
             s = self.salience[:, i, k]
-            new = s + amount["add"] if "add" in amount else s * amount["scale"] if "scale" in amount else amount["set"]
+            new = (
+                s + amount["add"]
+                if "add" in amount
+                else s * amount["scale"]
+                if "scale" in amount
+                else amount["set"]
+            )
             self.salience[:, i, k] = np.where(where, np.clip(new, 0, 1), s)
         elif effect.kind == "capability":
             c = self.capability[:, i]
-            new = c + amount["add"] if "add" in amount else c * amount["scale"] if "scale" in amount else amount["set"]
+            new = (
+                c + amount["add"]
+                if "add" in amount
+                else c * amount["scale"]
+                if "scale" in amount
+                else amount["set"]
+            )
             self.capability[:, i] = np.where(where, np.maximum(new, 0), c)
         elif effect.kind == "belief":
             p = np.clip(self.belief[:, effect.belief], 1e-9, 1 - 1e-9)
             odds = p / (1 - p) * amount["ratio"]
-            self.belief[:, effect.belief] = np.where(where, odds / (1 + odds), self.belief[:, effect.belief])
+            self.belief[:, effect.belief] = np.where(
+                where, odds / (1 + odds), self.belief[:, effect.belief]
+            )
         elif effect.kind == "end":
             self.ended = np.where(where & self.alive, self.round, self.ended)
             self.alive = self.alive & ~where
 
 
 def dominant_view(shares: dict[str, FloatArray], i: int, j: int) -> NDArray[np.int8]:
-    """(D,) index into VIEW_CLASSES of the kind of interaction i sees with j on most of its stakes."""
+    """(D,) index into VIEW_CLASSES of the interaction i sees with j on most of its stakes."""
     stacked = np.stack([shares[name][:, i, j] for name in VIEW_CLASSES], axis=1)
     return np.argmax(stacked, axis=1).astype(np.int8)
 
@@ -224,7 +258,7 @@ def simulate(
     beliefs = np.zeros((d, n_rounds + 1, len(plan.beliefs)))
     beliefs[:, 0] = state.belief
     questions = np.zeros((d, len(plan.questions)), dtype=bool)
-    calendar = {}
+    calendar: dict[int, list[EffectPlan]] = {}
     for index, effects in plan.calendar:
         calendar.setdefault(index, []).extend(effects)
 
@@ -234,7 +268,9 @@ def simulate(
             state.apply(effect, state.alive)
         trajectory = engine.run(state.bargaining_inputs(), 1)
         state.absorb(trajectory.diagnostics)
-        state.position = np.where(state.alive[:, None, None], trajectory.positions[:, 1], state.position)
+        state.position = np.where(
+            state.alive[:, None, None], trajectory.positions[:, 1], state.position
+        )
         for p, (a, b) in enumerate(plan.dyads):
             views[:, t, p, 0] = dominant_view(state.shares, a, b)
             views[:, t, p, 1] = dominant_view(state.shares, b, a)
@@ -258,7 +294,11 @@ def simulate(
 
     scenario = np.full(d, -1, dtype=np.int64)
     for s, rule in enumerate(plan.scenarios):
-        holds = np.ones(d, bool) if rule.formula is None else state.evaluate(rule.formula, n_rounds - 1) != 0
+        holds = (
+            np.ones(d, bool)
+            if rule.formula is None
+            else state.evaluate(rule.formula, n_rounds - 1) != 0
+        )
         scenario = np.where((scenario < 0) & holds, s, scenario)
     assert n_events == state.fired.shape[2]
     return CrisisRun(
