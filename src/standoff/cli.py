@@ -252,6 +252,7 @@ def forecast(
         _print_probabilities(
             "Questions", data["questions"], {q.id: q.text for q in loaded.questions}
         )
+        _print_paths(data["scenarios"])
     _print_settlement(loaded, data)
 
 
@@ -270,6 +271,24 @@ def _print_probabilities(title: str, items: dict[str, Any], labels: dict[str, st
             f"{lo:.0%} – {hi:.0%}",
             item["words"],
         )
+    out.print(table)
+
+
+def _print_paths(scenarios: dict[str, Any]) -> None:
+    """Each scenario's most common order of first events, and how each side saw the main dyad."""
+    table = Table(title="How each scenario comes about", title_justify="left")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("most common path (share of the scenario)", ratio=1)
+    table.add_column("how each side saw the dyad", ratio=1)
+    for ident, item in scenarios.items():
+        paths = item.get("paths") or []
+        path = f"{' → '.join(paths[0]['path'])} ({paths[0]['share']:.0%})" if paths else "—"
+        views = []
+        for dyad in item.get("interactions", [])[:1]:
+            for actor in dyad["dyad"]:
+                kind, share = max(dyad[actor].items(), key=lambda kv: kv[1])
+                views.append(f"{actor}: {kind} {share:.0%}")
+        table.add_row(ident, path, "; ".join(views) or "—")
     out.print(table)
 
 
