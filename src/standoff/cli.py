@@ -309,6 +309,14 @@ def _print_settlement(loaded: Case, data: dict[str, Any]) -> None:
     out.print(table)
 
 
+# backtests and scoring (src/standoff/backtest/commands.py)
+from .backtest.commands import backtest as _backtest_cmd  # noqa: E402
+from .backtest.commands import score_cmd as _score_cmd  # noqa: E402
+
+app.command(name="backtest")(_backtest_cmd)
+app.command(name="score")(_score_cmd)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,217 @@
+"""The `standoff backtest` and `standoff score` commands (registered in cli.py)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import CaseError
+from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
+from .deu3 import read_deu3
+from .models import MISSING_SALIENCE, REFERENCE, Setup
+from .resolve import calibration, read_forecast, read_resolutions, score
+from .run import DEFAULT_FOLDS, Prediction, compare, model_names, predict, scores
+from .run import training_file as _training_file
+from .run import write_predictions as _write_predictions
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(e: CaseError) -> typer.Exit:
+    for problem in e.problems:
+        print(problem, file=sys.stderr)
+    return typer.Exit(2)
+
+
+def _choice(value: str, allowed: tuple[str, ...] | list[str], flag: str) -> str:
+    if value not in allowed:
+        err.print(f"error: {flag} {value!r}: choose from {', '.join(allowed)}")
+        raise typer.Exit(2)
+    return value
+
+
+def backtest(
+    dataset: Annotated[str, typer.Argument(help="The dataset format: deu3.")],
+    file: Annotated[Path, typer.Argument(help="A DEU III file (tab-separated).")],
+    model: Annotated[
+        str,
+        typer.Option(help="compromise, eum, smp, median, status-quo, blend, or all."),
+    ] = "compromise",
+    capabilities: Annotated[
+        str, typer.Option(help="equal, gdp or council-votes (by the treaty in force).")
+    ] = "council-votes",
+    institutions: Annotated[
+        str, typer.Option(help="Commission and Parliament: largest, none or procedure.")
+    ] = "largest",
+    lisbon: Annotated[
+        str, typer.Option(help="Council weights after Nov 2014: banzhaf or population.")
+    ] = "banzhaf",
+    missing_salience: Annotated[
+        str, typer.Option(help="A position without salience gets: mean, fifty or zero.")
+    ] = "mean",
+    reference: Annotated[
+        str, typer.Option(help="The reference point: ignore, or actor (a weighted actor).")
+    ] = "ignore",
+    reference_weight: Annotated[
+        float, typer.Option(min=0.0, help="With --reference actor: its share of capability.")
+    ] = 0.1,
+    predictions: Annotated[
+        Path | None, typer.Option(help="Write predictions as CSV (isnr, prediction, ...).")
+    ] = None,
+    draws: Annotated[
+        int, typer.Option(min=1, help="Draws of uncertain inputs (adds an 80% interval).")
+    ] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of draws, folds and bootstrap.")] = 0,
+    train: Annotated[
+        Path | None,
+        typer.Option(help="Fit the blend on this file (default: cross-validate, or deu3-dev)."),
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Folds of cross-validation.")] = DEFAULT_FOLDS,
+    against: Annotated[
+        str | None, typer.Option(help="Compare with this model (paired bootstrap of MAE).")
+    ] = None,
+    bootstrap: Annotated[int, typer.Option(min=100, help="Bootstrap replicates.")] = 2000,
+) -> None:
+    """Predict every issue of a DEU III file with a model; score where outcomes are known."""
+    _choice(dataset, ("deu3",), "dataset")
+    names = model_names()
+    models = names if model == "all" else [_choice(model, [*names, "all"], "--model")]
+    if against is not None:
+        _choice(against, names, "--against")
+    try:
+        setup = Setup(
+            capabilities=_choice(capabilities, CAPABILITIES, "--capabilities"),
+            institutions=_choice(institutions, INSTITUTIONS, "--institutions"),
+            lisbon=_choice(lisbon, LISBON_INDEX, "--lisbon"),
+            missing_salience=_choice(missing_salience, MISSING_SALIENCE, "--missing-salience"),
+            reference=_choice(reference, REFERENCE, "--reference"),
+            reference_weight=reference_weight,
+        )
+        data = read_deu3(file)
+        train_data = _training_file(data, train) if "blend" in models else None
+    except CaseError as e:
+        raise _fail(e) from None
+    if predictions is not None and not predictions.parent.exists():
+        err.print(f"error: {predictions}: folder {predictions.parent} does not exist")
+        raise typer.Exit(2)
+    done: list[Prediction] = []
+    timing: dict[str, float] = {}
+    for name in models:
+        start = time.perf_counter()
+        done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
+                            folds=folds))  # fmt: skip
+        timing[name] = time.perf_counter() - start
+    if predictions is not None:
+        _write_predictions(predictions, done)
+    scored = len(data.scored)
+    out.print(
+        f"[bold]{file}[/bold]: {len(data.issues)} issues, {scored} with outcomes; capabilities "
+        f"{capabilities}, institutions {institutions}, missing salience {missing_salience}, "
+        f"reference {reference}"
+    )
+    for p in done:
+        for note in p.notes:
+            out.print(f"  {note}")
+    if not scored:
+        out.print("No outcomes in this file: predictions only.")
+        if predictions is None:
+            err.print("warning: no --predictions file given; nothing written")
+        return
+    baseline = next((p for p in done if p.model == (against or "compromise")), None)
+    if against and baseline is None:
+        baseline = predict(against, data, setup, draws=1, seed=seed, train=train_data, folds=folds)
+    _print_scores(done, baseline, bootstrap, seed, timing)
+
+
+def _print_scores(
+    done: list[Prediction],
+    baseline: Prediction | None,
+    n_boot: int,
+    seed: int,
+    timing: dict[str, float],
+) -> None:
+    sampled = any(p.samples is not None for p in done)
+    table = Table(title="Scores (95% cluster-bootstrap intervals over proposals)",
+                  title_justify="left")  # fmt: skip
+    for col in ("model", "rule", "n", "MAE [95% CI]", "median AE", "RMSE", "within 10"):
+        table.add_column(col, justify="left" if col in ("model", "rule") else "right")
+    if sampled:
+        table.add_column("80% coverage", justify="right")
+        table.add_column("CRPS", justify="right")
+    if baseline is not None:
+        table.add_column(f"MAE − {baseline.model} [95% CI]", justify="right")
+    table.add_column("seconds", justify="right")
+    for p in done:
+        rows = scores(p, n_boot, seed)
+        diffs = compare(p, baseline, n_boot, seed) if baseline is not None else {}
+        for rule, row in rows.items():
+            cells = [
+                p.model, rule, str(row["n"]), str(row["mae_ci"]), f"{row['median_ae']:.2f}",
+                f"{row['rmse']:.2f}", f"{row['within10']:.0%}",
+            ]  # fmt: skip
+            if sampled:
+                cells += (
+                    [f"{row['coverage']:.0%}", f"{row['crps']:.2f}"]
+                    if "coverage" in row
+                    else ["", ""]
+                )
+            if baseline is not None:
+                cells.append("" if p is baseline else str(diffs[rule]))
+            cells.append(f"{timing.get(p.model, np.nan):.1f}" if rule == "all" else "")
+            table.add_row(*cells)
+    out.print(table)
+
+
+def score_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="FORECAST.json RESOLUTIONS.yaml, and more such pairs to pool."),
+    ],
+    bins: Annotated[int, typer.Option(min=2, help="Bins of the calibration table.")] = 5,
+) -> None:
+    """Score saved crisis forecasts against what happened: Brier, log score, RPS, calibration."""
+    if len(files) % 2:
+        err.print("error: give files in pairs: FORECAST.json RESOLUTIONS.yaml [...]")
+        raise typer.Exit(2)
+    everything = []
+    try:
+        for forecast_path, resolution_path in zip(files[::2], files[1::2], strict=True):
+            forecast = read_forecast(forecast_path)
+            resolutions, lines = read_resolutions(resolution_path)
+            scored = score(forecast, resolutions, str(resolution_path), lines)
+            everything += scored
+            table = Table("id", "forecast", "happened", "Brier", "log", "RPS",
+                          title=f"{forecast_path} against {resolution_path}",
+                          title_justify="left")  # fmt: skip
+            for s in scored:
+                shown = (f"P(yes) {s.probabilities[1]:.0%}" if s.kind == "question"
+                         else f"P({s.id}) {s.probabilities[s.outcome]:.0%}")  # fmt: skip
+                happened = ("yes" if s.outcome else "no") if s.kind == "question" else s.id
+                table.add_row(f"{s.kind}: {s.id}" if s.kind != "question" else s.id, shown,
+                              happened, f"{s.brier:.3f}", f"{s.log:.3f}",
+                              "" if s.rps is None else f"{s.rps:.3f}")  # fmt: skip
+            out.print(table)
+    except CaseError as e:
+        raise _fail(e) from None
+    qs = [s for s in everything if s.kind == "question"]
+    if qs:
+        out.print(
+            f"Questions: {len(qs)}; mean Brier {np.mean([s.brier for s in qs]):.3f}, "
+            f"mean log score {np.mean([s.log for s in qs]):.3f}, "
+            f"mean RPS {np.mean([s.rps for s in qs if s.rps is not None]):.3f}"
+        )
+        cal = Table("forecast bin", "n", "mean forecast", "observed",
+                    title="Calibration (questions)", title_justify="left")  # fmt: skip
+        for row in calibration(everything, bins):
+            if row["n"]:
+                cal.add_row(f"{row['low']:.0%}–{row['high']:.0%}", str(row["n"]),
+                            f"{row['forecast']:.0%}", f"{row['observed']:.0%}")  # fmt: skip
+        out.print(cal)
