@@ -28,6 +28,8 @@ from .forecast import (
     run_forecast,
     settle,
 )
+from .report import build_report, describe_input, render_html, render_markdown
+from .sensitivity import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES, morris
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -118,7 +120,7 @@ def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     return options
 
 
-def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
+def _write_text(path: Path, text: str, protect: str) -> None:
     """Write atomically; never over the case file the user gave."""
     if Path(protect).exists() and path.exists() and path.resolve() == Path(protect).resolve():
         err.print(f"error: {path}: refusing to overwrite the case file")
@@ -126,11 +128,17 @@ def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
     if path.parent and not path.parent.exists():
         err.print(f"error: {path}: folder {path.parent} does not exist")
         raise typer.Exit(2)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
     os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
+    _write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", protect)
 
 
 @app.command()
@@ -209,6 +217,19 @@ def forecast(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the forecast as JSON here.")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the analyst's report here: .html (one self-contained file) or .md "
+            "(figures beside it). Runs the sensitivity analysis too."
+        ),
+    ] = None,
+    trajectories: Annotated[
+        int, typer.Option(min=2, help="Morris trajectories for the report's drivers.")
+    ] = DEFAULT_TRAJECTORIES,
+    replicates: Annotated[
+        int, typer.Option(min=1, help="Histories per sensitivity design point.")
+    ] = DEFAULT_REPLICATES,
     option: OptionsArg = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
@@ -218,6 +239,10 @@ def forecast(
         err.print(
             f"error: {case}: a crisis case runs the engine its file names; drop --model/--option"
         )
+        raise typer.Exit(2)
+    if report is not None and (not crisis or report.suffix.lower() not in (".html", ".md")):
+        problem = "needs a crisis case" if not crisis else "must end in .html or .md"
+        err.print(f"error: --report {report}: {problem}")
         raise typer.Exit(2)
     name = _model(model or "compromise")
     options = {} if crisis else _options(option, name)
@@ -235,12 +260,23 @@ def forecast(
         advance = lambda n: bar.advance(task, n)  # noqa: E731
         if crisis:
             result = run_crisis(loaded, draws, seed, chunk_size, progress=advance)
-            data = crisis_json(result)
+            sensitivity = None
+            if report is not None:
+                bar.update(task, description="sensitivity")
+                sensitivity = morris(loaded, trajectories, replicates, seed)
+            data = crisis_json(result, sensitivity)
         else:
             data = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size,
                                 options=options, progress=advance).to_json()  # fmt: skip
     if json_out:
         _write_json(json_out, data, case)
+    if report is not None:
+        built = build_report(loaded, _case_bytes(loaded), result, data, sensitivity)
+        if report.suffix.lower() == ".html":
+            _write_text(report, render_html(built), case)
+        else:
+            _write_text(report, render_markdown(built, report), case)
+        err.print(f"report written to {report}")
     header = f"{loaded.title or loaded.id}"
     if loaded.as_of:
         header += f", as of {loaded.as_of:%d %B %Y}"
@@ -254,6 +290,46 @@ def forecast(
         )
         _print_paths(data["scenarios"])
     _print_settlement(loaded, data)
+
+
+def _case_bytes(case: Case) -> bytes:
+    """The case file's bytes, for the report's reproducibility hash."""
+    path = Path(case.file) if case.file else None
+    if path is None or not path.is_file():
+        return case.model_dump_json().encode()
+    return path.read_bytes()
+
+
+@app.command()
+def sensitivity(
+    case: CaseArg = DEFAULT_CASE,
+    trajectories: Annotated[
+        int, typer.Option(min=2, help="Morris trajectories.")
+    ] = DEFAULT_TRAJECTORIES,
+    replicates: Annotated[
+        int, typer.Option(min=1, help="Histories per design point.")
+    ] = DEFAULT_REPLICATES,
+    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = DEFAULT_SEED,
+    top: Annotated[int, typer.Option(min=1, help="Drivers shown per scenario.")] = 5,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write all drivers here.")] = None,
+) -> None:
+    """The drivers of each scenario's probability (method of Morris, SALib), for quick checks."""
+    loaded = _load(case)
+    if loaded.plan is None:
+        err.print(f"error: {case}: sensitivity needs a crisis case (scenarios with rules)")
+        raise typer.Exit(2)
+    result = morris(loaded, trajectories, replicates, seed)
+    if json_out:
+        _write_json(json_out, result.to_json(), case)
+    table = Table(title=f"Drivers ({result.evaluations} design points x {replicates} histories)",
+                  title_justify="left")  # fmt: skip
+    for column in ("scenario", "input", "μ* (points)", "μ (points)"):
+        table.add_column(column)
+    for rule in loaded.plan.scenarios:
+        for n, d in enumerate(result.for_target(rule.id)[:top]):
+            table.add_row(rule.id if n == 0 else "", describe_input(loaded, d.input),
+                          f"{100 * d.mu_star:.1f}", f"{100 * d.mu:+.1f}")  # fmt: skip
+    out.print(table)
 
 
 def _print_probabilities(title: str, items: dict[str, Any], labels: dict[str, str]) -> None:

@@ -71,12 +71,25 @@ def _num(x: float | np.floating[Any]) -> float:
     return round(float(x), 6)
 
 
-def crisis_json(result: Any) -> dict[str, Any]:
-    """The JSON of a crisis forecast (a standoff.crisis.CrisisResult)."""
+def crisis_json(result: Any, sensitivity: Any = None) -> dict[str, Any]:
+    """The JSON of a crisis forecast (a standoff.crisis.CrisisResult), with the drivers when a
+    sensitivity analysis (standoff.sensitivity.Sensitivity) was run."""
     from .crisis import summarize
+    from .crisis.indicators import indicators
 
     case = result.case
     summary = summarize(result)
+    summary["indicators"] = [
+        {
+            "event": ind.event, "round": ind.round, "date": ind.date, "p_seen": _num(ind.p_seen),
+            "bits": _num(ind.information),
+            "if_seen": {k: _num(v) for k, v in ind.if_seen.items()},
+            "if_not_seen": {k: _num(v) for k, v in ind.if_not_seen.items()},
+        }
+        for ind in indicators(result)
+    ]  # fmt: skip
+    if sensitivity is not None:
+        summary["drivers"] = sensitivity.to_json()
     return {
         "case": case.id,
         "title": case.title,

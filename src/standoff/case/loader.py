@@ -152,6 +152,7 @@ def _validate(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> Cas
     if problems:
         raise CaseError(problems)
     case._plan = plan
+    case._file = file
     return case
 
 

@@ -161,6 +161,34 @@ class Dist:
         return np.clip(out, quantity.low, np.inf if quantity.high is None else quantity.high)
 
 
+def quantile(dist: Dist, u: NDArray[np.float64], quantity: Quantity) -> NDArray[np.float64]:
+    """The values of `dist` at probabilities u (its inverse CDF, as sampled: clipped to the
+    quantity's valid range). Used to place inputs at chosen quantiles for sensitivity analysis."""
+    from scipy import stats  # imported here: scipy.stats is slow to import
+
+    p = dist.params
+    u = np.asarray(u, dtype=float)
+    if dist.kind == "fixed":
+        out = np.full(u.shape, p[0])
+    elif dist.kind == "range":
+        if dist._lognormal(quantity):
+            la, lb = math.log(p[0]), math.log(p[1])
+            out = np.exp((la + lb) / 2 + (lb - la) / (2 * Z90) * stats.norm.ppf(u))
+        else:
+            out = (p[0] + p[1]) / 2 + (p[1] - p[0]) / (2 * Z90) * stats.norm.ppf(u)
+    elif dist.kind == "normal":
+        out = p[0] + p[1] * stats.norm.ppf(u)
+    elif dist.kind == "uniform":
+        out = p[0] + (p[1] - p[0]) * u
+    elif dist.kind == "triangular":
+        width = p[2] - p[0]
+        out = stats.triang.ppf(u, (p[1] - p[0]) / width, loc=p[0], scale=width)
+    else:
+        assert quantity.high is not None
+        out = quantity.low + (quantity.high - quantity.low) * stats.beta.ppf(u, p[0], p[1])
+    return np.clip(out, quantity.low, np.inf if quantity.high is None else quantity.high)
+
+
 def _clip_scalar(v: float, quantity: Quantity) -> float:
     v = max(v, quantity.low)
     return v if quantity.high is None else min(v, quantity.high)

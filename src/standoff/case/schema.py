@@ -104,6 +104,12 @@ class Case(Strict):
     crisis: Crisis | None = None
     source: str = ""
     _plan: Any = PrivateAttr(default=None)  # the compiled crisis, set by the loader
+    _file: str | None = PrivateAttr(default=None)  # the file it was read from, set by the loader
+
+    @property
+    def file(self) -> str | None:
+        """The file the case was read from, if any."""
+        return self._file
 
     @property
     def plan(self) -> Any:

@@ -1,0 +1,80 @@
+"""Indicators: the observable events that best tell the scenarios apart.
+
+For each event e and month k, let A be "e has happened by the end of round k". Over the simulated
+histories, the mutual information I(A; scenario) measures how much observing A (or its absence)
+says about which scenario unfolds (Cover & Thomas, *Elements of Information Theory*, ch. 2). For
+each event the most informative month within the first half of the horizon is kept (a watch list
+is for early signs: by the horizon, the events that define a scenario tell it trivially); the list
+ranks events by it and shows how each scenario's probability moves if A is seen, or not, by then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .forecast import CrisisResult
+
+MIN_SHARE = 0.01  # ignore observations that almost never, or almost always, happen
+
+
+@dataclass(frozen=True)
+class Indicator:
+    event: str
+    label: str
+    round: int  # 1-based round by whose end the event is observed
+    date: str
+    p_seen: float  # probability that it has happened by then
+    information: float  # mutual information with the scenario, in bits
+    if_seen: dict[str, float]  # P(scenario | seen by then)
+    if_not_seen: dict[str, float]  # P(scenario | not seen by then)
+    prior: dict[str, float]  # P(scenario)
+
+
+def _entropy(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return np.asarray(terms.sum(axis=-1))
+
+
+def indicators(result: CrisisResult, top: int = 8) -> list[Indicator]:
+    """The `top` most informative early observations, most informative first."""
+    plan = result.plan
+    scenario_ids = [rule.id for rule in plan.scenarios]
+    n_scenarios = len(scenario_ids)
+    onehot = np.eye(n_scenarios)[result.scenario]  # (D, S)
+    prior = onehot.mean(axis=0)
+    seen_by = np.cumsum(result.fired, axis=1) > 0  # (D, T, E)
+    out: list[Indicator] = []
+    for e, event in enumerate(plan.events):
+        seen = seen_by[:, :, e]  # (D, T)
+        p_seen = seen.mean(axis=0)  # (T,)
+        n_seen = seen.sum(axis=0)[:, None]
+        n_not = (~seen).sum(axis=0)[:, None]
+        given_seen = (seen.T.astype(float) @ onehot) / np.maximum(n_seen, 1)  # (T, S)
+        given_not = ((~seen).T.astype(float) @ onehot) / np.maximum(n_not, 1)
+        information = _entropy(prior) - (
+            p_seen * _entropy(given_seen) + (1 - p_seen) * _entropy(given_not)
+        )
+        early = np.arange(len(p_seen)) < max(1, -(-len(p_seen) // 2))
+        usable = early & (p_seen >= MIN_SHARE) & (p_seen <= 1 - MIN_SHARE)
+        if not usable.any():
+            continue
+        k = int(np.argmax(np.where(usable, information, -1.0)))
+        out.append(
+            Indicator(
+                event=event.id,
+                label=event.label or event.id,
+                round=k + 1,
+                date=plan.dates[k].isoformat(),
+                p_seen=float(p_seen[k]),
+                information=float(max(information[k], 0.0)),
+                if_seen=dict(zip(scenario_ids, map(float, given_seen[k]), strict=True)),
+                if_not_seen=dict(zip(scenario_ids, map(float, given_not[k]), strict=True)),
+                prior=dict(zip(scenario_ids, map(float, prior), strict=True)),
+            )
+        )
+    out.sort(key=lambda ind: -ind.information)
+    return out[:top]

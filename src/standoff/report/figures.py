@@ -1,0 +1,182 @@
+"""Figures for the report, drawn with matplotlib and returned as SVG text.
+
+Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), distinguishable
+with the common forms of colour blindness; every series also differs by marker or position, and
+text stays at 9 pt or more so that the figures print legibly.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from numpy.typing import NDArray
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.fonttype": "none",  # text stays text: searchable and crisp
+        "svg.hashsalt": "standoff",  # stable ids: the same run gives the same SVG
+    }
+)
+
+
+def to_svg(fig: Any) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # creator/date records
+    return text[text.index("<svg") :]
+
+
+def probabilities(
+    labels: Sequence[str], p: Sequence[float], intervals: Sequence[Sequence[float]], title: str
+) -> str:
+    """Horizontal bars of probabilities with their 90% intervals."""
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * n + 0.8))
+    y = np.arange(n)[::-1]
+    lo = [pi - iv[0] for pi, iv in zip(p, intervals, strict=True)]
+    hi = [iv[1] - pi for pi, iv in zip(p, intervals, strict=True)]
+    ax.barh(y, p, color=OKABE_ITO[4], height=0.6)
+    ax.errorbar(p, y, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)
+    for yi, pi in zip(y, p, strict=True):
+        ax.text(min(pi + 0.02, 0.93), yi + 0.3, f"{pi:.0%}", va="center", fontsize=9)
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title(title, loc="left", fontsize=10)
+    return to_svg(fig)
+
+
+def timeline(dates: Sequence[str], series: dict[str, Sequence[float]], title: str) -> str:
+    """Cumulative probability that each event has happened by each round."""
+    fig, ax = plt.subplots(figsize=(7, 3.4 + 0.17 * ((len(series) + 1) // 2)))
+    x = np.arange(1, len(dates) + 1)
+    for n, (label, values) in enumerate(series.items()):
+        ax.plot(
+            x,
+            values,
+            marker=MARKERS[n % len(MARKERS)],
+            color=OKABE_ITO[n % len(OKABE_ITO)],
+            label=label,
+            lw=1.4,
+            ms=4,
+            linestyle=["-", "--", ":", "-."][(n // 8) % 4],
+        )
+    ax.set_xticks(x, list(dates), rotation=45, ha="right")
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel("happened by then")
+    ax.legend(fontsize=9, ncol=2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    ax.set_title(title, loc="left", fontsize=10)
+    return to_svg(fig)
+
+
+def actors_map(
+    issues: Sequence[tuple[str, float, float, str, str]],
+    actors: Sequence[str],
+    position: NDArray[np.float64],
+    capability: NDArray[np.float64],
+    salience: NDArray[np.float64],
+    beliefs: Sequence[tuple[int, int, int, float]] = (),
+) -> str:
+    """One panel per issue: each actor's position (x), marker area by capability, fill by salience
+    (darker = cares more); hollow diamonds mark positions an actor is believed to hold by another.
+    issues: (label, low, high, low_means, high_means); beliefs: (holder, about, issue, position)."""
+    n_issues, n_actors = len(issues), len(actors)
+    fig, axes = plt.subplots(
+        n_issues, 1, figsize=(7, 0.32 * n_actors * n_issues + 1.2 * n_issues), squeeze=False
+    )
+    area = 40 + 360 * capability / max(float(capability.max()), 1e-9)
+    cmap = plt.get_cmap("cividis_r")
+    y = np.arange(n_actors)[::-1]
+    for k, (label, low, high, low_means, high_means) in enumerate(issues):
+        ax = axes[k, 0]
+        ax.scatter(
+            position[:, k],
+            y,
+            s=area,
+            c=salience[:, k],
+            cmap=cmap,
+            vmin=0,
+            vmax=1,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=3,
+        )
+        for _holder, about, issue, believed in beliefs:
+            if issue == k:
+                ax.scatter(
+                    [believed],
+                    [y[about]],
+                    s=60,
+                    marker="D",
+                    facecolors="none",
+                    edgecolors=OKABE_ITO[5],
+                    linewidths=1.2,
+                    zorder=4,
+                )
+                ax.annotate(
+                    "",
+                    xy=(believed, y[about]),
+                    xytext=(position[about, k], y[about]),
+                    arrowprops={"arrowstyle": "->", "color": OKABE_ITO[5], "lw": 0.8},
+                )
+        ax.set_yticks(y, actors)
+        ax.set_xlim(low - 0.03 * (high - low), high + 0.03 * (high - low))
+        ax.set_ylim(-0.8, n_actors - 0.2)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_title(label, loc="left", fontsize=10)
+        ax.set_xlabel(f"{low:g}: {low_means}   …   {high:g}: {high_means}", fontsize=8)
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+def distributions(issues: Sequence[tuple[str, float, float]], values: NDArray[np.float64]) -> str:
+    """Histogram of the settlement across draws, one panel per issue, with the median marked."""
+    n = len(issues)
+    fig, axes = plt.subplots(1, n, figsize=(2.4 * n + 0.5, 2.4), squeeze=False)
+    for k, (label, low, high) in enumerate(issues):
+        ax = axes[0, k]
+        ax.hist(
+            values[:, k], bins=np.linspace(low, high, 26), color=OKABE_ITO[1], edgecolor="white"
+        )
+        median = float(np.median(values[:, k]))
+        ax.axvline(median, color="black", lw=1.2, linestyle="--")
+        ax.set_title(f"{label}\nmedian {median:.0f}", loc="left", fontsize=9)
+        ax.set_yticks([])
+        ax.set_xlim(low, high)
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+def drivers(
+    labels: Sequence[str], effects: Sequence[float], targets: Sequence[str], title: str
+) -> str:
+    """Ranked horizontal bars: each input's largest mean absolute effect (Morris mu*), in
+    percentage points, labelled with the scenario or question it moves most."""
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(7, 0.4 * n + 0.9))
+    y = np.arange(n)[::-1]
+    ax.barh(y, [100 * e for e in effects], color=OKABE_ITO[5], height=0.6)
+    for yi, e, t in zip(y, effects, targets, strict=True):
+        ax.text(100 * e + 0.5, yi, t, va="center", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel("change in probability across the input's 90% range (points, Morris μ*)")
+    ax.set_xlim(0, max([100 * e for e in effects] + [1]) * 1.35)
+    ax.set_title(title, loc="left", fontsize=10)
+    return to_svg(fig)
