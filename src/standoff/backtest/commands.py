@@ -79,6 +79,7 @@ def backtest(
         str | None, typer.Option(help="Compare with this model (paired bootstrap of MAE).")
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=100, help="Bootstrap replicates.")] = 2000,
+    markdown: Annotated[bool, typer.Option(help="Print the scores as a Markdown table.")] = False,
 ) -> None:
     """Predict every issue of a DEU III file with a model; score where outcomes are known."""
     _choice(dataset, ("deu3",), "dataset")
@@ -128,7 +129,7 @@ def backtest(
     baseline = next((p for p in done if p.model == (against or "compromise")), None)
     if against and baseline is None:
         baseline = predict(against, data, setup, draws=1, seed=seed, train=train_data, folds=folds)
-    _print_scores(done, baseline, bootstrap, seed, timing)
+    _print_scores(done, baseline, bootstrap, seed, timing, markdown)
 
 
 def _print_scores(
@@ -137,6 +138,7 @@ def _print_scores(
     n_boot: int,
     seed: int,
     timing: dict[str, float],
+    markdown: bool = False,
 ) -> None:
     sampled = any(p.samples is not None for p in done)
     table = Table(title="Scores (95% cluster-bootstrap intervals over proposals)",
@@ -167,7 +169,14 @@ def _print_scores(
                 cells.append("" if p is baseline else str(diffs[rule]))
             cells.append(f"{timing.get(p.model, np.nan):.1f}" if rule == "all" else "")
             table.add_row(*cells)
-    out.print(table)
+    if not markdown:
+        out.print(table)
+        return
+    heads = [str(c.header) for c in table.columns]
+    print("| " + " | ".join(heads) + " |")
+    print("|" + "|".join("---" for _ in heads) + "|")
+    for r in range(table.row_count):
+        print("| " + " | ".join(str(c._cells[r]) for c in table.columns) + " |")
 
 
 def score_cmd(
