@@ -1,6 +1,9 @@
 """Benchmark of the eum engine: 100,000 draws of the EC emissions case (Scholz et al. 2011) with
-every input uncertain (about +/- 20%), 8 rounds, against a plain per-draw loop over the same
-equations (`standoff.bargaining.eum_reference`), timed on a subset and extrapolated.
+every input uncertain (about +/- 20%), 8 rounds, with the compiled kernel (default) and the numpy
+implementation (timed on a subset), against a plain per-draw loop over the same equations
+(`standoff.bargaining.eum_reference`), timed on a subset and extrapolated. Then one round on the
+inputs of the built-in us-dprk-2018 crisis (7 actors, 3 issues, with perceptions), 10,000 draws,
+as the crisis simulation calls it each round.
 
     .venv/bin/python benchmarks/bench_eum.py [--draws 100000] [--reference-draws 500]
 
@@ -52,10 +55,20 @@ def main() -> None:
 
     inputs = uncertain_emissions(args.draws)
     engine = ExpectedUtility(diagnostics=False)
-    engine.run(inputs.take(slice(0, 64)), args.rounds)  # warm up
+    start = time.perf_counter()
+    engine.run(inputs.take(slice(0, 64)), args.rounds)  # warm up: compiles, or loads the cache
+    first_call = time.perf_counter() - start
     start = time.perf_counter()
     fast = engine.run(inputs, args.rounds)
     vectorized = time.perf_counter() - start
+
+    numpy_engine = ExpectedUtility(diagnostics=False, kernel="numpy")
+    numpy_part = inputs.take(slice(0, min(args.draws, 20_000)))
+    numpy_engine.run(numpy_part.take(slice(0, 64)), args.rounds)
+    start = time.perf_counter()
+    numpy_positions = numpy_engine.run(numpy_part, args.rounds).positions
+    numpy_total = (time.perf_counter() - start) / numpy_part.draws * args.draws
+    kernels_apart = float(np.abs(numpy_positions - fast.positions[: numpy_part.draws]).max())
 
     with_diag = ExpectedUtility(diagnostics=True)
     subset = inputs.take(slice(0, min(args.draws, 10_000)))
@@ -77,8 +90,13 @@ def main() -> None:
         f"every input +/- 20%, {os.cpu_count()} CPU(s), engine threads {engine.threads}"
     )
     print(
-        f"  vectorized engine:         {vectorized:8.2f} s  ({1e6 * vectorized / args.draws:.1f} "
-        f"us a draw; diagnostics off)"
+        f"  compiled kernel:           {vectorized:8.2f} s  ({1e6 * vectorized / args.draws:.1f} "
+        f"us a draw; diagnostics off; first call {first_call:.2f} s: compile or cache load)"
+    )
+    print(
+        f"  numpy implementation:      {numpy_total:8.2f} s  (extrapolated from "
+        f"{numpy_part.draws:,} draws; {vectorized and numpy_total / vectorized:.1f}x the kernel's "
+        f"time; largest difference {kernels_apart:.1e})"
     )
     print(
         f"  with diagnostics on:       {diag_per_draw * args.draws:8.2f} s  (extrapolated from "
@@ -91,6 +109,31 @@ def main() -> None:
     print(f"  loop for all draws:        {reference_total:8.1f} s  (extrapolated)")
     print(f"  speedup:                   {reference_total / vectorized:8.0f} x")
     print(f"  largest difference, loop vs engine, on the timed draws: {worst:.2e}")
+    crisis_round()
+
+
+def crisis_round(draws: int = 10_000) -> None:
+    """One EUM round on the us-dprk-2018 crisis inputs (perceptions included), both kernels."""
+    from standoff.case import load_case
+    from standoff.crisis.simulate import _State
+    from standoff.sample import Sampler
+
+    case = load_case("us-dprk-2018")
+    sampled = Sampler(case, 20180815).draws(0, draws)
+    inputs = _State(case.plan, sampled.inputs, sampled.params).bargaining_inputs()
+    times = {}
+    for kernel in ("compiled", "numpy"):
+        engine = ExpectedUtility(kernel=kernel)
+        engine.run(inputs.take(slice(0, 64)), 1)
+        start = time.perf_counter()
+        engine.run(inputs, 1)
+        times[kernel] = time.perf_counter() - start
+    print(
+        f"one round on the us-dprk-2018 crisis inputs ({inputs.n_actors} actors, "
+        f"{inputs.n_issues} issues, perceptions), {draws:,} draws, diagnostics on: compiled "
+        f"{times['compiled'] * 1e3:.0f} ms, numpy {times['numpy'] * 1e3:.0f} ms "
+        f"({times['numpy'] / times['compiled']:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

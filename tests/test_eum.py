@@ -97,7 +97,8 @@ def test_emissions_first_round_by_hand():
     assert traj.diagnostics["interaction"][0, 0, 0, 1, 4] == COMPROMISE_LOWER
 
 
-def test_vectorized_matches_the_plain_loop():
+@pytest.mark.parametrize("kernel", ["compiled", "numpy"])
+def test_vectorized_matches_the_plain_loop(kernel: str):
     inputs = random_inputs(12, 5, 2, seed=11)
     inputs = BargainingInputs(
         capability=inputs.capability,
@@ -113,7 +114,7 @@ def test_vectorized_matches_the_plain_loop():
         {"Q": 0.6, "T": 0.3},
         {"risk": "off"},
     ):
-        fast = ExpectedUtility(**options).run(inputs, 5).positions
+        fast = ExpectedUtility(kernel=kernel, **options).run(inputs, 5).positions
         for d in range(inputs.draws):
             slow = reference_run(inputs.take(slice(d, d + 1)), 5, **options)
             np.testing.assert_allclose(fast[d], slow, atol=1e-9, err_msg=str(options))
@@ -216,3 +217,74 @@ def test_a_perception_equal_to_the_truth_changes_nothing():
     np.testing.assert_allclose(
         engine.run(seen, 4).positions, engine.run(inputs, 4).positions, atol=1e-9
     )
+
+
+def perceiving(inputs: BargainingInputs, seed: int) -> BargainingInputs:
+    """The same batch with wrong beliefs: some actors misjudge others' capability, salience or
+    position (an actor's view of itself, and some actors' whole views, stay true)."""
+    rng = np.random.default_rng(seed)
+    d, n, _ = inputs.position.shape
+    cap = np.repeat(inputs.capability[:, None], n, axis=1)
+    pos = np.repeat(inputs.position[:, None], n, axis=1)
+    sal = np.repeat(inputs.salience[:, None], n, axis=1)
+    wrong = rng.random((d, n, n)) < 0.3
+    wrong[:, 0] = False  # actor 0 sees the truth
+    cap = np.where(wrong, cap * rng.uniform(0.5, 1.5, cap.shape), cap)
+    sal = np.where(wrong[..., None], np.clip(sal + rng.normal(0, 0.2, sal.shape), 0, 1), sal)
+    shift = rng.normal(0, 0.1, pos.shape) * (inputs.high - inputs.low)
+    pos = np.where(wrong[..., None], np.clip(pos + shift, inputs.low, inputs.high), pos)
+    pos[:, 1] = inputs.position  # actor 1 misjudges weights only
+    return BargainingInputs(
+        capability=inputs.capability,
+        position=inputs.position,
+        salience=inputs.salience,
+        low=inputs.low,
+        high=inputs.high,
+        risk=inputs.risk,
+        perceived_capability=cap,
+        perceived_position=pos,
+        perceived_salience=sal,
+    )
+
+
+@pytest.mark.parametrize("world", ["shared", "perceived"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"risk": "off"},
+        {"risk": "given"},
+        {"probability": "pairwise"},
+        {"probability": "pairwise", "vote_risk": False, "risk": "off"},
+        {"choice": "nearest"},
+        {"Q": 0.6, "T": 0.3},
+    ],
+    ids=str,
+)
+def test_compiled_kernel_matches_numpy(world: str, options: dict):
+    """The numba kernel (eum_kernel.py) against the numpy implementation, on random inputs."""
+    inputs = random_inputs(300, 6, 2, seed=21)
+    inputs = BargainingInputs(
+        capability=inputs.capability,
+        position=inputs.position,
+        salience=inputs.salience,
+        low=inputs.low,
+        high=inputs.high,
+        risk=np.random.default_rng(22).uniform(-1, 1, inputs.capability.shape),
+    )
+    if world == "perceived":
+        inputs = perceiving(inputs, seed=23)
+    compiled = ExpectedUtility(kernel="compiled", **options).run(inputs, 3)
+    reference = ExpectedUtility(kernel="numpy", **options).run(inputs, 3)
+    np.testing.assert_allclose(compiled.positions, reference.positions, atol=1e-9)
+    one, two = compiled.diagnostics, reference.diagnostics
+    np.testing.assert_array_equal(one["interaction"], two["interaction"])
+    np.testing.assert_array_equal(one["taken"], two["taken"])
+    for name in ("eu", "eu_of_other", "offer", "risk_exponent"):
+        np.testing.assert_allclose(one[name], two[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_kernel_option():
+    assert ExpectedUtility().kernel == "compiled"
+    with pytest.raises(ValueError):
+        ExpectedUtility(kernel="fortran")

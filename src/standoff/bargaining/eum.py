@@ -60,7 +60,9 @@ RISK_MODES = ("recompute", "off", "given")
 PROBABILITY_MODES = ("all-triples", "pairwise")
 CHOICE_MODES = ("scholz", "nearest")
 STOP_RULES = ("fixed", "converged")
-BLOCK = 256  # draws per block: keeps the (block, N, N, N) vote tensors in cache
+KERNELS = ("compiled", "numpy")
+BLOCK = 256  # draws per block (numpy): keeps the (block, N, N, N) vote tensors in cache
+COMPILED_BLOCK = 2048  # draws per block (compiled kernel): fewer calls, the same results
 
 
 class ExpectedUtility(Engine):
@@ -77,6 +79,9 @@ class ExpectedUtility(Engine):
         the defaults are the readings that reproduce Scholz et al.'s Table 2.
     diagnostics: keep the per-round dyadic arrays in `Trajectory.diagnostics` (default True).
     threads: worker threads over blocks of draws (default: the CPU count).
+    kernel: "compiled" (default: the numba kernel of `eum_kernel.py`) or "numpy" (the vectorized
+        numpy implementation below, kept as the reference the kernel is tested against). The
+        two agree up to float rounding; neither changes the model.
     """
 
     name: ClassVar[str] = "eum"
@@ -98,6 +103,7 @@ class ExpectedUtility(Engine):
         vote_risk: bool = True,
         diagnostics: bool = True,
         threads: int | None = None,
+        kernel: str = "compiled",
     ) -> None:
         if not 0.0 <= float(Q) <= 1.0:
             raise ValueError(f"Q must be in [0, 1], got {Q}")
@@ -108,6 +114,7 @@ class ExpectedUtility(Engine):
             ("stop", stop, STOP_RULES),
             ("probability", probability, PROBABILITY_MODES),
             ("choice", choice, CHOICE_MODES),
+            ("kernel", kernel, KERNELS),
         ):
             if value not in allowed:
                 raise ValueError(f"{label} must be one of {', '.join(allowed)}; got {value!r}")
@@ -123,6 +130,7 @@ class ExpectedUtility(Engine):
         self.vote_risk = bool(vote_risk)
         self.diagnostics = bool(diagnostics)
         self.threads = max(1, int(threads if threads is not None else (os.cpu_count() or 1)))
+        self.kernel = kernel
 
     def options(self) -> dict[str, Any]:
         return {
@@ -150,7 +158,10 @@ class ExpectedUtility(Engine):
         positions[:, 0] = inputs.position
         rounds_run = np.zeros(n_draws, dtype=np.int64)
         diag = _Diagnostics(n_draws, steps, n_actors, n_issues) if self.diagnostics else None
-        blocks = [slice(a, min(n_draws, a + BLOCK)) for a in range(0, n_draws, BLOCK)]
+        size = BLOCK
+        if self.kernel == "compiled":  # one block per thread, if that makes blocks small enough
+            size = min(COMPILED_BLOCK, max(1, -(-n_draws // self.threads)))
+        blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
 
         def one_block(block: slice) -> None:
             part = inputs.take(block)
@@ -222,6 +233,8 @@ class ExpectedUtility(Engine):
         scale: float,
     ) -> _Step:
         """One round on issue k for a block of draws. x: (D, N) true positions now."""
+        if self.kernel == "compiled":
+            return self._round_compiled(x, inputs, beliefs, low, high, scale)
         n_draws, n_actors = x.shape
         view = beliefs.world(x, low, high, scale)
         ones = np.ones((n_draws, n_actors))
@@ -275,6 +288,79 @@ class ExpectedUtility(Engine):
             taken=taken,
             risk_exponent=r,
         )
+
+    def _round_compiled(
+        self,
+        x: FloatArray,
+        inputs: BargainingInputs,
+        beliefs: _Beliefs,
+        low: float,
+        high: float,
+        scale: float,
+    ) -> _Step:
+        """`_round` through the compiled kernel (eum_kernel.py): the same equations."""
+        from .eum_kernel import round_kernel
+
+        n_draws, n_actors = x.shape
+        pair = (n_draws, n_actors, n_actors)
+        empty = np.empty((0, 0, 0))
+        if self.risk == "given" and inputs.risk is not None:
+            r_given = _risk_exponent(np.clip(inputs.risk, -1.0, 1.0))
+        elif self.risk == "given":
+            r_given = _risk_exponent(np.zeros((n_draws, n_actors)))
+        else:
+            r_given = np.ones((n_draws, n_actors))
+        mu_view = mu_true = np.zeros((n_draws, n_actors))
+        if self.Q < 1.0:
+            truth = beliefs.truth(x, scale)
+            mu_true = truth.median()
+            mu_view = beliefs.world(x, low, high, scale).median() if beliefs.perceived else mu_true
+        perceived = beliefs.perceived
+        offset = beliefs.position_offset
+        step = _Step(
+            new_position=np.empty((n_draws, n_actors)),
+            eu_self=np.empty(pair),
+            eu_other=np.empty(pair),
+            code=np.empty(pair, dtype=np.int8),
+            offers=np.empty(pair),
+            taken=np.empty((n_draws, n_actors), dtype=np.int8),
+            risk_exponent=np.empty((n_draws, n_actors)),
+        )
+
+        def contiguous(a: FloatArray | None) -> FloatArray:
+            return empty if a is None else np.ascontiguousarray(a, dtype=np.float64)
+
+        round_kernel(
+            np.ascontiguousarray(x, dtype=np.float64),
+            contiguous(offset),
+            contiguous(beliefs.seen_weight),
+            contiguous(beliefs.seen_salience),
+            np.ascontiguousarray(beliefs.capability * beliefs.salience, dtype=np.float64),
+            np.ascontiguousarray(beliefs.salience, dtype=np.float64),
+            np.ascontiguousarray(mu_view, dtype=np.float64),
+            np.ascontiguousarray(mu_true, dtype=np.float64),
+            np.ascontiguousarray(r_given, dtype=np.float64),
+            low,
+            high,
+            float(scale),
+            self.Q,
+            self.T,
+            self.risk == "recompute",
+            self.risk == "off",
+            self.vote_risk,
+            self.probability == "pairwise",
+            self.choice == "nearest",
+            perceived,
+            offset is not None,
+            step.new_position,
+            step.eu_self,
+            step.eu_other,
+            step.code,
+            step.offers,
+            step.taken,
+            step.risk_exponent,
+        )
+        return step
 
     def _expected_utilities(
         self, view: _World, r: FloatArray, vote_exponent: FloatArray | None, neutral: bool = False
