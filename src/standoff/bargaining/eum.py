@@ -17,7 +17,10 @@ one of the offers made to it. `docs/model-eum.md` gives every equation, each amb
 paper, the readings tried with the table each produces, and the reading kept.
 
 Vectorized over draws: Python loops run over issues, rounds and fixed-size blocks of draws (run
-on threads; numpy releases the GIL), never over single draws or actor pairs.
+on threads; numpy and the compiled kernel release the GIL), never over single draws or actor
+pairs. By default each round runs in the compiled kernel of `eum_kernel.py` (numba), which loops
+over draws in compiled code; the numpy implementation here is the reference it is tested against
+(`kernel="numpy"`). docs/model-eum.md, "Speed", gives the figures.
 """
 
 from __future__ import annotations
