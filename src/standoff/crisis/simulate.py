@@ -49,7 +49,7 @@ class _State:
         self.plan = plan
         self.inputs = inputs
         self.params = params
-        d, n = inputs.draws, inputs.n_actors
+        d = inputs.draws
         e, t = len(plan.events), plan.rounds
         self.position = inputs.position.copy()
         self.salience = inputs.salience.copy()
@@ -67,8 +67,6 @@ class _State:
         self.ended = np.full(d, t, dtype=np.int64)
         self.rung = np.zeros(d, dtype=np.int64)
         self.round = 0
-        self.eu = np.zeros((d, n, n))
-        self.shares = {name: np.zeros((d, n, n)) for name in INTERACTION_CODES}
         # static perceptions are carried as offsets from the truth, so that they follow changes
         self.offset_capability = (
             None
@@ -132,20 +130,36 @@ class _State:
         )
 
     def absorb(self, diagnostics: dict[str, Any]) -> None:
-        """Aggregate the engine's per-issue dyadic results over issues, weighting each issue by
-        the challenger's salience: eu(i, j) and the share of i's stakes where i sees each kind."""
-        eu = np.asarray(diagnostics["eu"][:, 0], dtype=float)  # (D, K, i, j)
-        code = np.asarray(diagnostics["interaction"][:, 0])
+        """Keep this round's per-issue dyadic results. They are aggregated over issues only for
+        the pairs that formulas and views ask about (see `share` and `eu_of`)."""
+        self._eu = diagnostics["eu"][:, 0]  # (D, K, i, j)
+        self._code = diagnostics["interaction"][:, 0]
         total = self.salience.sum(axis=2)  # (D, N)
         weight = np.where(
             total[:, :, None] > 0,
             self.salience / np.where(total > 0, total, 1)[:, :, None],
             1.0 / self.salience.shape[2],
-        )  # (D, N, K)
-        w = np.transpose(weight, (0, 2, 1))[:, :, :, None]  # (D, K, i, 1)
-        self.eu = (w * eu).sum(axis=1)
-        for name, codes in INTERACTION_CODES.items():
-            self.shares[name] = (w * np.isin(code, codes)).sum(axis=1)
+        )  # (D, N, K): each actor's issues weighted by its salience
+        self._weight = weight
+        self._cache: dict[tuple[str, int, int], FloatArray] = {}
+
+    def share(self, kind: str, i: int, j: int) -> FloatArray:
+        """(D,) the salience-weighted share of i's issues on which i sees `kind` with j."""
+        key = (kind, i, j)
+        if key not in self._cache:
+            codes = self._code[:, :, i, j]  # (D, K)
+            hits = np.zeros(codes.shape, dtype=bool)
+            for code in INTERACTION_CODES[kind]:
+                hits |= codes == code
+            self._cache[key] = (self._weight[:, i, :] * hits).sum(axis=1)
+        return self._cache[key]
+
+    def eu_of(self, i: int, j: int) -> FloatArray:
+        """(D,) i's expected utility of challenging j, weighted over issues by i's salience."""
+        key = ("eu", i, j)
+        if key not in self._cache:
+            self._cache[key] = (self._weight[:, i, :] * self._eu[:, :, i, j]).sum(axis=1)
+        return self._cache[key]
 
     # -- formula context --------------------------------------------------------------------
     def functions(self, upto: int) -> dict[str, Callable[..., Any]]:
@@ -168,8 +182,8 @@ class _State:
             "last": lambda e: (
                 self.fired[:, upto - 1, ev[e]] if upto > 0 else np.zeros(len(self.alive), bool)
             ),
-            "sees": lambda i, j, kind: self.shares[kind][:, actor[i], actor[j]],
-            "eu": lambda i, j: self.eu[:, actor[i], actor[j]],
+            "sees": lambda i, j, kind: self.share(kind, actor[i], actor[j]),
+            "eu": lambda i, j: self.eu_of(actor[i], actor[j]),
             "gap": lambda i, j, k: (
                 np.abs(self.position[:, actor[i], issue[k]] - self.position[:, actor[j], issue[k]])
                 / self.span[issue[k]]
@@ -237,9 +251,9 @@ class _State:
             self.alive = self.alive & ~where
 
 
-def dominant_view(shares: dict[str, FloatArray], i: int, j: int) -> NDArray[np.int8]:
+def dominant_view(state: _State, i: int, j: int) -> NDArray[np.int8]:
     """(D,) index into VIEW_CLASSES of the interaction i sees with j on most of its stakes."""
-    stacked = np.stack([shares[name][:, i, j] for name in VIEW_CLASSES], axis=1)
+    stacked = np.stack([state.share(name, i, j) for name in VIEW_CLASSES], axis=1)
     return np.argmax(stacked, axis=1).astype(np.int8)
 
 
@@ -272,8 +286,8 @@ def simulate(
             state.alive[:, None, None], trajectory.positions[:, 1], state.position
         )
         for p, (a, b) in enumerate(plan.dyads):
-            views[:, t, p, 0] = dominant_view(state.shares, a, b)
-            views[:, t, p, 1] = dominant_view(state.shares, b, a)
+            views[:, t, p, 0] = dominant_view(state, a, b)
+            views[:, t, p, 1] = dominant_view(state, b, a)
         for e, event in enumerate(plan.events):
             probability = np.clip(state.evaluate(event.probability, t), 0.0, 1.0)
             fire = state.alive & (uniforms[:, t, e] < probability)
