@@ -65,6 +65,7 @@ CHOICE_MODES = ("scholz", "nearest")
 STOP_RULES = ("fixed", "converged")
 KERNELS = ("compiled", "numpy")
 BLOCK = 256  # draws per block (numpy): keeps the (block, N, N, N) vote tensors in cache
+SAME_POSITION = 1e-9  # share of the scale below which two positions count as one
 COMPILED_BLOCK = 2048  # draws per block (compiled kernel): fewer calls, the same results
 
 
@@ -403,7 +404,9 @@ class ExpectedUtility(Engine):
                     eu_self = eu_self - term
                 else:
                     eu_other = eu_other - term
-        same = d <= 0.0  # nothing to contest with an actor at one's own position
+        # nothing to contest with an actor at one's own position; positions closer than
+        # SAME_POSITION of the scale are the same (else rounding decides the sign of a ~1e-15 EU)
+        same = d <= SAME_POSITION
         return np.where(same, 0.0, eu_self), np.where(same, 0.0, eu_other)
 
     def _offers(

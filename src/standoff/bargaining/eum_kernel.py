@@ -27,6 +27,7 @@ _COMPROMISE_LOWER = 4
 _COMPEL = 5
 _CAPITULATE = 6
 _STALEMATE = 7
+SAME_POSITION = 1e-9  # as eum.SAME_POSITION: positions closer than this share of the scale are one
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -141,7 +142,7 @@ def _eu_row(  # type: ignore[no-untyped-def]
     u_status_quo = 0.0 if neutral else 2.0 - 4.0 * 0.5**r_i
     for j in range(n):
         dist = abs(own - xv[i, j]) / scale
-        if dist <= 0.0:  # nothing to contest with an actor at one's own position
+        if dist <= SAME_POSITION:  # nothing to contest at one's own position (see eum.py)
             eu_self[i, j] = 0.0
             eu_other[i, j] = 0.0
             continue
