@@ -8,6 +8,8 @@ import numpy as np
 
 from .base import BargainingInputs, FloatArray, weighted_median
 
+SAME_POSITION = 1e-9  # as eum.SAME_POSITION: positions closer than this share of the scale are one
+
 
 def reference_run(
     inputs: BargainingInputs,
@@ -96,7 +98,7 @@ def _round(
 
     def eu(a: int, b: int, r_a: float, voters: list[float]) -> float:
         """E(U_ab): a challenges b, with exponent r_a."""
-        if x[a] == x[b]:
+        if abs(x[a] - x[b]) / scale <= SAME_POSITION:
             return 0.0
         p = p_win(a, b, voters)
         gap = abs(x[a] - x[b]) / scale
@@ -134,7 +136,7 @@ def _round(
         capitulations: list[tuple[float, float]] = []
         everything: list[tuple[float, float]] = []
         for j in range(n):
-            if j == i or x[i] == x[j]:
+            if j == i or abs(x[i] - x[j]) / scale <= SAME_POSITION:
                 continue
             mine = eu(i, j, r[i], voters)  # E^i(U_ij)
             theirs = eu(j, i, r[i], voters)  # E^i(U_ji), with i's exponent
