@@ -206,9 +206,7 @@ class Sampler:
         if not 0 <= start < stop:
             raise ValueError("need 0 <= start < stop")
         pieces: list[Draws] = []
-        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-            lo = max(start, block * BLOCK) - block * BLOCK
-            hi = min(stop, (block + 1) * BLOCK) - block * BLOCK
+        for block, lo, hi in block_slices(start, stop):
             b = self._block(block)
             pieces.append(
                 Draws(
@@ -233,6 +231,19 @@ class Sampler:
         )
 
 
+def block_slices(start: int, stop: int) -> list[tuple[int, int, int]]:
+    """(block, lo, hi) for each block of BLOCK draws that [start, stop) touches, with the part of
+    the block it covers as [lo, hi) within the block."""
+    return [
+        (
+            block,
+            max(start, block * BLOCK) - block * BLOCK,
+            min(stop, (block + 1) * BLOCK) - block * BLOCK,
+        )
+        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1)
+    ]
+
+
 def uniform_block_seed(seed: int, block: int) -> np.random.SeedSequence:
     """The seed of the event uniforms of draw block `block`: child 1 of the block's own seed."""
     return np.random.SeedSequence(seed, spawn_key=(block, 1))
@@ -242,9 +253,7 @@ def event_uniforms(seed: int, start: int, stop: int, shape: tuple[int, ...]) -> 
     """Uniform(0, 1) numbers of the given per-draw shape for draws [start, stop), the same for any
     chunking: block b of BLOCK draws has its own generator (`uniform_block_seed`)."""
     pieces = []
-    for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-        lo = max(start, block * BLOCK) - block * BLOCK
-        hi = min(stop, (block + 1) * BLOCK) - block * BLOCK
+    for block, lo, hi in block_slices(start, stop):
         rng = np.random.Generator(np.random.PCG64(uniform_block_seed(seed, block)))
         pieces.append(rng.random((BLOCK, *shape))[lo:hi])
     return np.concatenate(pieces)
