@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import __version__
 from ..bargaining import ENGINES
+from ..case.numbers import Dist
 from ..case.schema import Case
 from ..crisis.forecast import CrisisResult
 from ..crisis.indicators import Indicator, indicators
@@ -199,6 +200,61 @@ def _watch_rows(found: list[Indicator], labels: dict[str, str]) -> list[dict[str
     return rows
 
 
+def _perceptions(case: Case) -> tuple[list[dict[str, Any]], list[tuple[int, int, int, float]]]:
+    """Every place where an actor's view differs from the truth, fixed perceptions and beliefs
+    alike, as table rows; and the believed positions, as (holder, about, issue, value)."""
+    actor_index = {a.id: n for n, a in enumerate(case.actors)}
+    issue_index = {i.id: k for k, i in enumerate(case.issues)}
+    # (holder, about, issue or None for capability, attribute, believed value, source)
+    found: list[tuple[str, str, str | None, str, Dist, str]] = []
+    for holder, about_map in case.perceptions.items():
+        for about, belief in about_map.items():
+            if belief.capability is not None:
+                found.append(
+                    (holder, about, None, "capability", belief.capability, "fixed perception")
+                )
+            for issue_id, seen in belief.stances.items():
+                for attr in ("position", "salience"):
+                    value = getattr(seen, attr)
+                    if value is not None:
+                        found.append((holder, about, issue_id, attr, value, "fixed perception"))
+    for spec in case.crisis.beliefs if case.crisis else []:
+        truth = ", false" if spec.truth is False else ""
+        source = f"belief '{spec.label or spec.id}' (prior {spec.prior}{truth})"
+        for about, attrs in spec.perception.items():
+            if attrs.capability is not None:
+                found.append((spec.holder, about, None, "capability", attrs.capability, source))
+            for issue_id, values in attrs.stances.items():
+                for attr, dist in values.items():
+                    found.append((spec.holder, about, issue_id, attr, dist, source))
+    rows: list[dict[str, Any]] = []
+    positions: list[tuple[int, int, int, float]] = []
+    for holder, about, issue, attr, dist, source in found:
+        actor = case.actors[actor_index[about]]
+        true = actor.capability if issue is None else getattr(actor.stances[issue], attr)
+        rows.append(
+            {
+                "holder": holder,
+                "about": about,
+                "source": source,
+                "truth": str(true),
+                "believed": str(dist),
+                "attribute": attr if issue is None else f"{attr} on {issue}",
+            }
+        )
+        if issue is not None and attr == "position":
+            k = issue_index[issue]
+            positions.append(
+                (
+                    actor_index[holder],
+                    actor_index[about],
+                    k,
+                    dist.central(case.issues[k].quantity()),
+                )
+            )
+    return rows, positions
+
+
 def build_report(
     case: Case,
     case_text: bytes,
@@ -244,78 +300,7 @@ def build_report(
                 ],
             }
         )
-    perception_rows: list[dict[str, Any]] = []
-    believed_positions: list[tuple[int, int, int, float]] = []
-    actor_index = {a.id: n for n, a in enumerate(case.actors)}
-    issue_index = {i.id: k for k, i in enumerate(case.issues)}
-    for holder, about_map in case.perceptions.items():
-        for about, belief in about_map.items():
-            if belief.capability is not None:
-                perception_rows.append(
-                    {
-                        "holder": holder,
-                        "about": about,
-                        "attribute": "capability",
-                        "truth": str(case.actors[actor_index[about]].capability),
-                        "believed": str(belief.capability),
-                        "source": "fixed perception",
-                    }
-                )
-            for issue_id, seen in belief.stances.items():
-                for attr in ("position", "salience"):
-                    value = getattr(seen, attr)
-                    if value is not None:
-                        perception_rows.append(
-                            {
-                                "holder": holder,
-                                "about": about,
-                                "attribute": f"{attr} on {issue_id}",
-                                "truth": str(
-                                    getattr(case.actors[actor_index[about]].stances[issue_id], attr)
-                                ),
-                                "believed": str(value),
-                                "source": "fixed perception",
-                            }
-                        )
-    for spec in case.crisis.beliefs if case.crisis else []:
-        for about, attrs in spec.perception.items():
-            if attrs.capability is not None:
-                perception_rows.append(
-                    {
-                        "holder": spec.holder,
-                        "about": about,
-                        "attribute": "capability",
-                        "truth": str(case.actors[actor_index[about]].capability),
-                        "believed": str(attrs.capability),
-                        "source": f"belief '{spec.label or spec.id}' (prior {spec.prior}, false)"
-                        if spec.truth is False
-                        else f"belief '{spec.label or spec.id}' (prior {spec.prior})",
-                    }
-                )
-            for issue_id, values in attrs.stances.items():
-                for attr, dist in values.items():
-                    perception_rows.append(
-                        {
-                            "holder": spec.holder,
-                            "about": about,
-                            "attribute": f"{attr} on {issue_id}",
-                            "truth": str(
-                                getattr(case.actors[actor_index[about]].stances[issue_id], attr)
-                            ),
-                            "believed": str(dist),
-                            "source": f"belief '{spec.label or spec.id}' (prior {spec.prior})",
-                        }
-                    )
-                    if attr == "position":
-                        q = case.issues[issue_index[issue_id]].quantity()
-                        believed_positions.append(
-                            (
-                                actor_index[spec.holder],
-                                actor_index[about],
-                                issue_index[issue_id],
-                                dist.central(q),
-                            )
-                        )
+    perception_rows, believed_positions = _perceptions(case)
     settlement_rows = [{"id": k, **v} for k, v in summary["settlement"].items()]
     drivers: list[dict[str, Any]] = []
     sentences: list[str] = []
