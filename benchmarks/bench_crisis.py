@@ -15,9 +15,9 @@ import time
 import numpy as np
 
 from standoff.bargaining import make_engine
-from standoff.case import load_case
-from standoff.crisis import run_crisis
+from standoff.compile import load
 from standoff.crisis.simulate import simulate
+from standoff.forecast import simulate_histories
 from standoff.sample import Sampler, event_uniforms
 
 SEED = 20180815
@@ -27,16 +27,17 @@ REFERENCE_DRAWS = 100
 def main() -> None:
     case_ref = sys.argv[1] if len(sys.argv) > 1 else "us-dprk-2018"
     draws = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
-    case = load_case(case_ref)
-    plan = case.plan
-    run_crisis(case, 200, SEED, 200)  # warm-up: imports, first allocations
+    compiled = load(case_ref)
+    case, plan = compiled.case, compiled.crisis
+    assert plan is not None, f"{case_ref} is not a crisis case"
+    simulate_histories(compiled, 200, SEED, 200)  # warm-up: imports, first allocations
 
     start = time.perf_counter()
-    run_crisis(case, draws, SEED, 4096)
+    simulate_histories(compiled, draws, SEED, 4096)
     vectorized = time.perf_counter() - start
 
     engine = make_engine("eum")
-    sampled = Sampler(case, SEED).draws(0, REFERENCE_DRAWS)
+    sampled = Sampler(case, SEED, plan).draws(0, REFERENCE_DRAWS)
     uniforms = event_uniforms(SEED, 0, REFERENCE_DRAWS, (plan.rounds, len(plan.events)))
     start = time.perf_counter()
     for d in range(REFERENCE_DRAWS):

@@ -1,9 +1,9 @@
 """Benchmark of the eum engine: 100,000 draws of the EC emissions case (Scholz et al. 2011) with
 every input uncertain (about +/- 20%), 8 rounds, with the compiled kernel (default) and the numpy
 implementation (timed on a subset), against a plain per-draw loop over the same equations
-(`standoff.bargaining.eum_reference`), timed on a subset and extrapolated. Then one round on the
-inputs of the built-in us-dprk-2018 crisis (7 actors, 3 issues, with perceptions), 10,000 draws,
-as the crisis simulation calls it each round.
+(`tests/eum_reference.py`, the tests' oracle), timed on a subset and extrapolated. Then one round
+on the inputs of the built-in us-dprk-2018 crisis (7 actors, 3 issues, with perceptions), 10,000
+draws, as the crisis simulation calls it each round.
 
     .venv/bin/python benchmarks/bench_eum.py [--draws 100000] [--reference-draws 500]
 
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from standoff.bargaining.base import BargainingInputs
 from standoff.bargaining.eum import ExpectedUtility
-from standoff.bargaining.eum_reference import reference_run
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CAPABILITY = [0.08, 0.08, 0.03, 0.16, 0.16, 0.16, 0.16, 0.05, 0.05, 0.08]
 POSITION = [4, 7, 4, 4, 10, 10, 10, 7, 4, 7]
@@ -76,6 +79,9 @@ def main() -> None:
     with_diag.run(subset, args.rounds)
     diag_per_draw = (time.perf_counter() - start) / subset.draws
 
+    sys.path.insert(0, str(ROOT))  # the plain loop is the tests' oracle: tests/eum_reference.py
+    from tests.eum_reference import reference_run
+
     n_ref = min(args.reference_draws, args.draws)
     start = time.perf_counter()
     worst = 0.0
@@ -114,13 +120,15 @@ def main() -> None:
 
 def crisis_round(draws: int = 10_000) -> None:
     """One EUM round on the us-dprk-2018 crisis inputs (perceptions included), both kernels."""
-    from standoff.case import load_case
+    from standoff.compile import load
     from standoff.crisis.simulate import _State
     from standoff.sample import Sampler
 
-    case = load_case("us-dprk-2018")
-    sampled = Sampler(case, 20180815).draws(0, draws)
-    inputs = _State(case.plan, sampled.inputs, sampled.params).bargaining_inputs()
+    compiled = load("us-dprk-2018")
+    plan = compiled.crisis
+    assert plan is not None
+    sampled = Sampler(compiled.case, 20180815, plan).draws(0, draws)
+    inputs = _State(plan, sampled.inputs, sampled.params).bargaining_inputs()
     times = {}
     for kernel in ("compiled", "numpy"):
         engine = ExpectedUtility(kernel=kernel)

@@ -1,14 +1,39 @@
+"""Shared test helpers.
+
+Reference data (published results and the data sets in ../shared/data beside the repo) is reached
+only through `shared`: outside CI a missing file skips its test with the reason; in CI (the
+environment variable CI is `true`, as .ci/run and the usual CI services set it) it fails the test,
+so a published-result check can never be skipped unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"  # small published tables kept in the repo
 
 
-def shared(*parts: str) -> Path:
-    """A file in ../shared/data, or skip the test when the shared data is not beside the repo."""
+def in_ci() -> bool:
+    """True when the environment variable CI is `true` (any case)."""
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def shared(*parts: str, what: str = "shared reference data") -> Path:
+    """The reference file ../shared/data/<parts...> beside the repo.
+
+    When it is missing, the test fails under CI=true and skips otherwise, with the path and why.
+    """
     path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
-    return path
+    if path.exists():
+        return path
+    reason = f"{what} not found at {path} (../shared/data is expected beside the repo)"
+    if in_ci():
+        pytest.fail(
+            f"{reason}; CI=true, so a missing reference fails instead of skipping", pytrace=False
+        )
+    pytest.skip(reason)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,10 +30,25 @@ from standoff.backtest.models import (
 )
 from standoff.errors import CaseError
 
-DATA = Path(__file__).parents[2] / "shared" / "data" / "deu3"
+from .conftest import SHARED_DATA, shared
+
+DATA = SHARED_DATA / "deu3"
 DEV = DATA / "deu3-dev.tsv"
 HOLDOUT = DATA / "deu3-holdout-inputs.tsv"
-needs_data = pytest.mark.skipif(not DEV.exists(), reason=f"DEU III data not found at {DATA}")
+
+
+def needs_data(test: Callable[..., None]) -> Callable[..., None]:
+    """Decorate a test that reads DEV and HOLDOUT: without them it skips, or fails under CI=true
+    (through `conftest.shared`). test_backtest_cli.py uses it too."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        for path in (DEV, HOLDOUT):
+            shared("deu3", path.name, what="DEU III data")
+        test(*args, **kwargs)
+
+    return wrapper
+
 
 HEADER = [*META, *(f"p{a}" for a in ACTORS), *(f"s{a}" for a in ACTORS), "rp", "out"]
 

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from standoff import __version__
 from standoff.cli import app
 
-from .conftest import shared
+from .conftest import TEST_DATA, shared
 
 runner = CliRunner()
 
@@ -45,7 +45,7 @@ def test_settle_json_format(tmp_path):
     out = tmp_path / "out.json"
     result = run(
         "settle",
-        str(shared("bdm-emissions", "actors.csv")),
+        str(TEST_DATA / "bdm-emissions.csv"),  # the published table kept in the repo
         "--model",
         "compromise",
         "--json",

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from standoff.case.loader import load_yaml_text
 from standoff.cli import app
-from standoff.crisis import probability_interval, run_crisis, summarize
+from standoff.compile import load_yaml
+from standoff.crisis import probability_interval
 from standoff.crisis.simulate import VIEW_CLASSES
 from standoff.errors import CaseError
-from standoff.forecast import crisis_json
+from standoff.forecast import run, simulate_histories
+from standoff.serialize import forecast_json
 
 BASE = """
 id: synthetic
@@ -63,12 +64,12 @@ def make(
         sal=sal,
         replicates=replicates,
     )
-    return load_yaml_text(text, "synthetic.yaml")
+    return load_yaml(text, "synthetic.yaml")
 
 
 def test_rounds_follow_the_calendar():
     case = make("  events:\n    - {id: e, probability: 0}")
-    assert [d.isoformat() for d in case.plan.dates] == [
+    assert [d.isoformat() for d in case.crisis.dates] == [
         "2020-02-01",
         "2020-03-01",
         "2020-04-01",
@@ -80,7 +81,7 @@ def test_rounds_follow_the_calendar():
 
 def test_sure_event_happens_every_round_and_never_event_never():
     case = make("  events:\n    - {id: always, probability: 1}\n    - {id: never, probability: 0}")
-    result = run_crisis(case, 200, 1, 64)
+    result = simulate_histories(case, 200, 1, 64)
     assert result.fired[:, :, 0].all()
     assert not result.fired[:, :, 1].any()
 
@@ -96,12 +97,14 @@ def test_dyad_in_sure_conflict_escalates_up_the_ladder():
     # equal rivals at opposite ends who care little enough that a fight looks cheap, c leaning to a:
     # the EUM gives conflict from both sides (a expects to win it, b expects to lose it)
     case = make(crisis, cap_a=50, cap_b=50, pos_a=100, pos_b=0, pos_c=80, sal=0.3)
-    result = run_crisis(case, 100, 3, 100)
-    summary = summarize(result)
+    result = simulate_histories(case, 100, 3, 100)
+    forecast = run(case, draws=100, seed=3, chunk_size=100)
     conflict = VIEW_CLASSES.index("conflict")
     assert (result.views[:, 0, 0, :] == conflict).all()  # both sides see conflict in round one
     assert result.fired[:, 0, 0].all() and result.fired[:, 0, 1].all()  # round one: threat, answer
-    assert summary["events"]["clash"]["by_round"][-1] > 0.9
+    assert forecast.timeline is not None
+    clash = next(e for e in forecast.timeline.events if e.id == "clash")
+    assert clash.by_round[-1] > 0.9
 
 
 def test_stalemate_dyad_does_not_escalate():
@@ -109,10 +112,11 @@ def test_stalemate_dyad_does_not_escalate():
     - {id: threat, probability: "sees('a', 'b', 'conflict')"}"""
     # a weak actor facing a strong one at the far end: both expect to lose by challenging
     case = make(crisis, cap_a=5, cap_b=5, pos_a=100, pos_b=0)
-    result = run_crisis(case, 50, 3, 50)
-    views = summarize(result)["scenarios"]["any"]["interactions"][0]
-    assert views["a"]["conflict"] < 1.0
-    assert result.fired[:, :, 0].mean() == pytest.approx(views["a"]["conflict"], abs=0.05)
+    result = simulate_histories(case, 50, 3, 50)
+    side_a = run(case, draws=50, seed=3, chunk_size=50).scenario("any").views[0].sides[0]
+    assert side_a.actor == "a"
+    assert side_a.shares["conflict"] < 1.0
+    assert result.fired[:, :, 0].mean() == pytest.approx(side_a.shares["conflict"], abs=0.05)
 
 
 MISPERCEPTION = """  beliefs:
@@ -132,10 +136,10 @@ def test_removing_the_misperception_changes_the_forecast():
         "  - {id: challenged, when: \"happened('b_challenges')\"}\n  - {id: quiet, when: otherwise}"
     )
     kwargs = dict(scenarios=scenarios, cap_a=60, cap_b=30, pos_a=100, pos_b=0, sal=0.5)
-    wrong = run_crisis(make(MISPERCEPTION.format(prior=1.0), **kwargs), 100, 1, 100)
-    right = run_crisis(make(MISPERCEPTION.format(prior=0.0), **kwargs), 100, 1, 100)
-    p_wrong = summarize(wrong)["scenarios"]["challenged"]["p"]
-    p_right = summarize(right)["scenarios"]["challenged"]["p"]
+    wrong = run(make(MISPERCEPTION.format(prior=1.0), **kwargs), draws=100, seed=1)
+    right = run(make(MISPERCEPTION.format(prior=0.0), **kwargs), draws=100, seed=1)
+    p_wrong = wrong.scenario("challenged").probability.p
+    p_right = right.scenario("challenged").probability.p
     assert p_wrong > 0.9
     assert p_right < 0.1
 
@@ -147,7 +151,7 @@ def test_beliefs_update_by_bayes_rule():
     - id: evidence
       probability: "round == 2"
       effects: [{do: belief, belief: h, ratio: 0.25}]"""
-    result = run_crisis(make(crisis), 20, 1, 20)
+    result = simulate_histories(make(crisis), 20, 1, 20)
     # odds 4 x 0.25 = 1 -> 0.5 after round 2, unchanged before and after
     np.testing.assert_allclose(result.beliefs[:, :, 0], [[0.8, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5]] * 20)
 
@@ -160,7 +164,7 @@ def test_scheduled_event_takes_effect_on_its_date():
     crisis = """  events:
     - {id: a_cares, probability: "salience('a', 'deal') > 0.5"}
     - {id: late, probability: "after('2020-05-01')"}"""
-    result = run_crisis(make(crisis, extra=extra), 30, 1, 30)
+    result = simulate_histories(make(crisis, extra=extra), 30, 1, 30)
     # the 2020-03-15 election falls in the round ending 2020-04-01 (the third)
     assert result.fired[:, :2, 0].all() and not result.fired[:, 2:, 0].any()
     assert not result.fired[:, :3, 1].any() and result.fired[:, 3:, 1].all()
@@ -171,7 +175,7 @@ def test_tit_for_tat_answers_in_the_same_round():
     - {id: provocation, probability: 0.3}
     - {id: retaliation, probability: "now('provocation')"}
     - {id: counter, probability: "last('retaliation')"}"""
-    result = run_crisis(make(crisis), 400, 2, 100)
+    result = simulate_histories(make(crisis), 400, 2, 100)
     np.testing.assert_array_equal(result.fired[:, :, 1], result.fired[:, :, 0])
     np.testing.assert_array_equal(result.fired[:, 1:, 2], result.fired[:, :-1, 1])
     assert not result.fired[:, 0, 2].any()
@@ -181,7 +185,7 @@ def test_end_stops_the_crisis():
     crisis = """  events:
     - {id: stop, probability: "round == 2", effects: [{do: end}]}
     - {id: tick, probability: 1}"""
-    result = run_crisis(make(crisis), 10, 1, 10)
+    result = simulate_histories(make(crisis), 10, 1, 10)
     assert result.fired[:, 0, 1].all()
     assert not result.fired[:, 1:, 1].any()  # the end in round 2 stops everything after it
     assert (result.ended == 1).all()
@@ -202,22 +206,27 @@ def wildcard_case(replicates=5):
 
 
 def test_exhaustive_scenarios_sum_to_one_and_wildcard_hazard():
-    result = run_crisis(wildcard_case(), 20000, 5, 5000)
-    summary = summarize(result)
-    total = sum(s["p"] for s in summary["scenarios"].values())
+    case = wildcard_case()
+    result = simulate_histories(case, 20000, 5, 5000)
+    forecast = run(case, draws=20000, seed=5, chunk_size=5000)
+    total = sum(s.probability.p for s in forecast.scenarios)
     assert total == pytest.approx(1.0, abs=1e-9)
     assert (result.scenario >= 0).all()
     # a 5% monthly hazard over six months
-    assert summary["scenarios"]["shock"]["p"] == pytest.approx(1 - 0.95**6, abs=0.015)  # 5 s.e.
-    for s in summary["scenarios"].values():
-        assert s["interval"][0] <= s["p"] <= s["interval"][1]
+    shock = forecast.scenario("shock").probability
+    assert shock.p == pytest.approx(1 - 0.95**6, abs=0.015)  # 5 s.e.
+    for s in forecast.scenarios:
+        assert s.probability.low <= s.probability.p <= s.probability.high
 
 
 def test_same_seed_same_json_whatever_the_chunks():
     case = wildcard_case()
-    texts = {json.dumps(crisis_json(run_crisis(case, 1500, 9, chunk))) for chunk in (1000, 7, 1500)}
+    texts = {
+        json.dumps(forecast_json(run(case, draws=1500, seed=9, chunk_size=chunk)))
+        for chunk in (1000, 7, 1500)
+    }
     assert len(texts) == 1
-    assert json.dumps(crisis_json(run_crisis(case, 1500, 10, 1500))) not in texts
+    assert json.dumps(forecast_json(run(case, draws=1500, seed=10))) not in texts
 
 
 def test_interval_covers_input_uncertainty():

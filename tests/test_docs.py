@@ -3,8 +3,10 @@
 import re
 from pathlib import Path
 
-from standoff.case.loader import load_yaml_text
-from standoff.forecast import run_forecast
+import pytest
+
+from standoff.compile import load_yaml
+from standoff.forecast import run
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -15,13 +17,14 @@ def yaml_blocks(name: str) -> list[str]:
 
 def test_cases_md_example_loads_and_runs():
     block = yaml_blocks("cases.md")[0]
-    case = load_yaml_text(block, "docs/cases.md")
+    compiled = load_yaml(block, "docs/cases.md")
+    case = compiled.case
     assert case.id == "port-strike"
     assert case.issues[1].range == (0, 100)
     assert case.perceptions["union"]["ministry"].capability is not None
-    forecast = run_forecast(case, draws=200, seed=1)
-    summary = forecast.settlement_summary()
-    assert 0 <= summary["wage"]["median"] <= 10
+    forecast = run(compiled, draws=200, seed=1)
+    wage = next(s for s in forecast.settlement if s.id == "wage")
+    assert 0 <= wage.median <= 10
 
 
 def test_cases_md_crisis_fragment_completes_a_case():
@@ -38,9 +41,14 @@ actors:
   - {id: iran, capability: 40, stances: {enrichment: {position: 20, salience: 0.9}}}
   - {id: eu3, capability: 20, stances: {enrichment: {position: 70, salience: 0.6}}}
 """
-    case = load_yaml_text(head + fragment, "docs/cases.md")
-    from standoff.crisis import run_crisis, summarize
+    forecast = run(load_yaml(head + fragment, "docs/cases.md"), draws=200, seed=1)
+    assert {s.id for s in forecast.scenarios} == {"breakdown", "deal", "drift"}
+    assert abs(sum(s.probability.p for s in forecast.scenarios) - 1) < 1e-9
 
-    summary = summarize(run_crisis(case, 200, 1, 200))
-    assert set(summary["scenarios"]) == {"breakdown", "deal", "drift"}
-    assert abs(sum(s["p"] for s in summary["scenarios"].values()) - 1) < 1e-9
+
+def test_doctests_are_collected(pytestconfig: pytest.Config):
+    """`pytest` runs the docstring examples in src/ and the `>>>` blocks in README.md and
+    docs/*.md (pyproject.toml's [tool.pytest.ini_options])."""
+    assert pytestconfig.getoption("doctestmodules")
+    assert "*.md" in pytestconfig.getoption("doctestglob")
+    assert {"tests", "src", "docs", "README.md"} <= set(pytestconfig.getini("testpaths"))

@@ -1,4 +1,4 @@
-"""The EUM engine: the engine contract, Scholz et al.'s Table 2, perceptions, diagnostics."""
+"""The EUM engine: the engine contract, Scholz et al.'s Table 2, perceptions, dyadic results."""
 
 from __future__ import annotations
 
@@ -8,20 +8,16 @@ import numpy as np
 import pytest
 
 from standoff.bargaining import ENGINES, make_engine
-from standoff.bargaining.base import BargainingInputs
-from standoff.bargaining.eum import (
-    CAPITULATE,
-    COMPROMISE_LOWER,
-    CONFLICT_WIN,
-    INTERACTIONS,
-    ExpectedUtility,
-)
-from standoff.bargaining.eum_reference import reference_run
+from standoff.bargaining.base import BargainingInputs, DyadicEngine, DyadicRounds
+from standoff.bargaining.eum import ExpectedUtility, Interaction
 
 from .engine_contract import EngineContract, random_inputs
+from .eum_reference import reference_run
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
-EMISSIONS = DATA / "bdm-emissions" / "actors.csv"
+# The emissions case's input table, kept in the repo so that the Table 2 test never skips (its
+# citation: tests/data/README.md)
+DATA = Path(__file__).resolve().parent / "data"
+EMISSIONS = DATA / "bdm-emissions.csv"
 
 # Scholz, Calbert & Smith (2011), Table 2: round medians and weighted means, rounds 1-8
 PUBLISHED_MEDIAN = [8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6]
@@ -55,12 +51,11 @@ def emissions() -> BargainingInputs:
 
 @pytest.fixture(scope="module")
 def table() -> dict:
-    if not EMISSIONS.exists():
-        pytest.skip(f"shared data not found at {EMISSIONS} (the repo's parent holds shared/)")
     from standoff.case import load_case
     from standoff.forecast import settle
+    from standoff.serialize import settle_json
 
-    return settle(load_case(str(EMISSIONS)), "eum", rounds=8).to_json()
+    return settle_json(settle(load_case(str(EMISSIONS)), "eum", rounds=8))
 
 
 def test_registered():
@@ -94,7 +89,8 @@ def test_emissions_first_round_by_hand():
     traj = ExpectedUtility().run(emissions(), 1)
     moved = traj.positions[0, 1, :, 0]
     np.testing.assert_allclose(moved, [4, 8.415932, 7, 4, 10, 10, 10, 4, 4, 7], atol=1e-6)
-    assert traj.diagnostics["interaction"][0, 0, 0, 1, 4] == COMPROMISE_LOWER
+    assert traj.dyadic is not None
+    assert traj.dyadic.interaction[0, 0, 0, 1, 4] == Interaction.COMPROMISE_LOWER
 
 
 @pytest.mark.parametrize("kernel", ["compiled", "numpy"])
@@ -125,31 +121,65 @@ def test_blocks_and_threads_do_not_change_results():
     one = ExpectedUtility(threads=1).run(inputs, 3)
     two = ExpectedUtility(threads=2).run(inputs, 3)
     np.testing.assert_array_equal(one.positions, two.positions)
-    np.testing.assert_array_equal(one.diagnostics["interaction"], two.diagnostics["interaction"])
+    assert one.dyadic is not None and two.dyadic is not None
+    np.testing.assert_array_equal(one.dyadic.interaction, two.dyadic.interaction)
 
 
-def test_diagnostics_shapes_and_codes():
+def dyadic(engine: ExpectedUtility, inputs: BargainingInputs, rounds: int) -> DyadicRounds:
+    result = engine.run(inputs, rounds).dyadic
+    assert result is not None
+    return result
+
+
+def test_dyadic_shapes_and_codes():
     inputs = random_inputs(4, 5, 2, seed=13)
     traj = ExpectedUtility().run(inputs, 3)
-    diag = traj.diagnostics
-    assert diag["eu"].shape == (4, 3, 2, 5, 5)
-    assert diag["eu_of_other"].shape == (4, 3, 2, 5, 5)
-    assert diag["interaction"].shape == (4, 3, 2, 5, 5)
-    assert diag["offer"].shape == (4, 3, 2, 5, 5)
-    assert diag["taken"].shape == (4, 3, 2, 5)
-    assert set(np.unique(diag["interaction"])) <= set(INTERACTIONS)
-    assert np.all(np.diagonal(diag["interaction"], axis1=3, axis2=4) == 0)
+    dy = traj.dyadic
+    assert isinstance(dy, DyadicRounds)
+    assert dy.eu_self.shape == (4, 3, 2, 5, 5) and dy.eu_self.dtype == np.float32
+    assert dy.eu_other.shape == (4, 3, 2, 5, 5) and dy.eu_other.dtype == np.float32
+    assert dy.interaction.shape == (4, 3, 2, 5, 5) and dy.interaction.dtype == np.int8
+    assert dy.offer.shape == (4, 3, 2, 5, 5) and dy.offer.dtype == np.float32
+    assert dy.taken.shape == (4, 3, 2, 5) and dy.taken.dtype == np.int8
+    assert dy.risk_exponent.shape == (4, 3, 2, 5) and dy.risk_exponent.dtype == np.float32
+    assert dy.rounds == 3
+    assert set(np.unique(dy.interaction)) <= set(Interaction)
+    assert np.all(np.diagonal(dy.interaction, axis1=3, axis2=4) == Interaction.NONE)
     # an actor that took an offer sits where that offer put it
-    for d, t, k, i in zip(*np.nonzero(diag["taken"] >= 0), strict=True):
-        j = diag["taken"][d, t, k, i]
-        assert traj.positions[d, t + 1, i, k] == pytest.approx(
-            diag["offer"][d, t, k, j, i], abs=1e-5
-        )
+    for d, t, k, i in zip(*np.nonzero(dy.taken >= 0), strict=True):
+        j = dy.taken[d, t, k, i]
+        assert traj.positions[d, t + 1, i, k] == pytest.approx(dy.offer[d, t, k, j, i], abs=1e-5)
     # i's view of j's EU against i is, without perceptions, j's own EU with i's exponent:
     # at r = 1 (risk off) the two coincide
-    flat = ExpectedUtility(risk="off").run(inputs, 1).diagnostics
-    np.testing.assert_allclose(flat["eu_of_other"], np.swapaxes(flat["eu"], 3, 4), atol=1e-6)
-    assert ExpectedUtility(diagnostics=False).run(inputs, 2).diagnostics == {}
+    flat = dyadic(ExpectedUtility(risk="off"), inputs, 1)
+    np.testing.assert_allclose(flat.eu_other, np.swapaxes(flat.eu_self, 3, 4), atol=1e-6)
+    assert ExpectedUtility(diagnostics=False).run(inputs, 2).dyadic is None
+
+
+def test_a_dyadic_engine():
+    """The EUM is what the crisis layer needs: a `DyadicEngine` whose runs carry `dyadic`."""
+    engine: DyadicEngine = ExpectedUtility()
+    assert engine.provides_dyadic
+    assert not ExpectedUtility(diagnostics=False).provides_dyadic
+    assert [m.name for m in Interaction] == [
+        "NONE",
+        "CONFLICT_WIN",
+        "CONFLICT_LOSS",
+        "COMPROMISE_UPPER",
+        "COMPROMISE_LOWER",
+        "COMPEL",
+        "CAPITULATE",
+        "STALEMATE",
+    ]
+    assert [int(m) for m in Interaction] == list(range(8))
+    assert Interaction.CAPITULATE.label == "capitulation: i capitulates to j"
+
+
+def test_converged_runs_trim_the_dyadic_rounds():
+    inputs = random_inputs(6, 5, 1, seed=14)
+    traj = ExpectedUtility(stop="converged").run(inputs, 40)
+    assert traj.dyadic is not None
+    assert traj.dyadic.rounds == traj.positions.shape[1] - 1
 
 
 def test_convergence_rule_stops_draws():
@@ -187,17 +217,18 @@ def test_a_wrong_belief_changes_a_choice():
     belief[0, 0, 1, 0] = 0.05  # what A (0) believes of B's (1) salience
     wrong = engine.run(two_sided(belief), 1)
     a, b, c = 0, 1, 2
-    assert truth.diagnostics["interaction"][0, 0, 0, a, b] == CAPITULATE
-    assert truth.diagnostics["interaction"][0, 0, 0, a, c] == COMPROMISE_LOWER
-    assert truth.diagnostics["taken"][0, 0, 0, a] == c
+    assert truth.dyadic is not None and wrong.dyadic is not None
+    assert truth.dyadic.interaction[0, 0, 0, a, b] == Interaction.CAPITULATE
+    assert truth.dyadic.interaction[0, 0, 0, a, c] == Interaction.COMPROMISE_LOWER
+    assert truth.dyadic.taken[0, 0, 0, a] == c
     assert truth.positions[0, 1, a, 0] == pytest.approx(3.4173913, abs=1e-6)
-    assert wrong.diagnostics["interaction"][0, 0, 0, a, b] == CONFLICT_WIN  # A's belief
-    assert wrong.diagnostics["taken"][0, 0, 0, a] == b
+    assert wrong.dyadic.interaction[0, 0, 0, a, b] == Interaction.CONFLICT_WIN  # A's belief
+    assert wrong.dyadic.taken[0, 0, 0, a] == b
     assert wrong.positions[0, 1, a, 0] == 10.0
     # B's and C's own calculations do not depend on A's belief
     for other in (b, c):
         np.testing.assert_allclose(
-            truth.diagnostics["eu"][0, 0, 0, other], wrong.diagnostics["eu"][0, 0, 0, other]
+            truth.dyadic.eu_self[0, 0, 0, other], wrong.dyadic.eu_self[0, 0, 0, other]
         )
 
 
@@ -262,7 +293,7 @@ def perceiving(inputs: BargainingInputs, seed: int) -> BargainingInputs:
     ids=str,
 )
 def test_compiled_kernel_matches_numpy(world: str, options: dict):
-    """The numba kernel (eum_kernel.py) against the numpy implementation, on random inputs."""
+    """The numba kernel (eum/kernel.py) against the numpy equations, on random inputs."""
     inputs = random_inputs(300, 6, 2, seed=21)
     inputs = BargainingInputs(
         capability=inputs.capability,
@@ -277,11 +308,14 @@ def test_compiled_kernel_matches_numpy(world: str, options: dict):
     compiled = ExpectedUtility(kernel="compiled", **options).run(inputs, 3)
     reference = ExpectedUtility(kernel="numpy", **options).run(inputs, 3)
     np.testing.assert_allclose(compiled.positions, reference.positions, atol=1e-9)
-    one, two = compiled.diagnostics, reference.diagnostics
-    np.testing.assert_array_equal(one["interaction"], two["interaction"])
-    np.testing.assert_array_equal(one["taken"], two["taken"])
-    for name in ("eu", "eu_of_other", "offer", "risk_exponent"):
-        np.testing.assert_allclose(one[name], two[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    one, two = compiled.dyadic, reference.dyadic
+    assert one is not None and two is not None
+    np.testing.assert_array_equal(one.interaction, two.interaction)
+    np.testing.assert_array_equal(one.taken, two.taken)
+    for name in ("eu_self", "eu_other", "offer", "risk_exponent"):
+        np.testing.assert_allclose(
+            getattr(one, name), getattr(two, name), rtol=1e-5, atol=1e-6, err_msg=name
+        )
 
 
 def test_kernel_option():

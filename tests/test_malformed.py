@@ -13,9 +13,10 @@ from standoff.case import load_case
 from standoff.cli import app
 from standoff.errors import CaseError, Problem
 
+from .conftest import shared
+
 HERE = Path(__file__).resolve().parent
 MALFORMED = HERE / "malformed"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # file, line, field, a fragment of the message
 CASES: list[tuple[str, int, str, str]] = [
@@ -291,13 +292,6 @@ def test_file_name_too_long_is_reported():
     assert info.value.problems[0].field == "(file)"
 
 
-def _shared(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
-    return path
-
-
 @pytest.mark.parametrize(
     "parts",
     [
@@ -310,7 +304,7 @@ def _shared(*parts: str) -> Path:
     ids=lambda parts: "/".join(parts),
 )
 def test_cli_check_accepts_shared_data(parts: tuple[str, ...]):
-    result = runner.invoke(app, ["check", str(_shared(*parts))])
+    result = runner.invoke(app, ["check", str(shared(*parts))])
     assert result.exit_code == 0, result.output
     assert "ok" in result.stdout
 

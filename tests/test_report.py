@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from standoff.case import builtin_cases, load_case
-from standoff.case.loader import load_yaml_text
 from standoff.cli import app
+from standoff.compile import load_yaml
 from standoff.sensitivity import morris
 
 runner = CliRunner()
@@ -147,8 +147,7 @@ scenarios:
 
 
 def test_sensitivity_recovers_the_known_ranking():
-    case = load_yaml_text(DOMINANT, "dominant.yaml")
-    result = morris(case, trajectories=10, replicates=64, seed=1)
+    result = morris(load_yaml(DOMINANT, "dominant.yaml"), trajectories=10, replicates=64, seed=1)
     ranking = [d.input for d in result.for_target("happened")]
     assert ranking[:2] == ["strong", "weak"]
     effects = {d.input: d for d in result.for_target("happened")}

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from standoff.case import load_case
 from standoff.case.loader import load_yaml_text
+from standoff.compile import load
 from standoff.sample import BLOCK, Sampler, block_seed, central_inputs, slots
 
 CASE = """
@@ -115,13 +115,29 @@ def test_central_values(case):
 
 
 def test_slots_cover_every_input(case):
+    keys = [s.key for s in slots(case)]
     labels = [s.label for s in slots(case)]
-    assert len(labels) == len(set(labels)) == 2 * (2 + 2 * 2) + 2
+    assert len(keys) == len(set(keys)) == len(set(labels)) == 2 * (2 + 2 * 2) + 2
+
+
+def test_slots_are_named_from_the_case():
+    """Each input has structured fields and a reader's label from the case's own names."""
+    compiled = load("us-dprk-2018")
+    by_key = {s.key: s for s in slots(compiled.case, compiled.crisis)}
+    kim = next(a for a in compiled.case.actors if a.id == "kim")
+    position = by_key["position[kim, sequencing]"].ref
+    assert (position.actor, position.issue, position.attribute) == ("kim", "sequencing", "position")
+    assert position.label.startswith(f"{kim.name}: position on ")
+    prior = by_key["beliefs.president_independent.prior"].ref
+    assert (prior.belief, prior.attribute, prior.actor) == ("president_independent", "prior", "kim")
+    for slot in by_key.values():
+        assert slot.label and "[" not in slot.label  # never an internal key
 
 
 def test_builtin_case_samples():
-    case = load_case("us-dprk-2018")
-    d = Sampler(case, 0).draws(0, 100)
+    compiled = load("us-dprk-2018")
+    case = compiled.case
+    d = Sampler(case, 0, compiled.crisis).draws(0, 100)
     assert d.inputs.position.shape == (100, len(case.actors), len(case.issues))
     assert "beliefs.president_independent.prior" in d.params
     assert "beliefs.president_independent.trump.capability" in d.uncertain

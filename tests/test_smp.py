@@ -18,9 +18,9 @@ from standoff.case.loader import load_case
 from standoff.cli import app
 from standoff.sample import central_inputs
 
+from .conftest import shared
 from .engine_contract import EngineContract, random_inputs
 
-KTAB_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ktab"
 REFERENCE_CASES = ("SOE-Pol-Comp", "dummyData_3Dim")
 
 
@@ -34,12 +34,8 @@ class TestSpatialModelContractToConvergence(EngineContract):
 
 
 def ktab_file(name: str) -> Path:
-    path = KTAB_DATA / name
-    if not path.exists():
-        pytest.skip(
-            f"KTAB reference data not found at {path} (../shared/data/ktab beside the repo)"
-        )
-    return path
+    """KTAB's reference file in ../shared/data/ktab (skips, or fails under CI=true, if missing)."""
+    return shared("ktab", name, what="KTAB reference data")
 
 
 def reference_positions(name: str) -> np.ndarray:

@@ -16,20 +16,13 @@ from rich.table import Table
 
 from . import __version__
 from .bargaining import ENGINES, make_engine
-from .case import builtin_cases, load_case
-from .case.schema import Case
-from .crisis import run_crisis
+from .case import builtin_cases
+from .compile import CompiledCase, load
 from .errors import CaseError
-from .forecast import (
-    DEFAULT_CHUNK,
-    DEFAULT_DRAWS,
-    DEFAULT_SEED,
-    crisis_json,
-    run_forecast,
-    settle,
-)
-from .report import build_report, describe_input, render_html, render_markdown
+from .forecast import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED, DriverOptions, run, settle
+from .result import ForecastResult, Probability
 from .sensitivity import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES, morris
+from .serialize import drivers_json, forecast_json, settle_json
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -78,9 +71,9 @@ def _main(
     """Forecast how negotiations and international crises end."""
 
 
-def _load(ref: str) -> Case:
+def _load(ref: str) -> CompiledCase:
     try:
-        return load_case(ref)
+        return load(ref)
     except CaseError as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)
@@ -144,7 +137,7 @@ def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
 @app.command()
 def check(case: CaseArg) -> None:
     """Validate a case: exit 0, or 2 with one `FILE:LINE: field: problem` line per problem."""
-    loaded = _load(case)
+    loaded = _load(case).case
     out.print(
         f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues"
     )
@@ -155,7 +148,7 @@ def cases() -> None:
     """List the built-in cases."""
     table = Table("id", "title", "actors", "issues", title="Built-in cases")
     for ident, path in builtin_cases().items():
-        c = _load(str(path))
+        c = _load(str(path)).case
         table.add_row(ident, c.title, str(len(c.actors)), str(len(c.issues)))
     out.print(table)
 
@@ -175,10 +168,10 @@ def settle_cmd(
     option: OptionsArg = None,
 ) -> None:
     """One deterministic run of a bargaining engine on the case's central values."""
-    loaded = _load(case)
+    loaded = _load(case).case
     name = _model(model)
     result = settle(loaded, name, rounds, _options(option, name))
-    data = result.to_json()
+    data = settle_json(result)
     if json_out:
         _write_json(json_out, data, case)
     table = Table(
@@ -233,8 +226,8 @@ def forecast(
     option: OptionsArg = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
-    loaded = _load(case)
-    crisis = loaded.plan is not None
+    compiled = _load(case)
+    crisis = compiled.is_crisis
     if crisis and (model is not None or option):
         err.print(
             f"error: {case}: a crisis case runs the engine its file names; drop --model/--option"
@@ -244,60 +237,82 @@ def forecast(
         problem = "needs a crisis case" if not crisis else "must end in .html or .md"
         err.print(f"error: --report {report}: {problem}")
         raise typer.Exit(2)
-    name = _model(model or "compromise")
-    options = {} if crisis else _options(option, name)
-    show = err.is_terminal and draws > chunk_size
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not show,
-    ) as bar:
-        task = bar.add_task("draws", total=draws)
-        advance = lambda n: bar.advance(task, n)  # noqa: E731
-        if crisis:
-            result = run_crisis(loaded, draws, seed, chunk_size, progress=advance)
-            sensitivity = None
-            if report is not None:
-                bar.update(task, description="sensitivity")
-                sensitivity = morris(loaded, trajectories, replicates, seed)
-            data = crisis_json(result, sensitivity)
-        else:
-            data = run_forecast(loaded, name, draws=draws, seed=seed, chunk_size=chunk_size,
-                                options=options, progress=advance).to_json()  # fmt: skip
+    name = None if crisis else _model(model or "compromise")
+    options = {} if crisis else _options(option, name or "compromise")
+    drivers = DriverOptions(trajectories, replicates) if report is not None else None
+    with _progress(enabled=draws > chunk_size or report is not None) as progress:
+        result = run(
+            compiled, draws=draws, seed=seed, model=name, options=options or None,
+            chunk_size=chunk_size, drivers=drivers, progress=progress,
+        )  # fmt: skip
     if json_out:
-        _write_json(json_out, data, case)
+        _write_json(json_out, forecast_json(result), case)
     if report is not None:
-        built = build_report(loaded, _case_bytes(loaded), result, data, sensitivity)
+        from .report import build_report, render_html, render_markdown  # matplotlib: only here
+
+        built = build_report(result, reproduce=_reproduce(case, result, trajectories, replicates))
         if report.suffix.lower() == ".html":
             _write_text(report, render_html(built), case)
         else:
             _write_text(report, render_markdown(built, report), case)
         err.print(f"report written to {report}")
+    _print_forecast(result)
+
+
+def _reproduce(case: str, result: ForecastResult, trajectories: int, replicates: int) -> str:
+    """The command that reproduces a report, naming the case as the user gave it."""
+    command = f"standoff forecast {case} --draws {result.draws} --seed {result.seed}"
+    if trajectories != DEFAULT_TRAJECTORIES:
+        command += f" --trajectories {trajectories}"
+    if replicates != DEFAULT_REPLICATES:
+        command += f" --replicates {replicates}"
+    return command
+
+
+class _progress:
+    """A rich progress bar on stderr for each stage of a run (silent when stderr is not a
+    terminal), as a `ProgressFn`."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not (enabled and err.is_terminal),
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _progress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done)
+
+
+def _print_forecast(result: ForecastResult) -> None:
+    loaded = result.case
     header = f"{loaded.title or loaded.id}"
     if loaded.as_of:
         header += f", as of {loaded.as_of:%d %B %Y}"
-    out.print(f"[bold]{header}[/bold]  ({draws:,} draws, seed {seed})")
-    if crisis:
+    out.print(f"[bold]{header}[/bold]  ({result.draws:,} draws, seed {result.seed})")
+    if result.is_crisis:
         _print_probabilities(
-            "Scenarios", data["scenarios"], {s.id: s.label or s.id for s in loaded.scenarios}
+            "Scenarios", [(s.label or s.id, s.id, s.probability) for s in result.scenarios]
         )
         _print_probabilities(
-            "Questions", data["questions"], {q.id: q.text for q in loaded.questions}
+            "Questions", [(q.text or q.id, q.id, q.probability) for q in result.questions]
         )
-        _print_paths(data["scenarios"])
-    _print_settlement(loaded, data)
-
-
-def _case_bytes(case: Case) -> bytes:
-    """The case file's bytes, for the report's reproducibility hash."""
-    path = Path(case.file) if case.file else None
-    if path is None or not path.is_file():
-        return case.model_dump_json().encode()
-    return path.read_bytes()
+        _print_paths(result)
+    _print_settlement(result)
 
 
 @app.command()
@@ -314,73 +329,67 @@ def sensitivity(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write all drivers here.")] = None,
 ) -> None:
     """The drivers of each scenario's probability (method of Morris, SALib), for quick checks."""
-    loaded = _load(case)
-    if loaded.plan is None:
+    compiled = _load(case)
+    if compiled.crisis is None:
         err.print(f"error: {case}: sensitivity needs a crisis case (scenarios with rules)")
         raise typer.Exit(2)
-    result = morris(loaded, trajectories, replicates, seed)
+    with _progress(enabled=True) as progress:
+        result = morris(compiled, trajectories, replicates, seed, progress=progress)
     if json_out:
-        _write_json(json_out, result.to_json(), case)
+        _write_json(json_out, drivers_json(result), case)
     table = Table(title=f"Drivers ({result.evaluations} design points x {replicates} histories)",
                   title_justify="left")  # fmt: skip
     for column in ("scenario", "input", "μ* (points)", "μ (points)"):
         table.add_column(column)
-    for rule in loaded.plan.scenarios:
+    for rule in compiled.crisis.scenarios:
         for n, d in enumerate(result.for_target(rule.id)[:top]):
-            table.add_row(rule.id if n == 0 else "", describe_input(loaded, d.input),
+            table.add_row(rule.id if n == 0 else "", d.label,
                           f"{100 * d.mu_star:.1f}", f"{100 * d.mu:+.1f}")  # fmt: skip
     out.print(table)
 
 
-def _print_probabilities(title: str, items: dict[str, Any], labels: dict[str, str]) -> None:
+def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column(title.rstrip("s").lower(), ratio=1)
     table.add_column("probability", justify="right", no_wrap=True)
     table.add_column("90% interval", no_wrap=True)
     table.add_column("in words", no_wrap=True)
-    for ident, item in items.items():
-        lo, hi = item["interval"]
-        label = labels.get(ident) or ident
+    for label, ident, p in items:
         table.add_row(
-            f"{label} [dim]({ident})[/dim]",
-            f"{item['p']:.0%}",
-            f"{lo:.0%} – {hi:.0%}",
-            item["words"],
+            f"{label} [dim]({ident})[/dim]", f"{p.p:.0%}", f"{p.low:.0%} – {p.high:.0%}", p.words
         )
     out.print(table)
 
 
-def _print_paths(scenarios: dict[str, Any]) -> None:
+def _print_paths(result: ForecastResult) -> None:
     """Each scenario's most common order of first events, and how each side saw the main dyad."""
     table = Table(title="How each scenario comes about", title_justify="left")
     table.add_column("scenario", no_wrap=True)
     table.add_column("most common path (share of the scenario)", ratio=1)
     table.add_column("how each side saw the dyad", ratio=1)
-    for ident, item in scenarios.items():
-        paths = item.get("paths") or []
-        path = f"{' → '.join(paths[0]['path'])} ({paths[0]['share']:.0%})" if paths else "—"
+    for scenario in result.scenarios:
+        top = scenario.paths[0] if scenario.paths else None
+        path = f"{' → '.join(top.events)} ({top.share:.0%})" if top else "—"
         views = []
-        for dyad in item.get("interactions", [])[:1]:
-            for actor in dyad["dyad"]:
-                kind, share = max(dyad[actor].items(), key=lambda kv: kv[1])
-                views.append(f"{actor}: {kind} {share:.0%}")
-        table.add_row(ident, path, "; ".join(views) or "—")
+        for dyad in scenario.views[:1]:
+            for side in dyad.sides:
+                kind, share = max(side.shares.items(), key=lambda kv: kv[1])
+                views.append(f"{side.actor}: {kind} {share:.0%}")
+        table.add_row(scenario.id, path, "; ".join(views) or "—")
     out.print(table)
 
 
-def _print_settlement(loaded: Case, data: dict[str, Any]) -> None:
-    model = data.get("model", "")
+def _print_settlement(result: ForecastResult) -> None:
     table = Table("issue", "scale", "median", "90% interval", "mean",
-                  title=f"Where the bargain settles ({model})", title_justify="left")  # fmt: skip
-    for issue in loaded.issues:
-        s = data["settlement"][issue.id]
-        scale = f"{issue.range[0]:g}–{issue.range[1]:g}"
+                  title=f"Where the bargain settles ({result.model})",
+                  title_justify="left")  # fmt: skip
+    for s in result.settlement:
         table.add_row(
-            issue.label or issue.id,
-            scale,
-            f"{s['median']:.1f}",
-            f"{s['interval'][0]:.1f} – {s['interval'][1]:.1f}",
-            f"{s['mean']:.1f}",
+            s.label or s.id,
+            f"{s.scale[0]:g}–{s.scale[1]:g}",
+            f"{s.median:.1f}",
+            f"{s.interval[0]:.1f} – {s.interval[1]:.1f}",
+            f"{s.mean:.1f}",
         )
     out.print(table)
 

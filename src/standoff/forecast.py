@@ -1,141 +1,150 @@
-"""The pipeline: case -> draws -> bargaining engine -> forecast (settlement distribution per issue).
+"""The pipeline: a compiled case -> a `ForecastResult`.
 
-Draws run in chunks; each chunk's inputs come from the block-seeded sampler, so the result does not
-depend on the chunk size. Engines are deterministic given their inputs.
+    run(compiled, draws=, seed=, ...) -> ForecastResult
+
+One path for every case. The draws are cut into blocks and handed to an executor (`standoff.run`):
+a crisis case plays out its histories (`crisis.simulate`), a plain bargaining case (a KTAB or BDM
+table) runs its engine on each draw; the blocks' results are joined in draw order and summarized
+into typed values. Each block's inputs come from the block-seeded sampler, so the result depends
+on (case, options, draws, seed) only, never on the block size or the executor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import __version__
 from .bargaining import Engine, make_engine, weighted_mean, weighted_median
 from .bargaining.base import BargainingInputs, Trajectory
 from .case.schema import Case
-from .sample import Sampler, central_inputs
+from .compile import CompiledCase
+from .crisis import summary
+from .crisis.histories import CrisisHistories
+from .crisis.indicators import indicators
+from .result import INTERVAL, ForecastResult, IssueSettlement
+from .run.executor import Executor, ProgressFn, run_blocks
+from .run.tasks import SettleDraws, SimulateCrisis
+from .sample import central_inputs
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20180815
 DEFAULT_CHUNK = 4096
-INTERVAL = (0.05, 0.95)
 
 
 @dataclass(frozen=True)
-class Forecast:
-    case: Case
-    model: str
-    options: dict[str, Any]
-    draws: int
-    seed: int
-    settlement: NDArray[np.float64]  # (D, K)
-    rounds: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+class DriverOptions:
+    """Run the drivers (Morris screening, `standoff.sensitivity`) too."""
 
-    def settlement_summary(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        lo_q, hi_q = INTERVAL
-        for k, issue in enumerate(self.case.issues):
-            values = self.settlement[:, k]
-            out[issue.id] = {
-                "label": issue.label,
-                "median": _num(np.median(values)),
-                "interval": [_num(np.quantile(values, lo_q)), _num(np.quantile(values, hi_q))],
-                "mean": _num(values.mean()),
-                "sd": _num(values.std()),
-            }
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "case": self.case.id,
-            "title": self.case.title,
-            "as_of": self.case.as_of.isoformat() if self.case.as_of else None,
-            "model": self.model,
-            "options": self.options,
-            "rounds": self.rounds,
-            "draws": self.draws,
-            "seed": self.seed,
-            "interval": list(INTERVAL),
-            "settlement": self.settlement_summary(),
-            "standoff": __version__,
-        }
+    trajectories: int = 10
+    replicates: int = 64
 
 
-def _num(x: float | np.floating[Any]) -> float:
-    """Round for output, so that JSON is stable across platforms' last-bit differences."""
-    return round(float(x), 6)
-
-
-def crisis_json(result: Any, sensitivity: Any = None) -> dict[str, Any]:
-    """The JSON of a crisis forecast (a standoff.crisis.CrisisResult), with the drivers when a
-    sensitivity analysis (standoff.sensitivity.Sensitivity) was run."""
-    from .crisis import summarize
-    from .crisis.indicators import indicators
-
-    case = result.case
-    summary = summarize(result)
-    summary["indicators"] = [
-        {
-            "event": ind.event, "round": ind.round, "date": ind.date, "p_seen": _num(ind.p_seen),
-            "bits": _num(ind.information),
-            "if_seen": {k: _num(v) for k, v in ind.if_seen.items()},
-            "if_not_seen": {k: _num(v) for k, v in ind.if_not_seen.items()},
-        }
-        for ind in indicators(result)
-    ]  # fmt: skip
-    if sensitivity is not None:
-        summary["drivers"] = sensitivity.to_json()
-    return {
-        "case": case.id,
-        "title": case.title,
-        "as_of": case.as_of.isoformat() if case.as_of else None,
-        "horizon": case.horizon.isoformat() if case.horizon else None,
-        "model": case.crisis.engine,
-        "draws": result.draws,
-        "seed": result.seed,
-        **summary,
-        "standoff": __version__,
-    }
-
-
-def run_forecast(
-    case: Case,
-    model: str = "compromise",
+def run(
+    compiled: CompiledCase,
+    *,
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
-    chunk_size: int = DEFAULT_CHUNK,
+    model: str | None = None,
+    options: Mapping[str, Any] | None = None,
     rounds: int | None = None,
-    options: dict[str, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Forecast:
+    chunk_size: int = DEFAULT_CHUNK,
+    drivers: DriverOptions | None = None,
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+) -> ForecastResult:
+    """Forecast a case. A crisis case runs the engine its file names (`model`, `options` and
+    `rounds` must be left unset); a plain bargaining case runs `model` (default compromise)."""
     if draws < 1:
         raise ValueError("draws must be at least 1")
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
-    engine = make_engine(model, **(options or {}))
-    sampler = Sampler(case, seed)
-    settlement = np.empty((draws, len(case.issues)))
-    for start in range(0, draws, chunk_size):
-        stop = min(draws, start + chunk_size)
-        inputs = sampler.draws(start, stop).inputs
-        trajectory = engine.run(inputs, rounds)
-        settlement[start:stop] = engine.settlement(inputs, trajectory)
-        if progress:
-            progress(stop - start)
-    return Forecast(
+    case, plan = compiled.case, compiled.crisis
+    if plan is None:
+        if drivers is not None:
+            raise ValueError("drivers need a crisis case (scenarios with rules)")
+        name = model or "compromise"
+        engine = make_engine(name, **dict(options or {}))
+        task = SettleDraws(case, name, dict(options or {}), seed, rounds)
+        parts = run_blocks(task, draws, chunk_size, executor, progress)
+        return ForecastResult(
+            case=case,
+            model=name,
+            options=engine.options(),
+            rounds=rounds,
+            draws=draws,
+            seed=seed,
+            settlement=settlement(case, np.concatenate(parts)),
+            case_bytes=compiled.source.raw,
+        )
+    if (model is not None and model != plan.engine) or options or rounds is not None:
+        raise ValueError(
+            f"a crisis case runs the engine its file names ({plan.engine}) over its calendar; "
+            "model, options and rounds cannot be set"
+        )
+    histories = simulate_histories(compiled, draws, seed, chunk_size, executor, progress)
+    sensitivity = None
+    if drivers is not None:
+        from .sensitivity import morris  # SALib is imported only when drivers are asked for
+
+        sensitivity = morris(
+            compiled, drivers.trajectories, drivers.replicates, seed, executor=executor,
+            progress=progress,
+        )  # fmt: skip
+    return ForecastResult(
         case=case,
-        model=model,
-        options=engine.options(),
+        model=plan.engine,
+        options={},
+        rounds=None,
         draws=draws,
         seed=seed,
-        settlement=settlement,
-        rounds=rounds,
+        settlement=settlement(case, histories.settlement),
+        scenarios=summary.scenarios(histories, plan, case),
+        questions=summary.questions(histories, plan, case),
+        timeline=summary.timeline(histories, plan),
+        replicates=plan.replicates,
+        indicators=indicators(histories, plan),
+        drivers=sensitivity,
+        case_bytes=compiled.source.raw,
     )
+
+
+def simulate_histories(
+    compiled: CompiledCase,
+    draws: int,
+    seed: int,
+    chunk_size: int = DEFAULT_CHUNK,
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+) -> CrisisHistories:
+    """Every simulated history of a crisis case, draw by draw (the arrays `run` summarizes)."""
+    return CrisisHistories.concat(
+        run_blocks(SimulateCrisis(compiled, seed), draws, chunk_size, executor, progress)
+    )
+
+
+def settlement(case: Case, values: NDArray[np.float64]) -> tuple[IssueSettlement, ...]:
+    """Where the bargain settles on each issue: values (D, K) summarized across draws."""
+    lo_q, hi_q = INTERVAL
+    out: list[IssueSettlement] = []
+    for k, issue in enumerate(case.issues):
+        v = values[:, k]
+        out.append(
+            IssueSettlement(
+                id=issue.id,
+                label=issue.label,
+                scale=(issue.range[0], issue.range[1]),
+                median=float(np.median(v)),
+                interval=(float(np.quantile(v, lo_q)), float(np.quantile(v, hi_q))),
+                mean=float(v.mean()),
+                sd=float(v.std()),
+                values=v,
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -169,38 +178,15 @@ class Settlement:
             ]
         )
 
-    def to_json(self) -> dict[str, Any]:
-        positions = self.trajectory.positions[0]
-        medians, means = self.medians(), self.means()
-        return {
-            "model": self.engine.name,
-            "options": self.engine.options(),
-            "case": self.case.id,
-            "issues": list(self.case.issue_ids),
-            "actors": list(self.case.actor_ids),
-            "rounds": [
-                {
-                    "round": r,
-                    "positions": {
-                        a: [_num(v) for v in positions[r, n]]
-                        for n, a in enumerate(self.case.actor_ids)
-                    },
-                    "median": [_num(v) for v in medians[r]],
-                    "mean": [_num(v) for v in means[r]],
-                }
-                for r in range(positions.shape[0])
-            ],
-            "standoff": __version__,
-        }
-
 
 def settle(
     case: Case,
     model: str = "compromise",
     rounds: int | None = None,
-    options: dict[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Settlement:
-    engine = make_engine(model, **(options or {}))
+    """One deterministic run of a bargaining engine on the case's central values."""
+    engine = make_engine(model, **dict(options or {}))
     inputs = central_inputs(case)
     return Settlement(
         case=case, engine=engine, inputs=inputs, trajectory=engine.run(inputs, rounds)

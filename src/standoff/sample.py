@@ -18,8 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .bargaining.base import BargainingInputs
+from .case.inputs import InputRef
 from .case.numbers import Dist, Quantity
 from .case.schema import CAPABILITY, RISK, SALIENCE, Case
+from .crisis.model import CompiledCrisis
 
 BLOCK = 1024
 NEUTRAL_RISK = Dist("fixed", (0.0,))
@@ -27,90 +29,106 @@ NEUTRAL_RISK = Dist("fixed", (0.0,))
 
 @dataclass(frozen=True)
 class Slot:
-    """One input of the case: where it goes in the arrays, its distribution and valid range."""
+    """One input of the case: what it is (`ref`), where it goes in the arrays, its distribution
+    and valid range."""
 
-    label: (
-        str  # e.g. "capability[trump]", "position[kim, sequencing]", "belief[kim→trump].capability"
-    )
-    array: str  # capability | risk | position | salience | perceived_*
+    ref: InputRef
+    array: str  # capability | risk | position | salience | perceived_* | param
     index: tuple[int, ...]  # index into that array without the draw axis
     dist: Dist
     quantity: Quantity
 
+    @property
+    def key(self) -> str:
+        """The stable key, e.g. "capability[trump]", "belief[kim→trump].capability"."""
+        return self.ref.key
 
-def slots(case: Case) -> list[Slot]:
-    """Every input of the case, true attributes first, then beliefs, in file order."""
+    @property
+    def label(self) -> str:
+        """A reader's name, made from the case's names, e.g. "capability of Donald Trump"."""
+        return self.ref.label
+
+
+def slots(case: Case, crisis: CompiledCrisis | None = None) -> list[Slot]:
+    """Every input of the case, true attributes first, then perceptions, in file order, then the
+    compiled crisis's parameters."""
     issue_index = {issue.id: k for k, issue in enumerate(case.issues)}
     actor_index = {actor.id: n for n, actor in enumerate(case.actors)}
+    names = {actor.id: actor.name or actor.id for actor in case.actors}
+    issue_names = {issue.id: issue.label or issue.id for issue in case.issues}
     out: list[Slot] = []
     for n, actor in enumerate(case.actors):
+        who = names[actor.id]
         out.append(
-            Slot(f"capability[{actor.id}]", "capability", (n,), actor.capability, CAPABILITY)
+            Slot(
+                InputRef(f"capability[{actor.id}]", f"capability of {who}", "capability", actor.id),
+                "capability",
+                (n,),
+                actor.capability,
+                CAPABILITY,
+            )
         )
-        out.append(Slot(f"risk[{actor.id}]", "risk", (n,), actor.risk or NEUTRAL_RISK, RISK))
+        out.append(
+            Slot(
+                InputRef(f"risk[{actor.id}]", f"risk attitude of {who}", "risk", actor.id),
+                "risk",
+                (n,),
+                actor.risk or NEUTRAL_RISK,
+                RISK,
+            )
+        )
         for issue in case.issues:
             k = issue_index[issue.id]
             stance = actor.stances[issue.id]
-            out.append(
-                Slot(
-                    f"position[{actor.id}, {issue.id}]",
-                    "position",
-                    (n, k),
-                    stance.position,
-                    issue.quantity(),
+            for attr, value, quantity, what in (
+                ("position", stance.position, issue.quantity(), "position on"),
+                ("salience", stance.salience, SALIENCE, "salience of"),
+            ):
+                ref = InputRef(
+                    f"{attr}[{actor.id}, {issue.id}]",
+                    f"{who}: {what} {issue_names[issue.id]}",
+                    attr,
+                    actor=actor.id,
+                    issue=issue.id,
                 )
-            )
-            out.append(
-                Slot(
-                    f"salience[{actor.id}, {issue.id}]",
-                    "salience",
-                    (n, k),
-                    stance.salience,
-                    SALIENCE,
-                )
-            )
+                out.append(Slot(ref, attr, (n, k), value, quantity))
     for holder, beliefs in case.perceptions.items():
         i = actor_index[holder]
         for about, belief in beliefs.items():
             j = actor_index[about]
             tag = f"belief[{holder}→{about}]"
+            seen_by = f"as {names[holder]} sees it"
             if belief.capability is not None:
-                out.append(
-                    Slot(
-                        f"{tag}.capability",
-                        "perceived_capability",
-                        (i, j),
-                        belief.capability,
-                        CAPABILITY,
-                    )
+                ref = InputRef(
+                    f"{tag}.capability",
+                    f"{names[about]}'s capability {seen_by}",
+                    "capability",
+                    actor=holder,
+                    about=about,
                 )
+                out.append(Slot(ref, "perceived_capability", (i, j), belief.capability, CAPABILITY))
             for issue_id, belief_stance in belief.stances.items():
                 k = issue_index[issue_id]
                 issue = case.issues[k]
-                if belief_stance.position is not None:
-                    out.append(
-                        Slot(
-                            f"{tag}.position[{issue_id}]",
-                            "perceived_position",
-                            (i, j, k),
-                            belief_stance.position,
-                            issue.quantity(),
-                        )
+                stated: tuple[tuple[str, Dist | None, Quantity], ...] = (
+                    ("position", belief_stance.position, issue.quantity()),
+                    ("salience", belief_stance.salience, SALIENCE),
+                )
+                for attr, dist, quantity in stated:
+                    if dist is None:
+                        continue
+                    ref = InputRef(
+                        f"{tag}.{attr}[{issue_id}]",
+                        f"{names[about]}'s {attr} on {issue_names[issue_id]} {seen_by}",
+                        attr,
+                        actor=holder,
+                        about=about,
+                        issue=issue_id,
                     )
-                if belief_stance.salience is not None:
-                    out.append(
-                        Slot(
-                            f"{tag}.salience[{issue_id}]",
-                            "perceived_salience",
-                            (i, j, k),
-                            belief_stance.salience,
-                            SALIENCE,
-                        )
-                    )
-    plan = case.plan
-    if plan is not None:
-        for label, (dist, quantity) in plan.parameters.items():
-            out.append(Slot(label, "param", (), dist, quantity))
+                    out.append(Slot(ref, f"perceived_{attr}", (i, j, k), dist, quantity))
+    if crisis is not None:
+        for parameter in crisis.parameters.values():
+            out.append(Slot(parameter.ref, "param", (), parameter.dist, parameter.quantity))
     return out
 
 
@@ -124,7 +142,13 @@ class Draws:
     params: dict[str, NDArray[np.float64]]
 
 
-def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int) -> Draws:
+def assemble(
+    case: Case,
+    values: Callable[[Slot], NDArray[np.float64]],
+    n: int,
+    crisis: CompiledCrisis | None = None,
+) -> Draws:
+    """Engine inputs and crisis parameters for n draws, each input's values given by `values`."""
     n_actors, n_issues = len(case.actors), len(case.issues)
     arrays = {
         "capability": np.empty((n, n_actors)),
@@ -135,12 +159,12 @@ def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int)
     uncertain: dict[str, NDArray[np.float64]] = {}
     params: dict[str, NDArray[np.float64]] = {}
     beliefs: list[tuple[Slot, NDArray[np.float64]]] = []
-    for slot in slots(case):
+    for slot in slots(case, crisis):
         v = values(slot)
         if not slot.dist.is_fixed:
-            uncertain[slot.label] = v
+            uncertain[slot.key] = v
         if slot.array == "param":
-            params[slot.label] = v
+            params[slot.key] = v
         elif slot.array.startswith("perceived_"):
             beliefs.append((slot, v))
         else:
@@ -180,7 +204,7 @@ def _assemble(case: Case, values: Callable[[Slot], NDArray[np.float64]], n: int)
 
 def central_inputs(case: Case) -> BargainingInputs:
     """One deterministic draw: every input at its central value (see `Dist.central`)."""
-    return _assemble(case, lambda slot: np.array([slot.dist.central(slot.quantity)]), 1).inputs
+    return assemble(case, lambda slot: np.array([slot.dist.central(slot.quantity)]), 1).inputs
 
 
 def block_seed(seed: int, block: int) -> np.random.SeedSequence:
@@ -191,15 +215,20 @@ def block_seed(seed: int, block: int) -> np.random.SeedSequence:
 class Sampler:
     """Draws of a case's inputs from one seed, identical for any chunking of the draw range."""
 
-    def __init__(self, case: Case, seed: int):
+    def __init__(self, case: Case, seed: int, crisis: CompiledCrisis | None = None):
         self.case = case
+        self.crisis = crisis
         self.seed = seed
-        self._slots = slots(case)
         self._block = lru_cache(maxsize=2)(self._make_block)
 
     def _make_block(self, block: int) -> Draws:
         rng = np.random.Generator(np.random.PCG64(block_seed(self.seed, block)))
-        return _assemble(self.case, lambda slot: slot.dist.sample(rng, BLOCK, slot.quantity), BLOCK)
+        return assemble(
+            self.case,
+            lambda slot: slot.dist.sample(rng, BLOCK, slot.quantity),
+            BLOCK,
+            self.crisis,
+        )
 
     def draws(self, start: int, stop: int) -> Draws:
         """Inputs for draws [start, stop)."""

@@ -22,7 +22,20 @@ BANDS: tuple[tuple[float, str], ...] = (
 
 
 def icd203(p: float) -> str:
-    """The ICD 203 word for probability p (0 <= p <= 1)."""
+    """The ICD 203 word for probability p (0 <= p <= 1).
+
+    >>> icd203(0.03), icd203(0.3), icd203(0.5), icd203(0.7), icd203(0.99)
+    ('almost no chance', 'unlikely', 'roughly even chance', 'likely', 'almost certain')
+
+    On a boundary the band below, except at 0.55, 0.80 and 0.95, which take the band above:
+
+    >>> icd203(0.45), icd203(0.55), icd203(0.8), icd203(0.95)
+    ('unlikely', 'likely', 'very likely', 'almost certain')
+    >>> icd203(1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: a probability must be in [0, 1], got 1.5
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"a probability must be in [0, 1], got {p}")
     if p <= 0.45:

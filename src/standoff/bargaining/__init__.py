@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import BargainingInputs, Engine, Trajectory, weighted_mean, weighted_median
+from .base import (
+    BargainingInputs,
+    DyadicEngine,
+    DyadicRounds,
+    Engine,
+    Trajectory,
+    weighted_mean,
+    weighted_median,
+)
 from .compromise import Compromise
 from .eum import ExpectedUtility
+from .interactions import Interaction
 from .smp import SpatialModel
 
 ENGINES: dict[str, type[Engine]] = {
@@ -36,7 +45,12 @@ __all__ = [
     "ENGINES",
     "BargainingInputs",
     "Compromise",
+    "DyadicEngine",
+    "DyadicRounds",
     "Engine",
+    "ExpectedUtility",
+    "Interaction",
+    "SpatialModel",
     "Trajectory",
     "make_engine",
     "register",

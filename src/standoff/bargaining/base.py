@@ -8,12 +8,14 @@ only over rounds. A single draw is the batch of size one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+Float32Array = NDArray[np.float32]
+Int8Array = NDArray[np.int8]
 
 
 @dataclass(frozen=True)
@@ -105,18 +107,87 @@ class BargainingInputs:
 
 
 @dataclass(frozen=True)
+class DyadicRounds:
+    """Each round's results for every ordered pair of actors (i, j), as i sees them.
+
+    Pair fields are (D, R, K, N, N), indexed [draw, round, issue, i, j]; per-actor fields are
+    (D, R, K, N), indexed [draw, round, issue, i]. Round r is the bargaining round that produced
+    `Trajectory.positions[:, r + 1]` from `positions[:, r]`.
+
+    eu_self: float32, E^i(U_ij): what i expects to gain by challenging j, in i's own world.
+    eu_other: float32, E^i(U_ji): what i expects j to gain by challenging i.
+    interaction: int8 codes of `standoff.bargaining.interactions.Interaction`, from i's
+        perspective (0 on the diagonal).
+    offer: float32, offer[.., j, i]: the position j offers i (where j has the upper hand); NaN
+        where j makes i none.
+    taken: int8, taken[.., i]: the actor j whose offer i took; -1 where i took none.
+    risk_exponent: float32, risk_exponent[.., i]: i's exponent r_i in the utilities.
+    """
+
+    eu_self: Float32Array
+    eu_other: Float32Array
+    interaction: Int8Array
+    offer: Float32Array
+    taken: Int8Array
+    risk_exponent: Float32Array
+
+    @classmethod
+    def empty(cls, draws: int, rounds: int, n_actors: int, n_issues: int) -> DyadicRounds:
+        """Arrays to fill in place: no interaction, no offer, none taken, risk neutral."""
+        pair = (draws, rounds, n_issues, n_actors, n_actors)
+        single = (draws, rounds, n_issues, n_actors)
+        return cls(
+            eu_self=np.zeros(pair, dtype=np.float32),
+            eu_other=np.zeros(pair, dtype=np.float32),
+            interaction=np.zeros(pair, dtype=np.int8),
+            offer=np.full(pair, np.nan, dtype=np.float32),
+            taken=np.full(single, -1, dtype=np.int8),
+            risk_exponent=np.ones(single, dtype=np.float32),
+        )
+
+    @property
+    def rounds(self) -> int:
+        return int(self.interaction.shape[1])
+
+    def draws(self, index: slice) -> DyadicRounds:
+        """Some draws (views, for filling in place)."""
+        return DyadicRounds(
+            eu_self=self.eu_self[index],
+            eu_other=self.eu_other[index],
+            interaction=self.interaction[index],
+            offer=self.offer[index],
+            taken=self.taken[index],
+            risk_exponent=self.risk_exponent[index],
+        )
+
+    def first(self, rounds: int) -> DyadicRounds:
+        """The first `rounds` rounds (views)."""
+        return DyadicRounds(
+            eu_self=self.eu_self[:, :rounds],
+            eu_other=self.eu_other[:, :rounds],
+            interaction=self.interaction[:, :rounds],
+            offer=self.offer[:, :rounds],
+            taken=self.taken[:, :rounds],
+            risk_exponent=self.risk_exponent[:, :rounds],
+        )
+
+
+@dataclass(frozen=True)
 class Trajectory:
     """What an engine returns.
 
     positions: (D, R + 1, N, K); entry 0 is the starting positions. Where draws stop at different
     rounds, a stopped draw repeats its final positions and `rounds_run` says when it stopped.
     rounds_run: (D,) the number of steps each draw took.
-    diagnostics: engine-specific per-round arrays (e.g. the EUM's dyadic expected utilities).
+    dyadic: each round's results for every ordered pair of actors (the EUM's expected utilities
+        and interactions), from engines that provide them (`DyadicEngine`); else None.
+    diagnostics: other engine-specific per-round arrays, by name (the SMP's fractional change).
     """
 
     positions: FloatArray
     rounds_run: NDArray[np.int64]
-    diagnostics: dict[str, Any] = field(default_factory=dict)
+    dyadic: DyadicRounds | None = None
+    diagnostics: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
     def final(self) -> FloatArray:
@@ -142,6 +213,16 @@ class Engine:
     def options(self) -> dict[str, Any]:
         """The engine's options, for provenance in JSON output and reports."""
         return {}
+
+
+class DyadicEngine(Protocol):
+    """What the crisis layer needs from an engine: where `provides_dyadic` is true, `run` fills
+    `Trajectory.dyadic` with every round's results for every ordered pair of actors."""
+
+    @property
+    def provides_dyadic(self) -> bool: ...
+
+    def run(self, inputs: BargainingInputs, rounds: int | None = None) -> Trajectory: ...
 
 
 def weights(capability: FloatArray, salience: FloatArray) -> FloatArray:

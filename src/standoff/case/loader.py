@@ -16,6 +16,7 @@ from .checks import check_case
 from .csvread import rows_with_lines
 from .ktab import is_ktab, read_ktab
 from .schema import Case, Strict
+from .source import SourceMap
 from .yamlread import Path as KeyPath
 from .yamlread import dotted, line_of, read_yaml
 
@@ -38,7 +39,14 @@ def builtin_cases() -> dict[str, Path]:
 
 
 def load_case(ref: str | Path) -> Case:
-    """A case from a built-in id or a file. Raises CaseError listing every problem found."""
+    """A case from a built-in id or a file, its structure and references checked. Raises CaseError
+    listing every problem found. The crisis section is compiled (and its formulas checked) by the
+    next stage, `standoff.compile.compile_case`; `standoff.compile.load` does both."""
+    return read_case(ref)[0]
+
+
+def read_case(ref: str | Path) -> tuple[Case, SourceMap]:
+    """A case and where it came from (file, bytes, lines). Raises CaseError."""
     path = Path(ref)
     try:
         exists = path.exists()
@@ -80,9 +88,11 @@ def load_case(ref: str | Path) -> Case:
         raise CaseError([Problem(file, 1, "(file)", "the file is empty")])
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return load_csv_text(text, file)
+        case, source = read_csv_text(text, file)
+        return case, SourceMap(file, source.lines, raw)
     if suffix in (".yaml", ".yml"):
-        return load_yaml_text(text, file)
+        case, source = read_yaml_text(text, file)
+        return case, SourceMap(file, source.lines, raw)
     raise CaseError(
         [
             Problem(
@@ -96,7 +106,7 @@ def load_case(ref: str | Path) -> Case:
     )
 
 
-def load_csv_text(text: str, file: str) -> Case:
+def read_csv_text(text: str, file: str) -> tuple[Case, SourceMap]:
     rows = rows_with_lines(text, file)
     if not rows:
         raise CaseError([Problem(file, 1, "(file)", "the file is empty")])
@@ -121,7 +131,7 @@ def load_csv_text(text: str, file: str) -> Case:
     return _validate(data, {}, file)
 
 
-def load_yaml_text(text: str, file: str) -> Case:
+def read_yaml_text(text: str, file: str) -> tuple[Case, SourceMap]:
     data, lines = read_yaml(text, file)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
@@ -138,7 +148,7 @@ def load_yaml_text(text: str, file: str) -> Case:
     return _validate(data, lines, file)
 
 
-def _validate(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> Case:
+def _validate(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> tuple[Case, SourceMap]:
     try:
         case = Case.model_validate(data)
     except ValidationError as err:
@@ -146,14 +156,7 @@ def _validate(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> Cas
     problems = check_case(case, file, lines)
     if problems:
         raise CaseError(problems)
-    from ..crisis.model import compile_crisis  # the crisis layer sits above the case format
-
-    plan, problems = compile_crisis(case, file, lines)
-    if problems:
-        raise CaseError(problems)
-    case._plan = plan
-    case._file = file
-    return case
+    return case, SourceMap(file, lines)
 
 
 def _field_names() -> list[str]:
@@ -189,3 +192,13 @@ def _pydantic_problems(err: ValidationError, lines: dict[KeyPath, int], file: st
         problems.append(Problem(file, line, dotted(loc), message))
     problems.sort(key=lambda p: p.line)
     return problems
+
+
+def load_yaml_text(text: str, file: str) -> Case:
+    """A case from YAML text, its structure and references checked (no crisis compile)."""
+    return read_yaml_text(text, file)[0]
+
+
+def load_csv_text(text: str, file: str) -> Case:
+    """A case from a KTAB or BDM table's text."""
+    return read_csv_text(text, file)[0]

@@ -86,7 +86,14 @@ class Dist:
         return p[0], p[1]
 
     def check(self, quantity: Quantity) -> str | None:
-        """A problem with this number as a value of `quantity`, or None."""
+        """A problem with this number as a value of `quantity`, or None.
+
+        >>> position = Quantity("position", 0.0, 100.0)
+        >>> parse_uncertain("40 to 60").check(position) is None
+        True
+        >>> parse_uncertain("90 to 120").check(position)
+        'end 120 is outside the valid range (between 0 and 100)'
+        """
         p = self.params
         lo, hi = quantity.low, quantity.high
         upper = math.inf if hi is None else hi
@@ -113,7 +120,20 @@ class Dist:
 
     def central(self, quantity: Quantity) -> float:
         """The value a single deterministic run uses: the median of the distribution, the mode of a
-        triangular one, clipped to the valid range."""
+        triangular one, clipped to the valid range.
+
+        `A to B` is normal (median the midpoint) on a bounded quantity, lognormal (median the
+        geometric mean) on one unbounded above with positive ends:
+
+        >>> position = Quantity("position", 0.0, 100.0)
+        >>> capability = Quantity("capability", 0.0, None)
+        >>> parse_uncertain("40 to 60").central(position)
+        50.0
+        >>> round(parse_uncertain("40 to 60").central(capability), 3)
+        48.99
+        >>> parse_uncertain("normal(120, 10)").central(position)  # clipped to the range
+        100.0
+        """
         p = self.params
         if self.kind == "fixed":
             v = p[0]
@@ -202,7 +222,20 @@ def _finite(text: str) -> float:
 
 
 def parse_uncertain(value: object) -> Dist:
-    """Parse a number or an uncertain-number string. Raises ValueError with a readable message."""
+    """Parse a number or an uncertain-number string. Raises ValueError with a readable message.
+
+    >>> parse_uncertain(50)
+    Dist(kind='fixed', params=(50.0,), text='')
+    >>> d = parse_uncertain("40 to 60")
+    >>> d.kind, d.params, str(d)
+    ('range', (40.0, 60.0), '40 to 60')
+    >>> parse_uncertain("triangular(0, 20, 100)").params
+    (0.0, 20.0, 100.0)
+    >>> parse_uncertain("60 to 40")
+    Traceback (most recent call last):
+    ...
+    ValueError: in '60 to 40' the low end must be below the high end
+    """
     if isinstance(value, Dist):
         return value
     if isinstance(value, bool) or value is None:

@@ -7,9 +7,8 @@ scale, a perception about a known actor) are checked in `checks.py`, which knows
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import Field, FiniteFloat, PrivateAttr
+from pydantic import Field, FiniteFloat
 
 from .crisis_schema import Crisis, Effect, Formula
 from .numbers import Quantity
@@ -103,18 +102,6 @@ class Case(Strict):
     questions: list[Question] = Field(default_factory=list)
     crisis: Crisis | None = None
     source: str = ""
-    _plan: Any = PrivateAttr(default=None)  # the compiled crisis, set by the loader
-    _file: str | None = PrivateAttr(default=None)  # the file it was read from, set by the loader
-
-    @property
-    def file(self) -> str | None:
-        """The file the case was read from, if any."""
-        return self._file
-
-    @property
-    def plan(self) -> Any:
-        """The compiled crisis (standoff.crisis.model.CompiledCrisis), or None without one."""
-        return self._plan
 
     @property
     def actor_ids(self) -> tuple[str, ...]:

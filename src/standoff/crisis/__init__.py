@@ -1,13 +1,7 @@
 """The crisis layer: calendar, dyads, events, beliefs, wild cards, scenarios and questions."""
 
-from .forecast import CrisisResult, probability_interval, run_crisis, summarize
+from .histories import CrisisHistories
 from .model import CompiledCrisis, compile_crisis
+from .summary import probability_interval
 
-__all__ = [
-    "CompiledCrisis",
-    "CrisisResult",
-    "compile_crisis",
-    "probability_interval",
-    "run_crisis",
-    "summarize",
-]
+__all__ = ["CompiledCrisis", "CrisisHistories", "compile_crisis", "probability_interval"]

@@ -10,27 +10,14 @@ ranks events by it and shows how each scenario's probability moves if A is seen,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
-from .forecast import CrisisResult
+from ..result import Indicator
+from .histories import CrisisHistories
+from .model import CompiledCrisis
 
 MIN_SHARE = 0.01  # ignore observations that almost never, or almost always, happen
-
-
-@dataclass(frozen=True)
-class Indicator:
-    event: str
-    label: str
-    round: int  # 1-based round by whose end the event is observed
-    date: str
-    p_seen: float  # probability that it has happened by then
-    information: float  # mutual information with the scenario, in bits
-    if_seen: dict[str, float]  # P(scenario | seen by then)
-    if_not_seen: dict[str, float]  # P(scenario | not seen by then)
-    prior: dict[str, float]  # P(scenario)
 
 
 def _entropy(p: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -39,9 +26,11 @@ def _entropy(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(terms.sum(axis=-1))
 
 
-def indicators(result: CrisisResult, top: int = 8) -> list[Indicator]:
+def indicators(
+    histories: CrisisHistories, plan: CompiledCrisis, top: int = 8
+) -> tuple[Indicator, ...]:
     """The `top` most informative early observations, most informative first."""
-    plan = result.plan
+    result = histories
     scenario_ids = [rule.id for rule in plan.scenarios]
     n_scenarios = len(scenario_ids)
     onehot = np.eye(n_scenarios)[result.scenario]  # (D, S)
@@ -77,4 +66,4 @@ def indicators(result: CrisisResult, top: int = 8) -> list[Indicator]:
             )
         )
     out.sort(key=lambda ind: -ind.information)
-    return out[:top]
+    return tuple(out[:top])

@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..bargaining.interactions import Interaction
 from ..case.crisis_schema import EFFECT_FIELDS, Crisis, Effect
+from ..case.inputs import InputRef, Parameter
 from ..case.numbers import Dist, Quantity
 from ..case.schema import CAPABILITY, SALIENCE, Case
+from ..case.source import SourceMap
 from ..errors import Problem
 from .expr import Formula, FormulaError, Signature, compile_formula
 
@@ -20,18 +23,18 @@ STEP_DAYS = {"week": 7}
 STEP_MONTHS = {"month": 1, "quarter": 3}
 
 # Interaction names a formula may ask about with sees(i, j, NAME), and the EUM codes behind each
-# (see standoff.bargaining.eum: codes from i's perspective of the ordered pair (i, j)).
-INTERACTION_CODES: dict[str, tuple[int, ...]] = {
-    "conflict": (1, 2),
-    "conflict_win": (1,),
-    "conflict_loss": (2,),
-    "compromise": (3, 4),
-    "compromise_upper": (3,),
-    "compromise_lower": (4,),
-    "compel": (5,),
-    "capitulation": (6,),
-    "stalemate": (7,),
-    "agreement": (0,),  # the two hold the same position: nothing to contest
+# (standoff.bargaining.interactions: codes from i's perspective of the ordered pair (i, j)).
+INTERACTION_CODES: dict[str, tuple[Interaction, ...]] = {
+    "conflict": (Interaction.CONFLICT_WIN, Interaction.CONFLICT_LOSS),
+    "conflict_win": (Interaction.CONFLICT_WIN,),
+    "conflict_loss": (Interaction.CONFLICT_LOSS,),
+    "compromise": (Interaction.COMPROMISE_UPPER, Interaction.COMPROMISE_LOWER),
+    "compromise_upper": (Interaction.COMPROMISE_UPPER,),
+    "compromise_lower": (Interaction.COMPROMISE_LOWER,),
+    "compel": (Interaction.COMPEL,),
+    "capitulation": (Interaction.CAPITULATE,),
+    "stalemate": (Interaction.STALEMATE,),
+    "agreement": (Interaction.NONE,),  # the two hold the same position: nothing to contest
 }
 
 SIGNATURES: dict[str, Signature] = {
@@ -55,6 +58,15 @@ NEVER = 10_000  # rounds since an event that never happened
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` moved by whole calendar months; a day past the target month's end becomes its last.
+
+    >>> add_months(dt.date(2018, 8, 15), 3)
+    datetime.date(2018, 11, 15)
+    >>> add_months(dt.date(2019, 1, 31), 1), add_months(dt.date(2020, 1, 31), 1)
+    (datetime.date(2019, 2, 28), datetime.date(2020, 2, 29))
+    >>> add_months(dt.date(2018, 11, 30), 3)
+    datetime.date(2019, 2, 28)
+    """
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
     for d in range(day.day, 0, -1):
@@ -66,7 +78,18 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def round_dates(as_of: dt.date, horizon: dt.date, step: str) -> list[dt.date]:
-    """The date at the end of each round: as_of + t steps, up to and including the horizon."""
+    """The date at the end of each round: as_of + t steps, up to and including the horizon.
+
+    A horizon between two steps ends a last, shorter round:
+
+    >>> round_dates(dt.date(2018, 8, 15), dt.date(2018, 12, 31), "month")
+    [datetime.date(2018, 9, 15), datetime.date(2018, 10, 15), datetime.date(2018, 11, 15),
+     datetime.date(2018, 12, 15), datetime.date(2018, 12, 31)]
+    >>> round_dates(dt.date(2018, 1, 31), dt.date(2018, 7, 31), "quarter")
+    [datetime.date(2018, 4, 30), datetime.date(2018, 7, 31)]
+    >>> round_dates(dt.date(2018, 1, 1), dt.date(2018, 1, 15), "week")
+    [datetime.date(2018, 1, 8), datetime.date(2018, 1, 15)]
+    """
     dates: list[dt.date] = []
     t = 1
     while True:
@@ -129,9 +152,10 @@ class CompiledCrisis:
     calendar: tuple[tuple[int, tuple[EffectPlan, ...]], ...]  # (round index, effects)
     scenarios: tuple[Rule, ...]
     questions: tuple[tuple[Rule, int], ...]  # (rule, resolution round: history up to it)
-    parameters: dict[str, tuple[Dist, Quantity]]  # every sampled number the crisis needs
+    parameters: dict[str, Parameter]  # every sampled number the crisis needs, by key
     replicates: int
     ladder: tuple[str, ...]
+    engine: str = "eum"  # the bargaining engine that drives the dyads
 
     @property
     def rounds(self) -> int:
@@ -139,16 +163,16 @@ class CompiledCrisis:
 
 
 class _Compiler:
-    def __init__(
-        self, case: Case, crisis: Crisis, file: str, lines: dict[tuple[str | int, ...], int]
-    ):
-        self.case, self.crisis, self.file, self.lines = case, crisis, file, lines
+    def __init__(self, case: Case, crisis: Crisis, source: SourceMap):
+        self.case, self.crisis, self.source = case, crisis, source
         self.problems: list[Problem] = []
         self.actors = {a.id: n for n, a in enumerate(case.actors)}
         self.issues = {i.id: k for k, i in enumerate(case.issues)}
+        self.actor_names = {a.id: a.name or a.id for a in case.actors}
+        self.issue_names = {i.id: i.label or i.id for i in case.issues}
         self.event_ids = [e.id for e in crisis.events]
         self.belief_ids = [b.id for b in crisis.beliefs]
-        self.parameters: dict[str, tuple[Dist, Quantity]] = {}
+        self.parameters: dict[str, Parameter] = {}
         self.ids = {
             "actor": set(self.actors),
             "issue": set(self.issues),
@@ -159,9 +183,41 @@ class _Compiler:
         }
 
     def problem(self, path: tuple[str | int, ...], message: str) -> None:
-        from ..case.yamlread import dotted, line_of
+        self.problems.append(self.source.problem(path, message))
 
-        self.problems.append(Problem(self.file, line_of(self.lines, path), dotted(path), message))
+    def add_parameter(self, ref: InputRef, dist: Dist, quantity: Quantity) -> None:
+        self.parameters[ref.key] = Parameter(ref, dist, quantity)
+
+    def effect_ref(self, effect: Effect, path: tuple[str | int, ...], amount: str) -> InputRef:
+        """The input behind one amount of an effect, labelled by its event or calendar entry."""
+        key = _label(path) + f".{amount}"
+        actor = self.actor_names.get(effect.actor or "", effect.actor)
+        issue = self.issue_names.get(effect.issue or "", effect.issue)
+        beliefs = {b.id: b.label or b.id for b in self.crisis.beliefs}
+        what = {
+            "shift": f"{actor}'s position on {issue}",
+            "salience": f"{actor}'s salience of {issue}",
+            "capability": f"{actor}'s capability",
+            "belief": f"the belief '{beliefs.get(effect.belief or '', effect.belief)}'",
+        }.get(effect.do, effect.do)
+        if path[0] == "calendar" and isinstance(path[1], int):
+            entry = self.case.calendar[path[1]]
+            owner = entry.label or entry.id
+            where = {"calendar": entry.id}
+        else:
+            spec = self.crisis.events[int(path[2])]
+            owner = spec.label or spec.id
+            where = {"event": spec.id}
+        return InputRef(
+            key=key,
+            label=f"effect of '{owner}' on {what}: {amount}",
+            attribute=amount,
+            actor=effect.actor,
+            issue=effect.issue,
+            belief=effect.belief,
+            effect=int(path[-1]),
+            **where,
+        )
 
     def formula(
         self, text: str | float, path: tuple[str | int, ...], names: set[str]
@@ -232,9 +288,9 @@ class _Compiler:
             if (msg := dist.check(quantity)) is not None:
                 self.problem((*path, name), msg)
                 return None
-            label = _label(path) + f".{name}"
-            self.parameters[label] = (dist, quantity)
-            amounts[name] = label
+            ref = self.effect_ref(effect, path, name)
+            self.add_parameter(ref, dist, quantity)
+            amounts[name] = ref.key
         return EffectPlan(kind=effect.do, amounts=amounts, **plan_kwargs)  # type: ignore[arg-type]
 
     def _amount_quantity(self, effect: Effect, name: str) -> Quantity:
@@ -281,12 +337,13 @@ def _date_args(formula: Formula) -> list[str]:
 
 
 def compile_crisis(
-    case: Case, file: str, lines: dict[tuple[str | int, ...], int]
+    case: Case, source: SourceMap
 ) -> tuple[CompiledCrisis | None, list[Problem]]:
+    """The case's crisis section compiled, or the problems found (each at its line)."""
     crisis = case.crisis
     if crisis is None:
         return None, []
-    c = _Compiler(case, crisis, file, lines)
+    c = _Compiler(case, crisis, source)
     base: tuple[str | int, ...] = ("crisis",)
     if case.as_of is None or case.horizon is None:
         c.problem((), "a case with a crisis section needs as_of and horizon dates")
@@ -308,7 +365,8 @@ def compile_crisis(
     names = set(crisis.parameters) | BUILTIN_NAMES
     for name, dist in crisis.parameters.items():
         quantity = Quantity(f"parameter {name}", -1e12, None)
-        c.parameters[name] = (dist, quantity)
+        ref = InputRef(key=name, label=f"parameter {name}", attribute="parameter", parameter=name)
+        c.add_parameter(ref, dist, quantity)
 
     dyads: list[tuple[int, int]] = []
     for i, (a, b) in enumerate(crisis.dyads):
@@ -335,7 +393,16 @@ def compile_crisis(
         unit = Quantity("a probability", 0.0, 1.0)
         if (msg := belief.prior.check(unit)) is not None:
             c.problem((*path, "prior"), msg)
-        c.parameters[prior_label] = (belief.prior, unit)
+        holder_name = c.actor_names[belief.holder]
+        belief_name = belief.label or belief.id
+        prior_ref = InputRef(
+            key=prior_label,
+            label=f"{holder_name}'s initial belief: {belief_name}",
+            attribute="prior",
+            actor=belief.holder,
+            belief=belief.id,
+        )
+        c.add_parameter(prior_ref, belief.prior, unit)
         shifts: list[tuple[int, str, int, str]] = []
         for about, attrs in belief.perception.items():
             if about not in c.actors:
@@ -352,7 +419,16 @@ def compile_crisis(
                 label = f"beliefs.{belief.id}.{about}.capability"
                 if (msg := attrs.capability.check(CAPABILITY)) is not None:
                     c.problem((*path, "perception", about, "capability"), msg)
-                c.parameters[label] = (attrs.capability, CAPABILITY)
+                ref = InputRef(
+                    key=label,
+                    label=f"if {belief_name}: {c.actor_names[about]}'s capability "
+                    f"as {holder_name} sees it",
+                    attribute="capability",
+                    actor=belief.holder,
+                    about=about,
+                    belief=belief.id,
+                )
+                c.add_parameter(ref, attrs.capability, CAPABILITY)
                 shifts.append((j, "capability", -1, label))
             for issue_id, values in attrs.stances.items():
                 if issue_id not in c.issues:
@@ -367,7 +443,17 @@ def compile_crisis(
                     if (msg := dist.check(quantity)) is not None:
                         c.problem((*path, "perception", about, "stances", issue_id, attr), msg)
                     label = f"beliefs.{belief.id}.{about}.{issue_id}.{attr}"
-                    c.parameters[label] = (dist, quantity)
+                    ref = InputRef(
+                        key=label,
+                        label=f"if {belief_name}: {c.actor_names[about]}'s {attr} on "
+                        f"{c.issue_names[issue_id]} as {holder_name} sees it",
+                        attribute=attr,
+                        actor=belief.holder,
+                        about=about,
+                        issue=issue_id,
+                        belief=belief.id,
+                    )
+                    c.add_parameter(ref, dist, quantity)
                     shifts.append((j, attr, k, label))
         beliefs.append(BeliefPlan(belief.id, c.actors[belief.holder], prior_label, tuple(shifts)))
 
@@ -467,4 +553,5 @@ def compile_crisis(
         parameters=c.parameters,
         replicates=crisis.replicates,
         ladder=ladder,
+        engine=crisis.engine,
     ), []

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..bargaining.base import BargainingInputs, Engine
+from ..bargaining.base import BargainingInputs, DyadicRounds, Engine
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 
 # The interaction classes shown in explanations, in this order.
@@ -129,11 +129,17 @@ class _State:
             perceived_salience=sal if perceived else None,
         )
 
-    def absorb(self, diagnostics: dict[str, Any]) -> None:
+    def absorb(self, dyadic: DyadicRounds | None) -> None:
         """Keep this round's per-issue dyadic results. They are aggregated over issues only for
         the pairs that formulas and views ask about (see `share` and `eu_of`)."""
-        self._eu = diagnostics["eu"][:, 0]  # (D, K, i, j)
-        self._code = diagnostics["interaction"][:, 0]
+        if dyadic is None:
+            raise ValueError(
+                "the bargaining engine returned no per-round dyadic results (Trajectory.dyadic); "
+                "a crisis needs an engine that provides them (a DyadicEngine, such as eum with "
+                "its diagnostics on)"
+            )
+        self._eu = dyadic.eu_self[:, 0]  # (D, K, i, j): E^i(U_ij)
+        self._code = dyadic.interaction[:, 0]  # (D, K, i, j): Interaction codes
         total = self.salience.sum(axis=2)  # (D, N)
         weight = np.where(
             total[:, :, None] > 0,
@@ -281,7 +287,7 @@ def simulate(
         for effect in calendar.get(t, []):
             state.apply(effect, state.alive)
         trajectory = engine.run(state.bargaining_inputs(), 1)
-        state.absorb(trajectory.diagnostics)
+        state.absorb(trajectory.dyadic)
         state.position = np.where(
             state.alive[:, None, None], trajectory.positions[:, 1], state.position
         )

@@ -4,7 +4,7 @@ produce. The templates only lay it out."""
 from __future__ import annotations
 
 import hashlib
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,50 +14,14 @@ from .. import __version__
 from ..bargaining import ENGINES
 from ..case.numbers import Dist
 from ..case.schema import Case
-from ..crisis.forecast import CrisisResult
-from ..crisis.indicators import Indicator, indicators
+from ..result import ForecastResult, Indicator, ScenarioForecast, Sensitivity
 from ..sample import central_inputs
-from ..sensitivity import Sensitivity
 from ..words import icd203
 from . import figures
 
 
 def pct(p: float) -> str:
     return f"{100 * p:.0f}%"
-
-
-def describe_input(case: Case, label: str) -> str:
-    """A reader's name for an input label (see standoff.sample.slots and the crisis compiler)."""
-    names = {a.id: a.name or a.id for a in case.actors}
-    issues = {i.id: i.label or i.id for i in case.issues}
-    beliefs = {b.id: b for b in (case.crisis.beliefs if case.crisis else [])}
-    if m := re.fullmatch(r"capability\[(.+)\]", label):
-        return f"capability of {names.get(m[1], m[1])}"
-    if m := re.fullmatch(r"risk\[(.+)\]", label):
-        return f"risk attitude of {names.get(m[1], m[1])}"
-    if m := re.fullmatch(r"(position|salience)\[(.+), (.+)\]", label):
-        what = "position on" if m[1] == "position" else "salience of"
-        return f"{names.get(m[2], m[2])}: {what} {issues.get(m[3], m[3])}"
-    if m := re.fullmatch(r"belief\[(.+)→(.+)\]\.(.+)", label):
-        return f"what {names.get(m[1], m[1])} believes of {names.get(m[2], m[2])}: {m[3]}"
-    if m := re.fullmatch(r"beliefs\.([^.]+)\.prior", label):
-        spec = beliefs.get(m[1])
-        if spec is not None:
-            return (
-                f"{names.get(spec.holder, spec.holder)}'s initial belief: {spec.label or spec.id}"
-            )
-    if m := re.fullmatch(r"beliefs\.([^.]+)\.(.+)", label):
-        return f"belief {m[1]}, if true: {m[2]}"
-    if m := re.fullmatch(r"crisis\.events\[(\d+)\]\.effects\[(\d+)\]\.(\w+)", label):
-        events = case.crisis.events if case.crisis else []
-        index = int(m[1])
-        name = events[index].label or events[index].id if index < len(events) else m[1]
-        return f"effect of '{name}': {m[3]}"
-    if m := re.fullmatch(r"calendar\[(\d+)\]\.effects\[(\d+)\]\.(\w+)", label):
-        index = int(m[1])
-        entry = case.calendar[index].label or case.calendar[index].id
-        return f"effect of '{entry}': {m[3]}"
-    return f"parameter {label}"
 
 
 @dataclass
@@ -81,29 +45,36 @@ class Report:
     figures: dict[str, str] = field(default_factory=dict)
 
 
-def _scenario_rows(case: Case, summary: dict[str, Any]) -> list[dict[str, Any]]:
-    labels = {s.id: s for s in case.scenarios}
-    rows = []
-    for ident, item in summary["scenarios"].items():
-        spec = labels[ident]
-        paths = [f"{' → '.join(p['path'])} ({pct(p['share'])})" for p in item["paths"]]
-        rows.append(
-            {
-                "id": ident,
-                "label": spec.label or ident,
-                "description": spec.description,
-                "rule": spec.when,
-                "p": item["p"],
-                "interval": item["interval"],
-                "words": item["words"],
-                "paths": paths,
-                "interactions": item["interactions"],
-            }
-        )
-    return rows
+def _scenario_rows(scenarios: tuple[ScenarioForecast, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.id,
+            "label": s.label,
+            "description": s.description,
+            "rule": s.rule,
+            "p": s.probability.p,
+            "interval": [s.probability.low, s.probability.high],
+            "words": s.probability.words,
+            "paths": [f"{' → '.join(p.events)} ({pct(p.share)})" for p in s.paths],
+            "interactions": [
+                {
+                    "sides": [_dominant(side.actor, side.shares) for side in view.sides],
+                    "views_differ": view.views_differ,
+                }
+                for view in s.views
+            ],
+        }
+        for s in scenarios
+    ]
 
 
-def _nutshell(rows: list[dict[str, Any]], sensitivity: Sensitivity | None, case: Case) -> list[str]:
+def _dominant(actor: str, shares: Mapping[str, float]) -> dict[str, Any]:
+    """The interaction a side saw most often (ties: the later class, as dictsort did)."""
+    kind, share = sorted(shares.items(), key=lambda kv: kv[1])[-1]
+    return {"actor": actor, "kind": kind, "share": share}
+
+
+def _nutshell(rows: list[dict[str, Any]], sensitivity: Sensitivity | None) -> list[str]:
     ranked = sorted(rows, key=lambda r: -r["p"])
     top = ranked[0]
     lines = [
@@ -123,7 +94,7 @@ def _nutshell(rows: list[dict[str, Any]], sensitivity: Sensitivity | None, case:
         best = max(scenario_drivers, key=lambda d: d.mu_star)
         target = next((r["label"] for r in rows if r["id"] == best.target), best.target)
         lines.append(
-            f"Key uncertainty: {describe_input(case, best.input)}. Across its 90% range it moves "
+            f"Key uncertainty: {best.label}. Across its 90% range it moves "
             f"the chance of '{target}' by about {100 * best.mu_star:.0f} points."
         )
     else:
@@ -136,7 +107,7 @@ def _nutshell(rows: list[dict[str, Any]], sensitivity: Sensitivity | None, case:
 
 
 def _driver_rows(
-    case: Case, sensitivity: Sensitivity, labels: dict[str, str], top: int = 12
+    sensitivity: Sensitivity, labels: dict[str, str], top: int = 12
 ) -> tuple[list[dict[str, Any]], list[str]]:
     best: dict[str, Any] = {}
     for d in (d for d in sensitivity.drivers if d.kind == "scenario"):
@@ -146,7 +117,7 @@ def _driver_rows(
     rows = [
         {
             "input": d.input,
-            "name": describe_input(case, d.input),
+            "name": d.label,
             "target": labels.get(d.target, d.target),
             "target_id": d.target,
             "mu_star": d.mu_star,
@@ -170,7 +141,7 @@ def _driver_rows(
     return rows, sentences
 
 
-def _watch_rows(found: list[Indicator], labels: dict[str, str]) -> list[dict[str, Any]]:
+def _watch_rows(found: tuple[Indicator, ...], labels: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for ind in found:
         moves: list[dict[str, Any]] = []
@@ -255,32 +226,34 @@ def _perceptions(case: Case) -> tuple[list[dict[str, Any]], list[tuple[int, int,
     return rows, positions
 
 
-def build_report(
-    case: Case,
-    case_text: bytes,
-    result: CrisisResult,
-    summary: dict[str, Any],
-    sensitivity: Sensitivity | None,
-) -> Report:
-    rows = _scenario_rows(case, summary)
+def build_report(result: ForecastResult, reproduce: str | None = None) -> Report:
+    """Everything the report says, from a crisis forecast (with its drivers, if it ran them).
+    `reproduce`: the command that reproduces the run, as the user would type it."""
+    case = result.case
+    if result.timeline is None:
+        raise ValueError("the report needs a crisis case")
+    timeline = result.timeline
+    sensitivity = result.drivers
+    rows = _scenario_rows(result.scenarios)
     scenario_labels = {r["id"]: r["label"] for r in rows}
-    question_rows = [
+    question_rows: list[dict[str, Any]] = [
         {
             "id": q.id,
             "text": q.text,
             "criteria": q.criteria,
-            "resolves": summary["questions"][q.id]["resolves"],
-            "p": summary["questions"][q.id]["p"],
-            "interval": summary["questions"][q.id]["interval"],
-            "words": summary["questions"][q.id]["words"],
-            "rule": q.when,
+            "resolves": q.resolves.isoformat(),
+            "p": q.probability.p,
+            "interval": [q.probability.low, q.probability.high],
+            "words": q.probability.words,
+            "rule": q.rule,
         }
-        for q in case.questions
+        for q in result.questions
     ]
-    event_rows = [
-        {"id": e, "label": v["label"] or e, "by_round": v["by_round"]}
-        for e, v in summary["events"].items()
+    event_rows: list[dict[str, Any]] = [
+        {"id": e.id, "label": e.label or e.id, "by_round": list(e.by_round)}
+        for e in timeline.events
     ]
+    dates = [d.isoformat() for d in timeline.dates]
     central = central_inputs(case)
     actor_rows = []
     for n, actor in enumerate(case.actors):
@@ -301,19 +274,28 @@ def build_report(
             }
         )
     perception_rows, believed_positions = _perceptions(case)
-    settlement_rows = [{"id": k, **v} for k, v in summary["settlement"].items()]
+    settlement_rows = [
+        {
+            "id": s.id,
+            "label": s.label,
+            "median": s.median,
+            "interval": list(s.interval),
+            "mean": s.mean,
+        }
+        for s in result.settlement
+    ]
     drivers: list[dict[str, Any]] = []
     sentences: list[str] = []
-    labels = {**scenario_labels, **{q.id: q.id for q in case.questions}}
+    labels = {**scenario_labels, **{q.id: q.id for q in result.questions}}
     if sensitivity is not None:
-        drivers, sentences = _driver_rows(case, sensitivity, labels)
-    watch = _watch_rows(indicators(result), scenario_labels)
-    digest = hashlib.sha256(case_text).hexdigest()
+        drivers, sentences = _driver_rows(sensitivity, labels)
+    watch = _watch_rows(result.indicators, scenario_labels)
+    digest = hashlib.sha256(result.case_bytes or case.model_dump_json().encode()).hexdigest()
     method = {
-        "engine": case.crisis.engine if case.crisis else "compromise",
-        "citation": ENGINES[case.crisis.engine if case.crisis else "compromise"].citation,
-        "replicates": summary["replicates"],
-        "rounds": summary["rounds"],
+        "engine": result.model,
+        "citation": ENGINES[result.model].citation,
+        "replicates": result.replicates,
+        "rounds": dates,
         "sensitivity": None
         if sensitivity is None
         else {
@@ -332,18 +314,20 @@ def build_report(
         "seed": result.seed,
         "version": __version__,
         "case": case.id,
-        "engine_options": {},
+        "reproduce": reproduce
+        or f"standoff forecast {case.id} --draws {result.draws} --seed {result.seed}",
+        "engine_options": dict(result.options),
     }
     top = max(rows, key=lambda r: r["p"])
     report = Report(
         case=case,
         title=case.title or case.id,
         headline=f"{top['label']}: {top['words']} ({pct(top['p'])})",
-        nutshell=_nutshell(rows, sensitivity, case),
+        nutshell=_nutshell(rows, sensitivity),
         scenarios=rows,
         questions=question_rows,
         events=event_rows,
-        dates=summary["rounds"],
+        dates=dates,
         actors=actor_rows,
         perceptions=perception_rows,
         settlement=settlement_rows,
@@ -367,7 +351,7 @@ def build_report(
             "Questions",
         ),
         "timeline": figures.timeline(
-            summary["rounds"],
+            dates,
             {e["label"]: e["by_round"] for e in event_rows},
             "Probability that each event has happened by each date",
         ),
@@ -383,12 +367,13 @@ def build_report(
             believed_positions,
         ),
         "settlement": figures.distributions(
-            [(i.label or i.id, i.range[0], i.range[1]) for i in case.issues], result.settlement
+            [(i.label or i.id, i.range[0], i.range[1]) for i in case.issues],
+            np.stack([s.values for s in result.settlement], axis=1),
         ),
     }
     if drivers:
         report.figures["drivers"] = figures.drivers(
-            [d["input"] for d in drivers],
+            [d["name"] for d in drivers],
             [d["mu_star"] for d in drivers],
             [d["target_id"] for d in drivers],
             "What drives the forecast",
@@ -409,4 +394,4 @@ def icd203_table() -> list[tuple[str, str]]:
     ]
 
 
-__all__ = ["Report", "build_report", "describe_input", "icd203", "icd203_table", "np"]
+__all__ = ["Report", "build_report", "icd203", "icd203_table"]

@@ -1,14 +1,13 @@
-"""A plain, one-draw-at-a-time version of the EUM equations (`eum.py`), written with Python loops
-over actors and pairs. It exists to check the vectorized engine and to time it against (see
-`benchmarks/bench_eum.py`); it ignores perceptions and the convergence rule."""
+"""A plain, one-draw-at-a-time version of the EUM equations (`standoff.bargaining.eum`), written
+with Python loops over actors and pairs: a test oracle for the vectorized engine, and the baseline
+`benchmarks/bench_eum.py` times it against. It ignores perceptions and the convergence rule."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import BargainingInputs, FloatArray, weighted_median
-
-SAME_POSITION = 1e-9  # as eum.SAME_POSITION: positions closer than this share of the scale are one
+from standoff.bargaining.base import BargainingInputs, FloatArray, weighted_median
+from standoff.bargaining.eum.constants import SAME_POSITION
 
 
 def reference_run(

@@ -1,12 +1,15 @@
 """Compiled kernel of one EUM round (numba), looping over draws inside compiled code.
 
-The same equations as `eum.py` (which keeps the numpy implementation as the reference that
+The same equations as `equations.py` (the numpy implementation, kept as the reference that
 `tests/test_eum.py` compares this kernel against): the votes and probabilities (eq. v, P), the
 risk exponents from security, the expected utilities (eq. U, EU), the octant of each pair, the
 truth that decides perceived conflicts, and the offer each actor takes. Per draw everything is a
 few (N, N) scratch arrays, so the vote tensor never exists: win(i, j) = sum_k max(0, w_k (d_kj -
 d_ki)) is accumulated in registers. Results equal the numpy path's up to float rounding (sums run
 in another order).
+
+`round_kernel` takes three named tuples: `KernelInputs` (arrays), `KernelOptions` (scalars) and
+the output arrays (`equations.Step`), which it fills in place.
 
 The kernels release the GIL (`nogil`), so the engine runs blocks of draws on threads, and are
 cached on disk (`cache`): the first run compiles them once (a few seconds), later runs load them.
@@ -15,19 +18,59 @@ cached on disk (`cache`): the first run compiles them once (a few seconds), late
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-# interaction codes, as in eum.py
-_CONFLICT_WIN = 1
-_CONFLICT_LOSS = 2
-_COMPROMISE_UPPER = 3
-_COMPROMISE_LOWER = 4
-_COMPEL = 5
-_CAPITULATE = 6
-_STALEMATE = 7
-SAME_POSITION = 1e-9  # as eum.SAME_POSITION: positions closer than this share of the scale are one
+from ..base import FloatArray
+from .constants import Interaction
+
+# interaction codes as plain ints, for the compiled code
+_CONFLICT_WIN = int(Interaction.CONFLICT_WIN)
+_CONFLICT_LOSS = int(Interaction.CONFLICT_LOSS)
+_COMPROMISE_UPPER = int(Interaction.COMPROMISE_UPPER)
+_COMPROMISE_LOWER = int(Interaction.COMPROMISE_LOWER)
+_COMPEL = int(Interaction.COMPEL)
+_CAPITULATE = int(Interaction.CAPITULATE)
+_STALEMATE = int(Interaction.STALEMATE)
+
+
+class KernelInputs(NamedTuple):
+    """One issue's arrays for a block of D draws, all float64 and C-contiguous.
+
+    Shared world: offset, seen_weight, seen_salience are unused (pass empty (0, 0, 0) arrays).
+    Perceived: (D, i, j) beliefs of i about j (diagonal: the truth), offset the perceived minus
+    true position.
+    """
+
+    x: FloatArray  # (D, N) true positions now
+    offset: FloatArray  # (D, i, j) perceived minus true position of j, as i sees it
+    seen_weight: FloatArray  # (D, i, j) capability x salience of j, as i sees it
+    seen_salience: FloatArray  # (D, i, j) salience of j, as i sees it
+    weight: FloatArray  # (D, N) true capability x salience
+    salience: FloatArray  # (D, N) true salience
+    mu_view: FloatArray  # (D, N) weighted median as each i sees it (used only when Q < 1)
+    mu_true: FloatArray  # (D, N) the true weighted median (used only when Q < 1)
+    r_given: FloatArray  # (D, N) risk exponents, when the risk is not recomputed
+
+
+class KernelOptions(NamedTuple):
+    """The issue's scale and the engine's readings, as plain scalars."""
+
+    low: float
+    high: float
+    scale: float
+    same_position: float  # constants.SAME_POSITION (an argument: the disk cache would keep a global)
+    Q: float
+    T: float
+    recompute_risk: bool  # risk="recompute"
+    neutral: bool  # risk="off"
+    vote_risk: bool
+    pairwise: bool  # probability="pairwise"
+    nearest: bool  # choice="nearest"
+    perceived: bool  # the actors have beliefs (seen_weight, seen_salience are given)
+    has_offset: bool  # the actors misjudge positions (offset is given)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -129,8 +172,8 @@ def _true_utilities(x, r, scale, u_success, u_failure):  # type: ignore[no-untyp
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _eu_row(  # type: ignore[no-untyped-def]
-    i, xv, sv, r_i, neutral, Q, T, scale, mu_i, true_u, x_true, u_true_success, u_true_failure,
-    p_win, p_lose, eu_self, eu_other,
+    i, xv, sv, r_i, neutral, Q, T, scale, same_position, mu_i, true_u, x_true, u_true_success,
+    u_true_failure, p_win, p_lose, eu_self, eu_other,
 ):  # fmt: skip
     """Row i of (E^i(U_ij), E^i(U_ji)) into eu_self, eu_other from the probabilities (eq. EU).
     Row i of xv, sv is the world as i sees it; i uses its own exponent r_i for both. Where i sees
@@ -142,7 +185,7 @@ def _eu_row(  # type: ignore[no-untyped-def]
     u_status_quo = 0.0 if neutral else 2.0 - 4.0 * 0.5**r_i
     for j in range(n):
         dist = abs(own - xv[i, j]) / scale
-        if dist <= SAME_POSITION:  # nothing to contest at one's own position (see eum.py)
+        if dist <= same_position:  # nothing to contest at one's own position
             eu_self[i, j] = 0.0
             eu_other[i, j] = 0.0
             continue
@@ -181,7 +224,7 @@ def _eu_row(  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True, error_model="numpy")
 def _views(  # type: ignore[no-untyped-def]
     xt, st, weight, xv, wv, sv, full_true, pos_true, true_dd, true_pairs, rv, powered, r,
-    neutral, Q, T, scale, mu_view, mu_true, pairwise, u_success, u_failure,
+    neutral, Q, T, scale, same_position, mu_view, mu_true, pairwise, u_success, u_failure,
     dd, pairs, wd, p_win, p_lose, eu_self, eu_other, true_self, true_other, whole_truth, copied,
 ):  # fmt: skip
     """Every actor's expected utilities, each in its own world, into eu_self and eu_other.
@@ -198,8 +241,9 @@ def _views(  # type: ignore[no-untyped-def]
         _probabilities(true_dd, weight, true_pairs, pairwise, wd, p_win, p_lose, -1)
         for i in range(n):
             if whole_truth or full_true[i]:
-                _eu_row(i, xt, st, r[i], neutral, Q, T, scale, mu_true[i], True, xt[0],
-                        u_success, u_failure, p_win, p_lose, true_self, true_other)  # fmt: skip
+                _eu_row(i, xt, st, r[i], neutral, Q, T, scale, same_position, mu_true[i], True,
+                        xt[0], u_success, u_failure, p_win, p_lose, true_self,
+                        true_other)  # fmt: skip
             if full_true[i] and not copied:
                 for j in range(n):
                     eu_self[i, j] = true_self[i, j]
@@ -212,8 +256,8 @@ def _views(  # type: ignore[no-untyped-def]
         else:
             _distances(xv[i], rv, powered, scale, dd, pairs, xt[0], true_dd, True)
             _probabilities(dd, wv[i], pairs, pairwise, wd, p_win, p_lose, i)
-        _eu_row(i, xv, sv, r[i], neutral, Q, T, scale, mu_view[i], pos_true[i], xt[0],
-                u_success, u_failure, p_win, p_lose, eu_self, eu_other)  # fmt: skip
+        _eu_row(i, xv, sv, r[i], neutral, Q, T, scale, same_position, mu_view[i], pos_true[i],
+                xt[0], u_success, u_failure, p_win, p_lose, eu_self, eu_other)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -236,7 +280,8 @@ def _classify(a, b):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True, error_model="numpy")
 def _argmin_by(mask, key, tie_break):  # type: ignore[no-untyped-def]
     """The index with the smallest key among mask, ties (to 1e-12 relative) to the smallest
-    tie_break, then the lowest index; -1 where the mask is empty (eum._lexicographic_argmin)."""
+    tie_break, then the lowest index; -1 where the mask is empty
+    (equations.lexicographic_argmin)."""
     n = mask.shape[0]
     best = np.inf
     found = False
@@ -258,19 +303,22 @@ def _argmin_by(mask, key, tie_break):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def round_kernel(  # type: ignore[no-untyped-def]
-    x, offset, seen_weight, seen_salience, weight, salience, mu_view, mu_true, r_given,
-    low, high, scale, Q, T, recompute_risk, neutral, vote_risk, pairwise, nearest,
-    perceived, has_offset,
-    new_x, eu_self, eu_other, code, offers, taken, r_out,
-):  # fmt: skip
-    """One round on one issue for every draw of x (D, N), writing the outputs in place.
-
-    Shared world: seen_weight, seen_salience, offset are unused (pass empty arrays). Perceived:
-    (D, i, j) beliefs of i about j (diagonal: the truth), offset the perceived minus true position.
-    mu_view, mu_true: (D, N) weighted medians (used only when Q < 1). r_given: (D, N) exponents
-    when the risk is not recomputed.
+def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
+    """One round on one issue for every draw of inputs.x (D, N), writing into `out` (a
+    `equations.Step` of arrays: new_position, eu_self, eu_other, code, offers, taken,
+    risk_exponent) in place. inputs: a `KernelInputs`; options: a `KernelOptions`.
     """
+    x, offset = inputs.x, inputs.offset
+    seen_weight, seen_salience = inputs.seen_weight, inputs.seen_salience
+    weight, salience = inputs.weight, inputs.salience
+    mu_view, mu_true, r_given = inputs.mu_view, inputs.mu_true, inputs.r_given
+    low, high, scale, Q, T = options.low, options.high, options.scale, options.Q, options.T
+    same_tolerance = options.same_position  # not `same_position`: a flag of that name below
+    recompute_risk, neutral = options.recompute_risk, options.neutral
+    vote_risk, pairwise, nearest = options.vote_risk, options.pairwise, options.nearest
+    perceived, has_offset = options.perceived, options.has_offset
+    new_x, eu_self, eu_other = out.new_position, out.eu_self, out.eu_other
+    code, offers, taken, r_out = out.code, out.offers, out.taken, out.risk_exponent
     n_draws, n = x.shape
     xv = np.empty((n, n))
     wv = np.empty((n, n))
@@ -338,9 +386,9 @@ def round_kernel(  # type: ignore[no-untyped-def]
             # security_i = sum_j E^j(U_ji), everyone risk neutral; R_i = (2 sec_i - max - min) /
             # (max - min); r_i = (1 - R_i / 3) / (1 + R_i / 3)
             _views(xt, st, w_true, xv, wv, sv, full_true, pos_true, base, base_pairs, ones,
-                   False, ones, True, Q, T, scale, mu, mu_true[d], pairwise, u_success,
-                   u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self, true_other,
-                   False, shared)  # fmt: skip
+                   False, ones, True, Q, T, scale, same_tolerance, mu, mu_true[d], pairwise,
+                   u_success, u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self,
+                   true_other, False, shared)  # fmt: skip
             for a in range(n):
                 total = 0.0
                 for c in range(n):
@@ -364,9 +412,9 @@ def round_kernel(  # type: ignore[no-untyped-def]
             _true_utilities(xd, r, scale, u_success, u_failure)
         # perceived: the true world for every row, which decides the conflicts i perceives
         _views(xt, st, w_true, xv, wv, sv, full_true, pos_true, powered_dd, powered_pairs, r,
-               vote_risk, r, neutral, Q, T, scale, mu, mu_true[d], pairwise, u_success,
-               u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self, true_other,
-               perceived, shared)  # fmt: skip
+               vote_risk, r, neutral, Q, T, scale, same_tolerance, mu, mu_true[d], pairwise,
+               u_success, u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self,
+               true_other, perceived, shared)  # fmt: skip
         for i in range(n):
             for j in range(n):
                 code[d, i, j] = _classify(eu_s[i, j], eu_o[i, j])

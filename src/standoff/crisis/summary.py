@@ -1,0 +1,183 @@
+"""Crisis forecasts from simulated histories: scenario and question probabilities with intervals
+and words, the event paths and dyadic views behind each scenario, and the timeline.
+
+Draws come in groups of R replicates (the case's `crisis.replicates`): the R draws of a group share
+one draw of every uncertain input and differ only in which events happen. That separates the two
+sources of uncertainty in a probability: the chance that events fall one way or another given the
+inputs, and the spread of that chance across the inputs. See docs/model.md, "Intervals".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..case.schema import Case
+from ..result import (
+    BeliefTimeline,
+    DyadView,
+    EventTimeline,
+    PathShare,
+    Probability,
+    QuestionForecast,
+    ScenarioForecast,
+    SideView,
+    Timeline,
+)
+from ..words import icd203
+from .histories import CrisisHistories
+from .model import CompiledCrisis
+from .simulate import VIEW_CLASSES
+
+Z90 = 1.6448536269514722
+
+
+def probability_interval(
+    hits: NDArray[np.bool_], replicates: int
+) -> tuple[float, tuple[float, float]]:
+    """The share of draws where `hits` holds, and a 90% interval covering Monte Carlo error and
+    the spread of the probability across input draws (method of moments over replicate groups)."""
+    hits = np.asarray(hits, dtype=float)
+    p = float(hits.mean())
+    n_groups = len(hits) // replicates
+    if n_groups < 2:
+        se = np.sqrt(p * (1 - p) / len(hits))
+        return p, (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se))
+    groups = hits[: n_groups * replicates].reshape(n_groups, replicates).mean(axis=1)
+    between = float(groups.var(ddof=1))
+    se = np.sqrt(between / n_groups)  # Monte Carlo error of p: groups are independent
+    if replicates > 1:
+        within = float(np.mean(groups * (1 - groups))) / (replicates - 1)
+        spread = max(0.0, between - within)  # variance of the probability across inputs
+    else:
+        spread = 0.0
+    if spread > 1e-12 and 0 < p < 1 and spread < p * (1 - p):
+        from scipy import stats  # imported here: scipy.stats costs a second at start-up
+
+        concentration = p * (1 - p) / spread - 1
+        lo, hi = stats.beta.ppf([0.05, 0.95], p * concentration, (1 - p) * concentration)
+    else:
+        lo = hi = p
+    return p, (max(0.0, float(lo) - Z90 * se), min(1.0, float(hi) + Z90 * se))
+
+
+def probability(hits: NDArray[np.bool_], replicates: int) -> Probability:
+    p, (lo, hi) = probability_interval(hits, replicates)
+    return Probability(p=p, low=lo, high=hi, words=icd203(p))
+
+
+def paths(
+    histories: CrisisHistories, plan: CompiledCrisis, members: NDArray[np.bool_], top: int = 3
+) -> tuple[PathShare, ...]:
+    """The most common orders in which events first happened, among the given draws."""
+    fired = histories.fired[members]
+    if fired.shape[0] == 0:
+        return ()
+    n_rounds, n_events = fired.shape[1], fired.shape[2]
+    ever = fired.any(axis=1)
+    first = np.where(ever, fired.argmax(axis=1), n_rounds)  # (D, E)
+    order = np.argsort(first * n_events + np.arange(n_events), axis=1)
+    sequence = np.where(np.take_along_axis(first, order, axis=1) < n_rounds, order, -1)
+    rows, counts = np.unique(sequence, axis=0, return_counts=True)
+    ranked = np.argsort(-counts, kind="stable")[:top]
+    ids = [event.id for event in plan.events]
+    return tuple(
+        PathShare(
+            events=tuple(ids[e] for e in rows[r] if e >= 0) or ("(nothing)",),
+            share=float(counts[r] / fired.shape[0]),
+        )
+        for r in ranked
+    )
+
+
+def views(
+    histories: CrisisHistories, plan: CompiledCrisis, case: Case, members: NDArray[np.bool_]
+) -> tuple[DyadView, ...]:
+    """For each dyad: how often each side saw each kind of interaction (rounds while the crisis
+    ran), and how often the two sides' views differed."""
+    seen = histories.views[members]
+    if seen.shape[0] == 0:
+        return ()
+    n_rounds = seen.shape[1]
+    running = np.arange(n_rounds)[None, :] <= histories.ended[members][:, None]
+    actors = case.actor_ids
+    out: list[DyadView] = []
+    for p, (a, b) in enumerate(plan.dyads):
+        sides = tuple(
+            SideView(
+                actor=actors[who],
+                shares={
+                    name: float(np.mean(seen[:, :, p, side][running] == c))
+                    for c, name in enumerate(VIEW_CLASSES)
+                },
+            )
+            for side, who in ((0, a), (1, b))
+        )
+        differ = float(np.mean((seen[:, :, p, 0] != seen[:, :, p, 1])[running]))
+        out.append(DyadView((actors[a], actors[b]), (sides[0], sides[1]), differ))
+    return tuple(out)
+
+
+def scenarios(
+    histories: CrisisHistories, plan: CompiledCrisis, case: Case
+) -> tuple[ScenarioForecast, ...]:
+    specs = {s.id: s for s in case.scenarios}
+    out: list[ScenarioForecast] = []
+    for s, rule in enumerate(plan.scenarios):
+        members = histories.scenario == s
+        spec = specs[rule.id]
+        out.append(
+            ScenarioForecast(
+                id=rule.id,
+                label=spec.label or rule.id,
+                description=spec.description,
+                rule=str(spec.when),
+                probability=probability(members, plan.replicates),
+                paths=paths(histories, plan, members),
+                views=views(histories, plan, case, members),
+            )
+        )
+    return tuple(out)
+
+
+def questions(
+    histories: CrisisHistories, plan: CompiledCrisis, case: Case
+) -> tuple[QuestionForecast, ...]:
+    specs = {q.id: q for q in case.questions}
+    out: list[QuestionForecast] = []
+    for q, (rule, index) in enumerate(plan.questions):
+        spec = specs[rule.id]
+        out.append(
+            QuestionForecast(
+                id=rule.id,
+                text=spec.text,
+                criteria=spec.criteria,
+                rule=str(spec.when),
+                resolves=plan.dates[index],
+                probability=probability(histories.questions[:, q], plan.replicates),
+            )
+        )
+    return tuple(out)
+
+
+def timeline(histories: CrisisHistories, plan: CompiledCrisis) -> Timeline:
+    """The probability that each event has happened by each round, and the mean of each belief."""
+    by_round = np.cumsum(histories.fired, axis=1) > 0  # (D, T, E)
+    return Timeline(
+        dates=plan.dates,
+        events=tuple(
+            EventTimeline(
+                id=event.id,
+                label=event.label,
+                by_round=tuple(float(v) for v in by_round[:, :, e].mean(axis=0)),
+            )
+            for e, event in enumerate(plan.events)
+        ),
+        beliefs=tuple(
+            BeliefTimeline(
+                id=spec.id,
+                mean_by_round=tuple(float(v) for v in histories.beliefs[:, :, b].mean(axis=0)),
+            )
+            for b, spec in enumerate(plan.beliefs)
+        ),
+    )

@@ -1,0 +1,192 @@
+"""What a forecast run produces, as typed values: the one result the CLI, the JSON, the report
+(and later the ledger and the web workspace) read. Probabilities and intervals are stored
+unrounded; `standoff.serialize` rounds them for output.
+
+Every interval is a 90% interval. For a scenario or question it covers both the Monte Carlo error
+of the estimate and the spread of the probability across the uncertain inputs (see
+`standoff.crisis.forecast.probability_interval`); for a settlement it is the 5th..95th percentile
+of the settled position across draws (predictive spread).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .case.schema import Case
+
+INTERVAL = (0.05, 0.95)
+DRIVER_RANGE = (0.05, 0.95)  # each input is moved over its 5th..95th percentile
+
+
+@dataclass(frozen=True)
+class Probability:
+    """A probability with its 90% interval and its ICD 203 estimative word."""
+
+    p: float
+    low: float
+    high: float
+    words: str
+
+
+@dataclass(frozen=True)
+class PathShare:
+    """An order in which events first happened, and its share of the draws it is counted in."""
+
+    events: tuple[str, ...]  # event ids; ("(nothing)",) when no event happened
+    share: float
+
+
+@dataclass(frozen=True)
+class SideView:
+    """How often one side of a dyad saw each kind of interaction (shares over running rounds)."""
+
+    actor: str
+    shares: Mapping[str, float]  # interaction class -> share, in VIEW_CLASSES order
+
+
+@dataclass(frozen=True)
+class DyadView:
+    actors: tuple[str, str]
+    sides: tuple[SideView, SideView]
+    views_differ: float  # share of running rounds in which the two sides saw different things
+
+
+@dataclass(frozen=True)
+class ScenarioForecast:
+    id: str
+    label: str
+    description: str
+    rule: str
+    probability: Probability
+    paths: tuple[PathShare, ...]  # the most common event paths within the scenario
+    views: tuple[DyadView, ...]  # how each side of each dyad saw it within the scenario
+
+
+@dataclass(frozen=True)
+class QuestionForecast:
+    id: str
+    text: str
+    criteria: str
+    rule: str
+    resolves: dt.date
+    probability: Probability
+
+
+@dataclass(frozen=True)
+class IssueSettlement:
+    """Where the bargain settles on one issue, across draws."""
+
+    id: str
+    label: str
+    scale: tuple[float, float]
+    median: float
+    interval: tuple[float, float]  # 5th and 95th percentile across draws
+    mean: float
+    sd: float
+    values: NDArray[np.float64] = field(repr=False)  # (D,) the settled position in each draw
+
+
+@dataclass(frozen=True)
+class EventTimeline:
+    id: str
+    label: str
+    by_round: tuple[float, ...]  # probability that it has happened by the end of each round
+
+
+@dataclass(frozen=True)
+class BeliefTimeline:
+    id: str
+    mean_by_round: tuple[float, ...]  # mean probability after each round (entry 0: the prior)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    dates: tuple[dt.date, ...]  # the end of each round
+    events: tuple[EventTimeline, ...]
+    beliefs: tuple[BeliefTimeline, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An observable event that tells the scenarios apart (see `standoff.crisis.indicators`)."""
+
+    event: str
+    label: str
+    round: int  # 1-based round by whose end the event is observed
+    date: str
+    p_seen: float  # probability that it has happened by then
+    information: float  # mutual information with the scenario, in bits
+    if_seen: Mapping[str, float]  # P(scenario | seen by then)
+    if_not_seen: Mapping[str, float]  # P(scenario | not seen by then)
+    prior: Mapping[str, float]  # P(scenario)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """How much one input moves one target's probability (method of Morris)."""
+
+    input: str  # the input's stable key, e.g. "beliefs.president_independent.prior"
+    label: str  # a reader's name for it, made from the case's names
+    target: str  # scenario or question id
+    kind: str  # "scenario" | "question"
+    mu_star: float  # mean absolute elementary effect: change in probability over the input's range
+    mu: float  # signed mean elementary effect
+    sigma: float  # spread of the effects (interactions, non-linearity)
+    mu_star_conf: float  # bootstrap 95% half-width of mu_star (SALib)
+    low: float  # the input at its 5th percentile
+    high: float  # ... and 95th
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A Morris screening of every uncertain input (see `standoff.sensitivity`)."""
+
+    drivers: list[Driver]
+    inputs: list[str]
+    trajectories: int
+    replicates: int
+    evaluations: int
+    seed: int
+
+    def for_target(self, target: str) -> list[Driver]:
+        return sorted((d for d in self.drivers if d.target == target), key=lambda d: -d.mu_star)
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """One forecast run: the case, how it was run, and everything it found.
+
+    A crisis case has scenarios, questions, a timeline, views and indicators; a plain bargaining
+    case (a KTAB or BDM table) has only the settlement.
+    """
+
+    case: Case
+    model: str
+    options: Mapping[str, Any]
+    rounds: int | None  # rounds asked of the engine (None: the engine's default or the calendar)
+    draws: int
+    seed: int
+    settlement: tuple[IssueSettlement, ...]
+    scenarios: tuple[ScenarioForecast, ...] = ()
+    questions: tuple[QuestionForecast, ...] = ()
+    timeline: Timeline | None = None
+    replicates: int | None = None  # crisis: draws per input draw
+    indicators: tuple[Indicator, ...] = ()
+    drivers: Sensitivity | None = None
+    case_bytes: bytes | None = field(default=None, repr=False)  # for the reproducibility hash
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.timeline is not None
+
+    def scenario(self, ident: str) -> ScenarioForecast:
+        return next(s for s in self.scenarios if s.id == ident)
+
+    def question(self, ident: str) -> QuestionForecast:
+        return next(q for q in self.questions if q.id == ident)

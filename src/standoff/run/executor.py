@@ -1,0 +1,93 @@
+"""Where blocks of work execute. The pipeline cuts its work (draws, or a sensitivity design's
+points) into contiguous blocks, hands a task and the blocks to an executor, and combines the block
+results in block order. A task is a picklable callable of one block, and every random number it
+uses is fixed by (seed, index), never by which worker runs it or in what order; so any executor
+gives the same answer as running the blocks one after another."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor as _PoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+
+# Progress reports: (stage, units done so far, units in all), e.g. ("simulating", 4096, 10000).
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Block:
+    """The units [start, stop) of a run: draws, or design points of a sensitivity analysis."""
+
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def blocks(total: int, size: int) -> list[Block]:
+    """[0, total) cut into blocks of `size` units (the last one shorter).
+
+    >>> blocks(10, 4)
+    [Block(start=0, stop=4), Block(start=4, stop=8), Block(start=8, stop=10)]
+    """
+    if total < 1:
+        raise ValueError("need at least one unit of work")
+    if size < 1:
+        raise ValueError("block size must be at least 1")
+    return [Block(a, min(total, a + size)) for a in range(0, total, size)]
+
+
+class Executor(Protocol):
+    """Runs a task on each block and yields the results in block order."""
+
+    def map(self, task: Callable[[Block], T], work: Sequence[Block]) -> Iterator[T]: ...
+
+
+class LocalExecutor:
+    """Blocks on this machine: one after another (workers=1, the default), on a thread pool, or on
+    a process pool (processes=True; the task must then be picklable)."""
+
+    def __init__(self, workers: int = 1, processes: bool = False) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self.processes = processes
+
+    def map(self, task: Callable[[Block], T], work: Sequence[Block]) -> Iterator[T]:
+        if self.workers == 1 or len(work) <= 1:
+            for block in work:
+                yield task(block)
+            return
+        pool: _PoolExecutor = (
+            ProcessPoolExecutor(self.workers)
+            if self.processes
+            else ThreadPoolExecutor(self.workers)
+        )
+        with pool:
+            yield from pool.map(task, work)
+
+
+def run_blocks(
+    task: Callable[[Block], T],
+    total: int,
+    size: int,
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+    stage: str = "simulating",
+) -> list[T]:
+    """The one loop over blocks: run `task` on [0, total) in blocks of `size`, results in order."""
+    work = blocks(total, size)
+    results: list[T] = []
+    done = 0
+    for block, result in zip(work, (executor or LocalExecutor()).map(task, work), strict=True):
+        results.append(result)
+        done += block.size
+        if progress is not None:
+            progress(stage, done, total)
+    return results

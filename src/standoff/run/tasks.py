@@ -1,0 +1,115 @@
+"""The tasks a run hands its executor: each turns one block of units into a partial result.
+Tasks are plain, picklable values; each draws what it needs from the block-seeded sampler, so a
+block's result depends only on (case, options, seed, block)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..bargaining import make_engine, weighted_median
+from ..case.numbers import quantile
+from ..case.schema import Case
+from ..compile import CompiledCase
+from ..crisis.histories import CrisisHistories
+from ..crisis.model import CompiledCrisis
+from ..crisis.simulate import simulate
+from ..result import DRIVER_RANGE
+from ..sample import Sampler, Slot, assemble, event_uniforms
+from .executor import Block
+
+
+@dataclass(frozen=True)
+class SettleDraws:
+    """A plain bargaining case: run the engine on each draw; the settlement per issue, (D, K)."""
+
+    case: Case
+    model: str
+    options: Mapping[str, Any]
+    seed: int
+    rounds: int | None
+
+    def __call__(self, block: Block) -> NDArray[np.float64]:
+        engine = make_engine(self.model, **dict(self.options))
+        inputs = Sampler(self.case, self.seed).draws(block.start, block.stop).inputs
+        trajectory = engine.run(inputs, self.rounds)
+        return engine.settlement(inputs, trajectory)
+
+
+@dataclass(frozen=True)
+class SimulateCrisis:
+    """A crisis case: play out draws [start, stop). Draws come in groups of the case's replicates
+    that share one draw of the inputs; the event uniforms are drawn per draw."""
+
+    compiled: CompiledCase
+    seed: int
+
+    def __call__(self, block: Block) -> CrisisHistories:
+        case, plan = self.compiled.case, _crisis(self.compiled)
+        engine = make_engine(plan.engine)
+        group = np.arange(block.start, block.stop) // plan.replicates
+        g0 = int(group[0])
+        sampled = Sampler(case, self.seed, plan).draws(g0, int(group[-1]) + 1)
+        index = group - g0
+        inputs = sampled.inputs.take(index)
+        params = {k: v[index] for k, v in sampled.params.items()}
+        uniforms = event_uniforms(
+            self.seed, block.start, block.stop, (plan.rounds, len(plan.events))
+        )
+        run = simulate(plan, inputs, params, uniforms, engine)
+        return CrisisHistories(
+            scenario=run.scenario,
+            questions=run.questions,
+            fired=run.fired,
+            views=run.views,
+            beliefs=run.beliefs,
+            ended=run.ended,
+            settlement=weighted_median(run.final_position, inputs.capability, inputs.salience),
+        )
+
+
+@dataclass(frozen=True)
+class DesignPoints:
+    """Sensitivity: scenario and question shares at design points [start, stop) of `units`
+    ((P, k) in [0, 1], one column per uncertain input, mapped to the input's 5th..95th
+    percentile), each over the same `replicates` event draws (common random numbers)."""
+
+    compiled: CompiledCase
+    uncertain: tuple[Slot, ...]
+    units: NDArray[np.float64] = field(repr=False)
+    replicates: int
+    seed: int
+
+    def __call__(self, block: Block) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        case, plan = self.compiled.case, _crisis(self.compiled)
+        engine = make_engine(plan.engine)
+        column = {slot.key: i for i, slot in enumerate(self.uncertain)}
+        units = self.units[block.start : block.stop]
+        n, replicates = len(units), self.replicates
+        low_q, high_q = DRIVER_RANGE
+
+        def value(slot: Slot) -> NDArray[np.float64]:
+            if slot.key in column:
+                u = low_q + (high_q - low_q) * units[:, column[slot.key]]
+                return np.repeat(quantile(slot.dist, u, slot.quantity), replicates)
+            return np.full(n * replicates, slot.dist.central(slot.quantity))
+
+        drawn = assemble(case, value, n * replicates, plan)
+        uniforms = event_uniforms(self.seed, 0, replicates, (plan.rounds, len(plan.events)))
+        run = simulate(plan, drawn.inputs, drawn.params, np.tile(uniforms, (n, 1, 1)), engine)
+        scenario = run.scenario.reshape(n, replicates)
+        scenario_share = np.zeros((n, len(plan.scenarios)))
+        for s in range(len(plan.scenarios)):
+            scenario_share[:, s] = (scenario == s).mean(axis=1)
+        question_share = run.questions.reshape(n, replicates, -1).mean(axis=1)
+        return scenario_share, question_share
+
+
+def _crisis(compiled: CompiledCase) -> CompiledCrisis:
+    if compiled.crisis is None:
+        raise ValueError(f"case {compiled.case.id!r} has no crisis section")
+    return compiled.crisis

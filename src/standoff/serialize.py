@@ -1,0 +1,179 @@
+"""JSON: a serialization of the typed results, nothing computed here. Numbers are rounded to six
+decimals so that the JSON is stable across platforms' last-bit differences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .forecast import Settlement
+from .result import (
+    DRIVER_RANGE,
+    INTERVAL,
+    DyadView,
+    ForecastResult,
+    Indicator,
+    Probability,
+    Sensitivity,
+)
+
+JSON = dict[str, Any]
+
+
+def num(x: float | np.floating[Any]) -> float:
+    """Round for output.
+
+    >>> num(0.12345678)
+    0.123457
+    """
+    return round(float(x), 6)
+
+
+def forecast_json(result: ForecastResult) -> JSON:
+    """The JSON that `standoff forecast --json` writes."""
+    case = result.case
+    if not result.is_crisis:
+        return {
+            "case": case.id,
+            "title": case.title,
+            "as_of": case.as_of.isoformat() if case.as_of else None,
+            "model": result.model,
+            "options": dict(result.options),
+            "rounds": result.rounds,
+            "draws": result.draws,
+            "seed": result.seed,
+            "interval": list(INTERVAL),
+            "settlement": {
+                s.id: {
+                    "label": s.label, "median": num(s.median),
+                    "interval": [num(s.interval[0]), num(s.interval[1])],
+                    "mean": num(s.mean), "sd": num(s.sd),
+                }
+                for s in result.settlement
+            },
+            "standoff": __version__,
+        }  # fmt: skip
+    assert result.timeline is not None
+    out: JSON = {
+        "case": case.id,
+        "title": case.title,
+        "as_of": case.as_of.isoformat() if case.as_of else None,
+        "horizon": case.horizon.isoformat() if case.horizon else None,
+        "model": result.model,
+        "draws": result.draws,
+        "seed": result.seed,
+        "scenarios": {
+            s.id: {
+                **_probability(s.probability),
+                "paths": [{"path": list(p.events), "share": num(p.share)} for p in s.paths],
+                "interactions": [_dyad(v) for v in s.views],
+            }
+            for s in result.scenarios
+        },
+        "questions": {
+            q.id: {
+                **_probability(q.probability),
+                "text": q.text, "resolves": q.resolves.isoformat(), "criteria": q.criteria,
+                "when": q.rule,
+            }
+            for q in result.questions
+        },
+        "settlement": {
+            s.id: {
+                "label": s.label, "median": num(s.median),
+                "interval": [num(s.interval[0]), num(s.interval[1])], "mean": num(s.mean),
+            }
+            for s in result.settlement
+        },
+        "events": {
+            e.id: {"label": e.label, "by_round": [num(v) for v in e.by_round]}
+            for e in result.timeline.events
+        },
+        "beliefs": {
+            b.id: {"mean_by_round": [num(v) for v in b.mean_by_round]}
+            for b in result.timeline.beliefs
+        },
+        "rounds": [d.isoformat() for d in result.timeline.dates],
+        "replicates": result.replicates,
+        "indicators": [_indicator(ind) for ind in result.indicators],
+    }  # fmt: skip
+    if result.drivers is not None:
+        out["drivers"] = drivers_json(result.drivers)
+    out["standoff"] = __version__
+    return out
+
+
+def _probability(p: Probability) -> JSON:
+    return {"p": num(p.p), "interval": [num(p.low), num(p.high)], "words": p.words}
+
+
+def _dyad(view: DyadView) -> JSON:
+    entry: JSON = {"dyad": list(view.actors)}
+    for side in view.sides:
+        entry[side.actor] = {name: num(share) for name, share in side.shares.items()}
+    entry["views_differ"] = num(view.views_differ)
+    return entry
+
+
+def _indicator(ind: Indicator) -> JSON:
+    return {
+        "event": ind.event, "round": ind.round, "date": ind.date, "p_seen": num(ind.p_seen),
+        "bits": num(ind.information),
+        "if_seen": {k: num(v) for k, v in ind.if_seen.items()},
+        "if_not_seen": {k: num(v) for k, v in ind.if_not_seen.items()},
+    }  # fmt: skip
+
+
+def drivers_json(sensitivity: Sensitivity) -> JSON:
+    """The drivers of each target, largest mu* first (`standoff sensitivity --json`)."""
+    return {
+        "method": "morris",
+        "trajectories": sensitivity.trajectories,
+        "replicates": sensitivity.replicates,
+        "evaluations": sensitivity.evaluations,
+        "seed": sensitivity.seed,
+        "range": list(DRIVER_RANGE),
+        "drivers": {
+            target: [
+                {
+                    "input": d.input,
+                    "mu_star": num(d.mu_star),
+                    "mu": num(d.mu),
+                    "sigma": num(d.sigma),
+                    "mu_star_conf": num(d.mu_star_conf),
+                    "low": num(d.low),
+                    "high": num(d.high),
+                }
+                for d in sensitivity.for_target(target)
+            ]
+            for target in dict.fromkeys(d.target for d in sensitivity.drivers)
+        },
+    }
+
+
+def settle_json(result: Settlement) -> JSON:
+    """Every round's positions per actor, median and mean (`standoff settle --json`)."""
+    case = result.case
+    positions = result.trajectory.positions[0]
+    medians, means = result.medians(), result.means()
+    return {
+        "model": result.engine.name,
+        "options": result.engine.options(),
+        "case": case.id,
+        "issues": list(case.issue_ids),
+        "actors": list(case.actor_ids),
+        "rounds": [
+            {
+                "round": r,
+                "positions": {
+                    a: [num(v) for v in positions[r, n]] for n, a in enumerate(case.actor_ids)
+                },
+                "median": [num(v) for v in medians[r]],
+                "mean": [num(v) for v in means[r]],
+            }
+            for r in range(positions.shape[0])
+        ],
+        "standoff": __version__,
+    }
