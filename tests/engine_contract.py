@@ -10,6 +10,7 @@ inputs with `Case(...).inputs()`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -23,10 +24,11 @@ from standoff.bargaining.base import BargainingInputs, Engine, FloatArray, Traje
 
 PERCEIVED = ("capability", "position", "salience")
 
-# Modest: five contract classes run every property. deadline=None because the first call of a
-# numba kernel compiles it. Inherited @given tests run on several classes by design.
+# Modest, as several contract classes run every property (STANDOFF_CONTRACT_EXAMPLES=500 for a
+# longer hunt). deadline=None because the first call of a numba kernel compiles it. Inherited
+# @given tests run on several classes by design.
 CONTRACT = settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("STANDOFF_CONTRACT_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.differing_executors, HealthCheck.too_slow],
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from .errors import CaseError
 from .forecast import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED, DriverOptions, run, settle
 from .result import ForecastResult, Probability
 from .sensitivity import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES, morris
-from .serialize import drivers_json, forecast_json, settle_json
+from .serialize import drivers_json, dumps, forecast_json, settle_json
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -131,7 +130,7 @@ def _write_text(path: Path, text: str, protect: str) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
-    _write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", protect)
+    _write_text(path, dumps(data), protect)
 
 
 @app.command()

@@ -3,6 +3,7 @@ decimals so that the JSON is stable across platforms' last-bit differences."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,11 @@ from .result import (
 )
 
 JSON = dict[str, Any]
+
+
+def dumps(data: JSON) -> str:
+    """The text of a JSON output file, as every command writes it."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def num(x: float | np.floating[Any]) -> float:

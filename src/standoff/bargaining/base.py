@@ -118,8 +118,8 @@ class DyadicRounds:
     eu_other: float32, E^i(U_ji): what i expects j to gain by challenging i.
     interaction: int8 codes of `standoff.bargaining.interactions.Interaction`, from i's
         perspective (0 on the diagonal).
-    offer: float32, offer[.., j, i]: the position j offers i (where j has the upper hand); NaN
-        where j makes i none.
+    offer: float32, offer[.., i, j]: the new position i offers j (where i has the upper hand);
+        NaN where i makes j no offer.
     taken: int8, taken[.., i]: the actor j whose offer i took; -1 where i took none.
     risk_exponent: float32, risk_exponent[.., i]: i's exponent r_i in the utilities.
     """

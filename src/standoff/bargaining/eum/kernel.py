@@ -26,7 +26,7 @@ from numba import njit
 from ..base import FloatArray
 from .constants import Interaction
 
-# interaction codes as plain ints, for the compiled code
+# interaction codes as plain ints, for the compiled code (frozen into it: they never change)
 _CONFLICT_WIN = int(Interaction.CONFLICT_WIN)
 _CONFLICT_LOSS = int(Interaction.CONFLICT_LOSS)
 _COMPROMISE_UPPER = int(Interaction.COMPROMISE_UPPER)
@@ -56,12 +56,16 @@ class KernelInputs(NamedTuple):
 
 
 class KernelOptions(NamedTuple):
-    """The issue's scale and the engine's readings, as plain scalars."""
+    """The issue's scale and the engine's readings, as plain scalars.
+
+    SAME_POSITION travels here rather than as a global: numba freezes a global into the code it
+    caches on disk, and does not see a change to it in another module (constants.py).
+    """
 
     low: float
     high: float
     scale: float
-    same_position: float  # constants.SAME_POSITION (an argument: the disk cache would keep a global)
+    same_position: float  # constants.SAME_POSITION (see above)
     Q: float
     T: float
     recompute_risk: bool  # risk="recompute"
