@@ -336,9 +336,7 @@ def _date_args(formula: Formula) -> list[str]:
     return out
 
 
-def compile_crisis(
-    case: Case, source: SourceMap
-) -> tuple[CompiledCrisis | None, list[Problem]]:
+def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None, list[Problem]]:
     """The case's crisis section compiled, or the problems found (each at its line)."""
     crisis = case.crisis
     if crisis is None:

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..bargaining.base import BargainingInputs, DyadicRounds, Engine
+from .expr import Formula
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 
 # The interaction classes shown in explanations, in this order.
@@ -205,7 +206,7 @@ class _State:
     def names(self, upto: int) -> dict[str, Any]:
         return {**self.params, "round": upto + 1, "rounds": self.plan.rounds, "rung": self.rung}
 
-    def evaluate(self, formula: Any, upto: int) -> FloatArray:
+    def evaluate(self, formula: Formula, upto: int) -> FloatArray:
         value = formula.evaluate(self.names(upto), self.functions(upto))
         return np.broadcast_to(np.asarray(value, dtype=float), self.alive.shape)
 

@@ -375,7 +375,7 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
         report.figures["drivers"] = figures.drivers(
             [d["name"] for d in drivers],
             [d["mu_star"] for d in drivers],
-            [d["target_id"] for d in drivers],
+            [d["target"] for d in drivers],
             "What drives the forecast",
         )
     return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -170,12 +171,14 @@ def drivers(
     """Ranked horizontal bars: each input's largest mean absolute effect (Morris mu*), in
     percentage points, labelled with the scenario or question it moves most."""
     n = len(labels)
-    fig, ax = plt.subplots(figsize=(7, 0.4 * n + 0.9))
+    wrapped = [textwrap.fill(label, 44) for label in labels]  # the case's own names can be long
+    lines = sum(w.count("\n") + 1 for w in wrapped)
+    fig, ax = plt.subplots(figsize=(7, 0.25 * lines + 0.2 * n + 0.9))
     y = np.arange(n)[::-1]
     ax.barh(y, [100 * e for e in effects], color=OKABE_ITO[5], height=0.6)
     for yi, e, t in zip(y, effects, targets, strict=True):
         ax.text(100 * e + 0.5, yi, t, va="center", fontsize=8)
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, wrapped, fontsize=8)
     ax.set_xlabel("change in probability across the input's 90% range (points, Morris μ*)")
     ax.set_xlim(0, max([100 * e for e in effects] + [1]) * 1.35)
     ax.set_title(title, loc="left", fontsize=10)
