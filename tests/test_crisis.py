@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.crisis import probability_interval
+from standoff.crisis import probability
 from standoff.crisis.simulate import VIEW_CLASSES
 from standoff.errors import CaseError
 from standoff.forecast import run, simulate_histories
@@ -216,7 +216,9 @@ def test_exhaustive_scenarios_sum_to_one_and_wildcard_hazard():
     shock = forecast.scenario("shock").probability
     assert shock.p == pytest.approx(1 - 0.95**6, abs=0.015)  # 5 s.e.
     for s in forecast.scenarios:
-        assert s.probability.low <= s.probability.p <= s.probability.high
+        assert s.probability.mc[0] <= s.probability.p <= s.probability.mc[1]
+        assert s.probability.spread is not None
+        assert list(s.probability.spread.quantiles) == sorted(s.probability.spread.quantiles)
 
 
 def test_same_seed_same_json_whatever_the_chunks():
@@ -229,22 +231,46 @@ def test_same_seed_same_json_whatever_the_chunks():
     assert json.dumps(forecast_json(run(case, draws=1500, seed=10))) not in texts
 
 
-def test_interval_covers_input_uncertainty():
-    """With p(theta) spread uniformly over [0.2, 0.6], the interval approaches that spread, not
-    the much narrower Monte Carlo error."""
+def test_spread_recovers_the_input_uncertainty():
+    """With p(theta) spread uniformly over [0.2, 0.6], the spread's 5th and 95th percentiles
+    approach 0.22 and 0.58 once the replicates' binomial noise is removed; the Monte Carlo
+    interval of p is much narrower."""
     rng = np.random.default_rng(0)
     groups, replicates = 4000, 20
     theta = rng.uniform(0.2, 0.6, groups)
     hits = rng.random((groups, replicates)) < theta[:, None]
-    p, (lo, hi) = probability_interval(hits.ravel(), replicates)
-    assert p == pytest.approx(0.4, abs=0.01)
-    assert lo == pytest.approx(0.22, abs=0.03)
-    assert hi == pytest.approx(0.58, abs=0.03)
-    # no input uncertainty: what remains is Monte Carlo error and the noise of the estimated
-    # spread (its method-of-moments estimate is unbiased, so it is sometimes a little above 0)
+    result = probability(hits.ravel(), replicates)
+    assert result.p == pytest.approx(0.4, abs=0.01)
+    assert result.spread is not None
+    assert result.spread.quantiles[0] == pytest.approx(0.22, abs=0.03)
+    assert result.spread.quantiles[2] == pytest.approx(0.40, abs=0.03)
+    assert result.spread.quantiles[4] == pytest.approx(0.58, abs=0.03)
+    assert result.mc[1] - result.mc[0] < 0.02
+    assert not result.spread.two_peaked
+    # without the shrinkage, the raw group shares would be far wider (binomial noise of 20)
+    raw = np.quantile(hits.mean(axis=1), [0.05, 0.95])
+    assert raw[1] - raw[0] > result.spread.high - result.spread.low + 0.1
+    # no input uncertainty: what remains is the noise of the estimated spread, which is small
     hits = rng.random((groups, replicates)) < 0.4
-    p, (lo, hi) = probability_interval(hits.ravel(), replicates)
-    assert hi - lo < 0.08
+    flat = probability(hits.ravel(), replicates)
+    assert flat.spread is not None and flat.high - flat.low < 0.1
+
+
+def test_a_split_across_inputs_is_said_in_words():
+    """60% of input draws make the event impossible and 40% make it likely: the mean (28%)
+    hides a split, and the spread says so."""
+    rng = np.random.default_rng(1)
+    groups, replicates = 1000, 50
+    theta = np.where(rng.random(groups) < 0.6, 0.0, 0.7)
+    hits = rng.random((groups, replicates)) < theta[:, None]
+    result = probability(hits.ravel(), replicates)
+    assert result.p == pytest.approx(0.28, abs=0.03)
+    assert result.words == "unlikely"  # worded on p
+    assert result.spread is not None and result.spread.two_peaked
+    assert result.spread.below == pytest.approx(0.6, abs=0.05)
+    assert result.spread.above == pytest.approx(0.4, abs=0.05)
+    text = result.spread.describe()
+    assert text is not None and text.startswith("under 5% in 6") and "over 50% in 4" in text
 
 
 @pytest.mark.parametrize(
@@ -314,7 +340,12 @@ def test_flagship_case_json_contract(tmp_path):
         "nuclear_declaration",
     }
     for item in [*data["scenarios"].values(), *data["questions"].values()]:
-        assert 0 <= item["interval"][0] <= item["p"] <= item["interval"][1] <= 1
+        assert 0 <= item["mc_interval"][0] <= item["p"] <= item["mc_interval"][1] <= 1
+        assert 0 <= item["interval"][0] <= item["interval"][1] <= 1
+        assert item["interval"] == [
+            item["spread"]["quantiles"]["5"],
+            item["spread"]["quantiles"]["95"],
+        ]
         assert item["words"]
     assert set(data["settlement"]) == {"sequencing", "pressure", "security"}
     for label in ("Scenarios", "Questions", "walk_away", "almost"):

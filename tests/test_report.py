@@ -79,7 +79,10 @@ def test_report_numbers_equal_the_json(rendered):
         row = re.search(rf"\({question.id}\)</span>.*?</tr>", html, flags=re.S).group(0)
         assert pct(item["p"]) in row and item["words"] in row
     top = max(data["scenarios"].values(), key=lambda s: s["p"])
-    assert f"({pct(top['p'])}, 90% interval" in html
+    assert f"({pct(top['p'])}; {pct(top['interval'][0])}–{pct(top['interval'][1])} across" in html
+    for item in [*data["scenarios"].values(), *data["questions"].values()]:
+        if item["spread"]["two_peaked"]:
+            assert item["spread"]["description"] in html
     assert data["drivers"]["method"] == "morris"
     first = data["drivers"]["drivers"]
     assert first  # drivers were computed and written to the JSON

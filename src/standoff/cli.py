@@ -351,12 +351,13 @@ def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) 
     table = Table(title=title, title_justify="left")
     table.add_column(title.rstrip("s").lower(), ratio=1)
     table.add_column("probability", justify="right", no_wrap=True)
-    table.add_column("90% interval", no_wrap=True)
     table.add_column("in words", no_wrap=True)
+    table.add_column("across input draws (5–95%)", ratio=1)
     for label, ident, p in items:
-        table.add_row(
-            f"{label} [dim]({ident})[/dim]", f"{p.p:.0%}", f"{p.low:.0%} – {p.high:.0%}", p.words
-        )
+        spread = f"{p.low:.0%} – {p.high:.0%}"
+        if p.spread is not None and p.spread.two_peaked:
+            spread += f"; split: {p.spread.describe()}"
+        table.add_row(f"{label} [dim]({ident})[/dim]", f"{p.p:.0%}", p.words, spread)
     out.print(table)
 
 

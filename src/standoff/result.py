@@ -2,10 +2,12 @@
 (and later the ledger and the web workspace) read. Probabilities and intervals are stored
 unrounded; `standoff.serialize` rounds them for output.
 
-Every interval is a 90% interval. For a scenario or question it covers both the Monte Carlo error
-of the estimate and the spread of the probability across the uncertain inputs (see
-`standoff.crisis.forecast.probability_interval`); for a settlement it is the 5th..95th percentile
-of the settled position across draws (predictive spread).
+Every number says what it is. A scenario's or question's probability `p` is its share of all
+simulated histories; its word is ICD 203's for p; `Probability.mc` is the 90% Monte Carlo interval
+of that estimate; `Probability.spread` is how the probability varies across draws of the uncertain
+inputs (quantiles, and whether it splits in two). A settlement's interval is the 5th..95th
+percentile of the settled position across draws: the spread that the inputs' uncertainty gives,
+not a predictive interval for the outcome.
 """
 
 from __future__ import annotations
@@ -25,13 +27,62 @@ DRIVER_RANGE = (0.05, 0.95)  # each input is moved over its 5th..95th percentile
 
 
 @dataclass(frozen=True)
+class Spread:
+    """How a probability varies across draws of the uncertain inputs (the analyst's uncertainty
+    about the case), estimated from groups of replicate histories that share one input draw.
+
+    Each group's share of hits is that input draw's probability plus binomial noise; the noise is
+    removed in the mean-and-variance sense by shrinking each group's share towards the overall
+    probability (see `standoff.crisis.summary.probability`). `quantiles` are the 5th, 25th, 50th,
+    75th and 95th percentiles of the shrunk shares; `below` and `above` the shares of input draws
+    whose probability is under 5% and over 50%.
+    """
+
+    quantiles: tuple[float, float, float, float, float]
+    groups: int  # input draws
+    replicates: int  # histories per input draw
+    below: float
+    above: float
+    two_peaked: bool  # a sizeable share of input draws at each end: the mean hides a split
+
+    @property
+    def low(self) -> float:
+        return self.quantiles[0]
+
+    @property
+    def high(self) -> float:
+        return self.quantiles[-1]
+
+    def describe(self) -> str | None:
+        """The split in words, where there is one."""
+        if not self.two_peaked:
+            return None
+        return (
+            f"under 5% in {self.below:.0%} of input draws, over 50% in {self.above:.0%}"
+        )
+
+
+@dataclass(frozen=True)
 class Probability:
-    """A probability with its 90% interval and its ICD 203 estimative word."""
+    """A probability, its ICD 203 estimative word (of p), the 90% Monte Carlo interval of the
+    estimate, and its spread across input draws (None where the draws have no groups)."""
 
     p: float
-    low: float
-    high: float
     words: str
+    mc: tuple[float, float]  # 90% interval of the estimate p (Monte Carlo error)
+    spread: Spread | None
+
+    @property
+    def low(self) -> float:
+        """The 5th percentile of the probability across input draws (the Monte Carlo interval's
+        lower end where there is no spread)."""
+        return self.spread.low if self.spread is not None else self.mc[0]
+
+    @property
+    def high(self) -> float:
+        """The 95th percentile across input draws (the Monte Carlo interval's upper end where
+        there is no spread)."""
+        return self.spread.high if self.spread is not None else self.mc[1]
 
 
 @dataclass(frozen=True)

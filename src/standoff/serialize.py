@@ -112,7 +112,29 @@ def forecast_json(result: ForecastResult) -> JSON:
 
 
 def _probability(p: Probability) -> JSON:
-    return {"p": num(p.p), "interval": [num(p.low), num(p.high)], "words": p.words}
+    """p and its word; `interval`: the 5th..95th percentile of the probability across input
+    draws; `mc_interval`: the 90% Monte Carlo interval of p; `spread`: the quantiles and the
+    split (see `standoff.result.Spread`)."""
+    out: JSON = {
+        "p": num(p.p),
+        "interval": [num(p.low), num(p.high)],
+        "words": p.words,
+        "mc_interval": [num(p.mc[0]), num(p.mc[1])],
+    }
+    if p.spread is not None:
+        s = p.spread
+        out["spread"] = {
+            "quantiles": {
+                f"{q:g}": num(v) for q, v in zip((5, 25, 50, 75, 95), s.quantiles, strict=True)
+            },
+            "under_5pct": num(s.below),
+            "over_50pct": num(s.above),
+            "two_peaked": s.two_peaked,
+            "description": s.describe(),
+            "input_draws": s.groups,
+            "replicates": s.replicates,
+        }
+    return out
 
 
 def _dyad(view: DyadView) -> JSON:

@@ -192,6 +192,8 @@ def fit_blend(
         mae = np.abs(pred - outcome[mask][:, None]).mean(axis=0)
         return grid[int(np.argmin(mae))]
 
+    if not ok.any():
+        raise ValueError("no training issues with outcomes to fit the blend on")
     pooled = best(ok)
     fitted = {}
     for rule in sorted(set(voting)):
@@ -225,11 +227,13 @@ def cross_validated_blend(
     groups: list[str],
     k: int = 5,
     seed: int = 0,
+    fold: NDArray[np.intp] | None = None,
 ) -> FloatArray:
-    """Out-of-fold blend predictions: each fold predicted by weights fitted on the others."""
-    fold = group_folds(groups, k, seed)
+    """Out-of-fold blend predictions: each fold predicted by weights fitted on the others. The
+    folds are `group_folds(groups, k, seed)` unless given (`fold`, one label per issue)."""
+    fold = group_folds(groups, k, seed) if fold is None else np.asarray(fold)
     pred = np.full(outcome.shape, np.nan)
-    for f in range(k):
+    for f in np.unique(fold):
         train = fold != f
         sub = {name: v[train] for name, v in feats.items()}
         w = fit_blend(sub, outcome[train], [v for v, t in zip(voting, train, strict=True) if t])

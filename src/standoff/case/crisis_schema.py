@@ -89,5 +89,5 @@ class Crisis(Strict):
     beliefs: list[BeliefSpec] = Field(default_factory=list)
     events: list[EventType] = Field(min_length=1)
     ladder: list[str] = Field(default_factory=list)
-    replicates: int = Field(default=10, ge=1, le=1000)
+    replicates: int = Field(default=50, ge=1, le=1000)
     engine: Literal["eum"] = "eum"

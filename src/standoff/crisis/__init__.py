@@ -2,6 +2,6 @@
 
 from .histories import CrisisHistories
 from .model import CompiledCrisis, compile_crisis
-from .summary import probability_interval
+from .summary import probability
 
-__all__ = ["CompiledCrisis", "CrisisHistories", "compile_crisis", "probability_interval"]
+__all__ = ["CompiledCrisis", "CrisisHistories", "compile_crisis", "probability"]

@@ -4,7 +4,8 @@ and words, the event paths and dyadic views behind each scenario, and the timeli
 Draws come in groups of R replicates (the case's `crisis.replicates`): the R draws of a group share
 one draw of every uncertain input and differ only in which events happen. That separates the two
 sources of uncertainty in a probability: the chance that events fall one way or another given the
-inputs, and the spread of that chance across the inputs. See docs/model.md, "Intervals".
+inputs, and the spread of that chance across the inputs. See docs/model.md, "Draws, replicates and
+intervals".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..result import (
     QuestionForecast,
     ScenarioForecast,
     SideView,
+    Spread,
     Timeline,
 )
 from ..words import icd203
@@ -32,38 +34,54 @@ from .simulate import VIEW_CLASSES
 Z90 = 1.6448536269514722
 
 
-def probability_interval(
-    hits: NDArray[np.bool_], replicates: int
-) -> tuple[float, tuple[float, float]]:
-    """The share of draws where `hits` holds, and a 90% interval covering Monte Carlo error and
-    the spread of the probability across input draws (method of moments over replicate groups)."""
-    hits = np.asarray(hits, dtype=float)
-    p = float(hits.mean())
-    n_groups = len(hits) // replicates
-    if n_groups < 2:
-        se = np.sqrt(p * (1 - p) / len(hits))
-        return p, (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se))
-    groups = hits[: n_groups * replicates].reshape(n_groups, replicates).mean(axis=1)
-    between = float(groups.var(ddof=1))
-    se = np.sqrt(between / n_groups)  # Monte Carlo error of p: groups are independent
-    if replicates > 1:
-        within = float(np.mean(groups * (1 - groups))) / (replicates - 1)
-        spread = max(0.0, between - within)  # variance of the probability across inputs
-    else:
-        spread = 0.0
-    if spread > 1e-12 and 0 < p < 1 and spread < p * (1 - p):
-        from scipy import stats  # imported here: scipy.stats costs a second at start-up
-
-        concentration = p * (1 - p) / spread - 1
-        lo, hi = stats.beta.ppf([0.05, 0.95], p * concentration, (1 - p) * concentration)
-    else:
-        lo = hi = p
-    return p, (max(0.0, float(lo) - Z90 * se), min(1.0, float(hi) + Z90 * se))
+SPREAD_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+LOW_CUT, HIGH_CUT = 0.05, 0.5  # "under 5%", "over 50%"
+SPLIT_SHARE = 0.10  # two-peaked: at least this share of input draws at each end
 
 
 def probability(hits: NDArray[np.bool_], replicates: int) -> Probability:
-    p, (lo, hi) = probability_interval(hits, replicates)
-    return Probability(p=p, low=lo, high=hi, words=icd203(p))
+    """The share of draws where `hits` holds; its 90% Monte Carlo interval; and its spread across
+    input draws, from groups of `replicates` consecutive draws that share one input draw.
+
+    With x_g the share in group g (G groups of R), the variance of the true probability across
+    input draws is estimated by the method of moments, V = var(x_g) - mean(x_g (1 - x_g)) / (R - 1)
+    (floored at 0), and each x_g is shrunk towards p by sqrt(V / var(x_g)): the shrunk shares have
+    the mean p and the variance V, so the binomial noise of R replicates no longer widens the
+    spread, while the shape (a split into two groups of inputs, say) is kept. The Monte Carlo
+    error of p is sqrt(var(x_g) / G), the groups being independent.
+    """
+    x = np.asarray(hits, dtype=float)
+    p = float(x.mean())
+    n_groups = len(x) // replicates if replicates > 0 else 0
+    if n_groups < 2:
+        se = float(np.sqrt(p * (1 - p) / len(x)))
+        return Probability(p, icd203(p), (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se)), None)
+    groups = x[: n_groups * replicates].reshape(n_groups, replicates).mean(axis=1)
+    between = float(groups.var(ddof=1))
+    se = float(np.sqrt(between / n_groups))
+    mc = (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se))
+    if replicates > 1:
+        within = float(np.mean(groups * (1 - groups))) / (replicates - 1)
+        spread = max(0.0, between - within)
+    else:
+        spread = between  # one history per input draw: the noise cannot be separated
+    shrink = float(np.sqrt(spread / between)) if between > 0 else 0.0
+    true = np.clip(p + (groups - p) * shrink, 0.0, 1.0)
+    quantiles = tuple(float(q) for q in np.quantile(true, SPREAD_QUANTILES))
+    below, above = float(np.mean(true < LOW_CUT)), float(np.mean(true > HIGH_CUT))
+    return Probability(
+        p=p,
+        words=icd203(p),
+        mc=mc,
+        spread=Spread(
+            quantiles=(quantiles[0], quantiles[1], quantiles[2], quantiles[3], quantiles[4]),
+            groups=n_groups,
+            replicates=replicates,
+            below=below,
+            above=above,
+            two_peaked=below >= SPLIT_SHARE and above >= SPLIT_SHARE,
+        ),
+    )
 
 
 def paths(

@@ -54,6 +54,7 @@ def _scenario_rows(scenarios: tuple[ScenarioForecast, ...]) -> list[dict[str, An
             "rule": s.rule,
             "p": s.probability.p,
             "interval": [s.probability.low, s.probability.high],
+            "split": s.probability.spread.describe() if s.probability.spread else None,
             "words": s.probability.words,
             "paths": [f"{' → '.join(p.events)} ({pct(p.share)})" for p in s.paths],
             "interactions": [
@@ -78,14 +79,14 @@ def _nutshell(rows: list[dict[str, Any]], sensitivity: Sensitivity | None) -> li
     ranked = sorted(rows, key=lambda r: -r["p"])
     top = ranked[0]
     lines = [
-        f"Most likely: {top['label']} — {top['words']} ({pct(top['p'])}, 90% interval "
-        f"{pct(top['interval'][0])}–{pct(top['interval'][1])})."
+        f"Most likely: {top['label']} — {top['words']} ({pct(top['p'])}; "
+        f"{pct(top['interval'][0])}–{pct(top['interval'][1])} across input draws)."
     ]
     if len(ranked) > 1:
         second = ranked[1]
         lines.append(
-            f"Main alternative: {second['label']} — {second['words']} ({pct(second['p'])}, "
-            f"{pct(second['interval'][0])}–{pct(second['interval'][1])})."
+            f"Main alternative: {second['label']} — {second['words']} ({pct(second['p'])}; "
+            f"{pct(second['interval'][0])}–{pct(second['interval'][1])} across input draws)."
         )
     scenario_drivers = (
         [d for d in sensitivity.drivers if d.kind == "scenario"] if sensitivity else []
@@ -244,6 +245,7 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
             "resolves": q.resolves.isoformat(),
             "p": q.probability.p,
             "interval": [q.probability.low, q.probability.high],
+            "split": q.probability.spread.describe() if q.probability.spread else None,
             "words": q.probability.words,
             "rule": q.rule,
         }

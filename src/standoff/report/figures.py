@@ -46,14 +46,15 @@ def to_svg(fig: Any) -> str:
 def probabilities(
     labels: Sequence[str], p: Sequence[float], intervals: Sequence[Sequence[float]], title: str
 ) -> str:
-    """Horizontal bars of probabilities with their 90% intervals."""
+    """Horizontal bars of probabilities, each with a line over its range across input draws
+    (5th to 95th percentile; the probability need not lie inside it when the spread is skewed)."""
     n = len(labels)
     fig, ax = plt.subplots(figsize=(7, 0.45 * n + 0.8))
     y = np.arange(n)[::-1]
-    lo = [pi - iv[0] for pi, iv in zip(p, intervals, strict=True)]
-    hi = [iv[1] - pi for pi, iv in zip(p, intervals, strict=True)]
     ax.barh(y, p, color=OKABE_ITO[4], height=0.6)
-    ax.errorbar(p, y, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)
+    for yi, iv in zip(y, intervals, strict=True):
+        ax.plot([iv[0], iv[1]], [yi, yi], color="black", lw=1)
+        ax.plot([iv[0], iv[1]], [yi, yi], "|", color="black", ms=8)
     for yi, pi in zip(y, p, strict=True):
         ax.text(min(pi + 0.02, 0.93), yi + 0.3, f"{pi:.0%}", va="center", fontsize=9)
     ax.set_yticks(y, labels)
