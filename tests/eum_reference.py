@@ -1,6 +1,8 @@
 """A plain, one-draw-at-a-time version of the EUM equations (`standoff.bargaining.eum`), written
 with Python loops over actors and pairs: a test oracle for the vectorized engine, and the baseline
-`benchmarks/bench_eum.py` times it against. It ignores perceptions and the convergence rule."""
+`benchmarks/bench_eum.py` times it against. It ignores perceptions and the convergence rule: it
+runs the equations of a reading for a fixed number of rounds (the defaults are those of the
+reading "scholz-table2"; probability="pairwise" gives the "forecast" reading's equations)."""
 
 from __future__ import annotations
 
@@ -51,6 +53,31 @@ def reference_run(
     return out
 
 
+def reference_p_win(
+    inputs: BargainingInputs,
+    Q: float = 1.0,
+    T: float = 1.0,
+    risk: str = "recompute",
+    probability: str = "all-triples",
+    choice: str = "scholz",
+    vote_risk: bool = True,
+) -> FloatArray:
+    """(K, N, N) P^i(i:j) of the first round of the first draw (0 on the diagonal and at the
+    same position): `DyadicRounds.p_win`."""
+    n, n_issues = inputs.n_actors, inputs.n_issues
+    capability = [float(c) for c in inputs.capability[0]]
+    out = np.zeros((n_issues, n, n))
+    for k in range(n_issues):
+        scale = float(inputs.high[k] - inputs.low[k]) or 1.0
+        salience = [float(s) for s in inputs.salience[0, :, k]]
+        weight = [capability[a] * salience[a] for a in range(n)]
+        x = [float(v) for v in inputs.position[0, :, k]]
+        given = None if inputs.risk is None else [float(v) for v in inputs.risk[0]]
+        _round(x, weight, salience, scale, Q, T, risk, probability, choice, vote_risk, given,
+               probabilities=out[k])  # fmt: skip
+    return out
+
+
 def _round(
     x: list[float],
     weight: list[float],
@@ -63,6 +90,7 @@ def _round(
     choice: str,
     vote_risk: bool,
     given: list[float] | None,
+    probabilities: FloatArray | None = None,
 ) -> list[float]:
     n = len(x)
     mu = 0.0
@@ -137,6 +165,8 @@ def _round(
         for j in range(n):
             if j == i or abs(x[i] - x[j]) / scale <= SAME_POSITION:
                 continue
+            if probabilities is not None:
+                probabilities[i, j] = p_win(i, j, voters)  # P^i(i:j), the P in E^i(U_ij)
             mine = eu(i, j, r[i], voters)  # E^i(U_ij)
             theirs = eu(j, i, r[i], voters)  # E^i(U_ji), with i's exponent
             if theirs > mine > 0:

@@ -350,3 +350,58 @@ def test_flagship_case_json_contract(tmp_path):
     assert set(data["settlement"]) == {"sequencing", "pressure", "security"}
     for label in ("Scenarios", "Questions", "walk_away", "almost"):
         assert label in result.output
+
+
+def test_model_quantities_in_formulas():
+    """prevails, eu, threat and gap read the bargaining model's round: the stronger side is more
+    likely to prevail, as each sees it, and a per-issue call equals the average on one issue."""
+    crisis = """  events:
+    - {id: a_wins, probability: "prevails('a', 'b')"}
+    - {id: b_wins, probability: "prevails('b', 'a', 'deal')"}
+    - {id: a_presses, probability: "eu('a', 'b') > 0"}
+    - {id: b_feared, probability: "threat('a', 'b') > 0"}
+    - {id: same, probability: "abs(gap('a', 'b') - gap('a', 'b', 'deal')) < 1e-12"}"""
+    case = make(crisis, cap_a=80, cap_b=20, pos_a=90, pos_b=10, replicates=1)
+    result = simulate_histories(case, 4000, 1, 4000)
+    first = result.fired[:, 0, :].mean(axis=0)
+    assert first[0] > 0.6 > 0.4 > first[1]  # a is far stronger: it prevails, b does not
+    assert first[4] == 1.0  # one issue: the salience-weighted average is that issue's value
+
+
+def test_check_warns_of_a_dead_model_term(tmp_path):
+    """A model-derived term that is constant across a pilot run is named, with its line; the case
+    is still valid (exit 0)."""
+    text = BASE.format(
+        crisis="  events:\n    - {id: e, probability: \"0.1 + gap('a', 'a')\"}",
+        scenarios="  - {id: any, when: otherwise}", extra="", cap_a=50, cap_b=40, pos_a=90,
+        pos_b=10, pos_c=50, sal=0.9, replicates=5,
+    )  # fmt: skip
+    path = tmp_path / "dead.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "gap('a', 'a')" in row)
+    assert f"dead.yaml:{line}: crisis.events[0].probability: warning: " in result.output
+    assert "gap('a', 'a') is 0 in every round" in result.output
+
+
+def test_ablation_freezes_model_terms_at_their_means():
+    from standoff.crisis.ablation import ablation
+
+    # capability uncertain: whether a sees conflict with b varies across input draws
+    moved = make(
+        "  events:\n    - {id: e, probability: \"0.5 * sees('a', 'b', 'conflict', 'deal')\"}",
+        scenarios="  - {id: hit, when: \"count('e') >= 3\"}\n  - {id: miss, when: otherwise}",
+        cap_a="10 to 90",
+        sal=0.3,
+    )
+    result = ablation(moved, 2000, 3)
+    (term,) = result.terms
+    assert term.call == "sees('a', 'b', 'conflict', 'deal')" and term.low == 0 and term.high == 1
+    assert result.baseline[0].probability.p != result.ablated[0].probability.p
+    # without model-derived terms, nothing changes
+    fixed = make("  events:\n    - {id: e, probability: 0.3}", scenarios=WILDCARD_SCENARIOS[:0]
+                 + "  - {id: hit, when: \"count('e') >= 3\"}\n  - {id: miss, when: otherwise}")  # fmt: skip
+    still = ablation(fixed, 500, 3)
+    assert still.terms == ()
+    assert [s.probability for s in still.baseline] == [s.probability for s in still.ablated]

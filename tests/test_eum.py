@@ -1,18 +1,25 @@
-"""The EUM engine: the engine contract, Scholz et al.'s Table 2, perceptions, dyadic results."""
+"""The EUM engine: the engine contract, its readings, Scholz et al.'s Table 2, convergence and
+cycles, perceptions, dyadic results."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from standoff.bargaining import ENGINES, make_engine
-from standoff.bargaining.base import BargainingInputs, DyadicEngine, DyadicRounds
-from standoff.bargaining.eum import ExpectedUtility, Interaction
+from standoff.bargaining.base import (
+    BargainingInputs,
+    DyadicEngine,
+    DyadicRounds,
+    weighted_median,
+)
+from standoff.bargaining.eum import READINGS, ExpectedUtility, Interaction
 
 from .engine_contract import EngineContract, random_inputs
-from .eum_reference import reference_run
+from .eum_reference import reference_p_win, reference_run
 
 # The emissions case's input table, kept in the repo so that the Table 2 test never skips (its
 # citation: tests/data/README.md)
@@ -22,13 +29,20 @@ EMISSIONS = DATA / "bdm-emissions.csv"
 # Scholz, Calbert & Smith (2011), Table 2: round medians and weighted means, rounds 1-8
 PUBLISHED_MEDIAN = [8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6]
 PUBLISHED_MEAN = [7.4, 7.5, 7.6, 7.3, 7.3, 7.4, 7.5, 7.6]
-# What this engine reaches with its default readings (docs/model-eum.md); pinned as a regression
+# What this engine reaches with reading="scholz-table2" (docs/model-eum.md); pinned as a regression
 REACHED_MEDIAN = [8.415932, 9.610859, 9.96198, 9.96198, 9.96198, 7.472046, 8.824594, 9.67113]
 REACHED_MEAN = [7.461, 7.553, 7.590, 7.358, 7.349, 7.415, 7.510, 7.572]
 
 
+TABLE2 = "scholz-table2"
+
+
 class TestEumContract(EngineContract):
-    engine = ExpectedUtility
+    engine = ExpectedUtility  # the default reading: pairwise P, converged, cycles detected
+
+
+class TestEumTable2Contract(EngineContract):
+    engine = staticmethod(lambda: ExpectedUtility(reading=TABLE2))  # type: ignore[assignment]
 
 
 class TestEumConvergedContract(EngineContract):
@@ -55,7 +69,9 @@ def table() -> dict:
     from standoff.forecast import settle
     from standoff.serialize import settle_json
 
-    return settle_json(settle(load_case(str(EMISSIONS)), "eum", rounds=8))
+    return settle_json(
+        settle(load_case(str(EMISSIONS)), "eum", rounds=8, options={"reading": TABLE2})
+    )
 
 
 def test_registered():
@@ -66,6 +82,43 @@ def test_registered():
         make_engine("eum", risk="sometimes")
     with pytest.raises(TypeError):
         make_engine("eum", nonsense=1)
+
+
+def test_readings_resolve_and_explicit_options_override():
+    assert set(READINGS) == {"forecast", TABLE2}
+    default = ExpectedUtility().options()
+    assert default == ExpectedUtility(reading="forecast").options()
+    assert default["reading"] == "forecast"
+    assert (default["probability"], default["stop"], default["cycles"]) == (
+        "pairwise",
+        "converged",
+        "average",
+    )
+    assert (default["max_rounds"], default["tolerance"]) == (100, 1e-6)
+    table2 = ExpectedUtility(reading=TABLE2).options()
+    assert (table2["probability"], table2["choice"], table2["vote_risk"], table2["risk"]) == (
+        "all-triples",
+        "scholz",
+        True,
+        "recompute",
+    )
+    assert (table2["stop"], table2["max_rounds"], table2["cycles"]) == ("fixed", 8, "off")
+    mixed = ExpectedUtility(reading="forecast", probability="all-triples").options()
+    assert mixed["reading"] == "forecast" and mixed["probability"] == "all-triples"
+    assert mixed["stop"] == "converged" and mixed["cycles"] == "average"
+    # a fixed number of rounds has no cycles to detect, unless asked for by name
+    assert ExpectedUtility(stop="fixed").options()["cycles"] == "off"
+    with pytest.raises(ValueError):
+        ExpectedUtility(stop="fixed", cycles="average")
+    with pytest.raises(ValueError):
+        ExpectedUtility(reading="table2")
+    with pytest.raises(ValueError):
+        ExpectedUtility(max_rounds=-1)
+    # the rounds run when none are asked for: the reading's
+    inputs = random_inputs(3, 4, 1, seed=3)
+    assert ExpectedUtility(reading=TABLE2).run(inputs).positions.shape[1] == 9
+    assert ExpectedUtility(reading=TABLE2, max_rounds=3).run(inputs).positions.shape[1] == 4
+    assert ExpectedUtility(max_rounds=2).run(inputs).rounds_run.max() <= 2
 
 
 def test_emissions_table_within_published_tolerance(table: dict):
@@ -86,7 +139,7 @@ def test_emissions_table_regression(table: dict):
 def test_emissions_first_round_by_hand():
     """Round 1: Belgium compromises with France (7 + 3 x 0.473...), Luxembourg loses a conflict
     with Belgium (to 7) and Ireland one with Luxembourg (to 4); nobody else moves."""
-    traj = ExpectedUtility().run(emissions(), 1)
+    traj = ExpectedUtility(reading=TABLE2).run(emissions(), 1)
     moved = traj.positions[0, 1, :, 0]
     np.testing.assert_allclose(moved, [4, 8.415932, 7, 4, 10, 10, 10, 4, 4, 7], atol=1e-6)
     assert traj.dyadic is not None
@@ -106,23 +159,37 @@ def test_vectorized_matches_the_plain_loop(kernel: str):
     for options in (
         {},
         {"choice": "nearest"},
+        {"probability": "pairwise"},  # the forecast reading's equations, 5 fixed rounds
         {"probability": "pairwise", "vote_risk": False},
         {"Q": 0.6, "T": 0.3},
         {"risk": "off"},
     ):
-        fast = ExpectedUtility(kernel=kernel, **options).run(inputs, 5).positions
+        engine = ExpectedUtility(kernel=kernel, reading=TABLE2, **options)
+        fast = engine.run(inputs, 5)
         for d in range(inputs.draws):
             slow = reference_run(inputs.take(slice(d, d + 1)), 5, **options)
-            np.testing.assert_allclose(fast[d], slow, atol=1e-9, err_msg=str(options))
+            np.testing.assert_allclose(fast.positions[d], slow, atol=1e-9, err_msg=str(options))
+        # P^i(i:j) of the first round, as the plain loop computes it
+        assert fast.dyadic is not None
+        for d in range(inputs.draws):
+            p = reference_p_win(inputs.take(slice(d, d + 1)), **options)
+            np.testing.assert_allclose(
+                fast.dyadic.p_win[d, 0], p, rtol=1e-5, atol=1e-7, err_msg=str(options)
+            )
 
 
-def test_blocks_and_threads_do_not_change_results():
+@pytest.mark.parametrize("reading", ["forecast", TABLE2])
+def test_blocks_and_threads_do_not_change_results(reading: str):
     inputs = random_inputs(2100, 5, 1, seed=12)
-    one = ExpectedUtility(threads=1).run(inputs, 3)
-    two = ExpectedUtility(threads=2).run(inputs, 3)
+    one = ExpectedUtility(reading=reading, threads=1).run(inputs, 12)
+    two = ExpectedUtility(reading=reading, threads=2).run(inputs, 12)
     np.testing.assert_array_equal(one.positions, two.positions)
+    np.testing.assert_array_equal(one.rounds_run, two.rounds_run)
     assert one.dyadic is not None and two.dyadic is not None
     np.testing.assert_array_equal(one.dyadic.interaction, two.dyadic.interaction)
+    np.testing.assert_array_equal(one.dyadic.p_win, two.dyadic.p_win)
+    for name in ("cycle_length", "cycle_settlement"):
+        np.testing.assert_array_equal(one.diagnostics[name], two.diagnostics[name])
 
 
 def dyadic(engine: ExpectedUtility, inputs: BargainingInputs, rounds: int) -> DyadicRounds:
@@ -133,7 +200,7 @@ def dyadic(engine: ExpectedUtility, inputs: BargainingInputs, rounds: int) -> Dy
 
 def test_dyadic_shapes_and_codes():
     inputs = random_inputs(4, 5, 2, seed=13)
-    traj = ExpectedUtility().run(inputs, 3)
+    traj = ExpectedUtility(reading=TABLE2).run(inputs, 3)
     dy = traj.dyadic
     assert isinstance(dy, DyadicRounds)
     assert dy.eu_self.shape == (4, 3, 2, 5, 5) and dy.eu_self.dtype == np.float32
@@ -142,6 +209,7 @@ def test_dyadic_shapes_and_codes():
     assert dy.offer.shape == (4, 3, 2, 5, 5) and dy.offer.dtype == np.float32
     assert dy.taken.shape == (4, 3, 2, 5) and dy.taken.dtype == np.int8
     assert dy.risk_exponent.shape == (4, 3, 2, 5) and dy.risk_exponent.dtype == np.float32
+    assert dy.p_win.shape == (4, 3, 2, 5, 5) and dy.p_win.dtype == np.float32
     assert dy.rounds == 3
     assert set(np.unique(dy.interaction)) <= set(Interaction)
     assert np.all(np.diagonal(dy.interaction, axis1=3, axis2=4) == Interaction.NONE)
@@ -154,6 +222,27 @@ def test_dyadic_shapes_and_codes():
     flat = dyadic(ExpectedUtility(risk="off"), inputs, 1)
     np.testing.assert_allclose(flat.eu_other, np.swapaxes(flat.eu_self, 3, 4), atol=1e-6)
     assert ExpectedUtility(diagnostics=False).run(inputs, 2).dyadic is None
+
+
+def test_p_win_is_the_probability_in_the_expected_utility():
+    """p_win is the P of eq. EU: with risk off (r = 1, U_s = 2d, U_f = -2d, U_sq = 0) and Q = 1,
+    E^i(U_ij) = s_j (P (2d) - (1 - P) 2d) + (1 - s_j) 2d, so P = (E / 2d - 1 + 2 s_j) / (2 s_j);
+    pairwise, without perceptions, P(i:j) + P(j:i) = 1; all-triples P is small."""
+    inputs = random_inputs(20, 5, 2, seed=16)
+    for reading in ("forecast", TABLE2):
+        dy = dyadic(ExpectedUtility(reading=reading, risk="off"), inputs, 1)
+        x = inputs.position[:, None, :, :].transpose(0, 3, 1, 2)[:, None]  # (D, 1, K, 1, N)
+        d = np.abs(np.swapaxes(x, 3, 4) - x) / 100.0  # |x_i - x_j| / R
+        s_j = inputs.salience.transpose(0, 2, 1)[:, None, :, None, :]
+        off = ~np.eye(5, dtype=bool)
+        implied = (dy.eu_self / np.where(off, 2 * d, 1.0) - 1 + 2 * s_j) / (2 * s_j)
+        np.testing.assert_allclose(dy.p_win[..., off], implied[..., off], atol=2e-4)
+        assert np.all(np.diagonal(dy.p_win, axis1=3, axis2=4) == 0)
+        both = dy.p_win + np.swapaxes(dy.p_win, 3, 4)
+        if reading == "forecast":
+            np.testing.assert_allclose(both[..., off], 1.0, atol=1e-6)
+        else:
+            assert both[..., off].max() < 0.5
 
 
 def test_a_dyadic_engine():
@@ -194,6 +283,76 @@ def test_convergence_rule_stops_draws():
         )
 
 
+def cycling() -> BargainingInputs:
+    """Three actors on 0-100 whose run under the forecast reading enters a 2-cycle: C (at 0)
+    loses to A (70), then to B (20), then to A again, and so on."""
+    return BargainingInputs(
+        capability=np.array([[9.0, 7.0, 6.0]]),
+        position=np.array([[[70.0], [20.0], [0.0]]]),
+        salience=np.array([[[0.9], [0.9], [0.5]]]),
+        low=np.zeros(1),
+        high=np.full(1, 100.0),
+    )
+
+
+def test_a_cycle_stops_and_settles_at_the_median_averaged_over_it():
+    inputs = cycling()
+    engine = ExpectedUtility()
+    traj = engine.run(inputs)
+    # states 1 and 2 alternate: the round that would bring back state 1 is not made
+    np.testing.assert_allclose(
+        traj.positions[0, :, :, 0], [[70, 20, 0], [70, 20, 70], [70, 20, 20]]
+    )
+    assert traj.rounds_run[0] == 2
+    assert traj.diagnostics["cycle_length"][0, 0] == 2
+    assert traj.dyadic is not None and traj.dyadic.rounds == 2
+    # weights c x s: A 8.1, B 6.3, C 3.0; the median is 70 in state 1 and 20 in state 2
+    medians = [weighted_median(traj.positions[:, r], inputs.capability, inputs.salience)[0, 0]
+               for r in (1, 2)]  # fmt: skip
+    assert medians == [70.0, 20.0]
+    assert traj.diagnostics["cycle_settlement"][0, 0] == pytest.approx(45.0)
+    assert engine.settlement(inputs, traj)[0, 0] == pytest.approx(45.0)
+    # without detection the cycle runs on to the cap, and the settlement is the last state's
+    free = ExpectedUtility(cycles="off").run(inputs, 9)
+    assert free.rounds_run[0] == 9 and free.diagnostics["cycle_length"][0, 0] == 0
+    np.testing.assert_allclose(free.positions[0, 1::2, 2, 0], 70.0)
+    np.testing.assert_allclose(free.positions[0, 2::2, 2, 0], 20.0)
+    assert ExpectedUtility(cycles="off").settlement(inputs, free)[0, 0] == 70.0
+
+
+def test_converged_draws_report_their_rest_point():
+    inputs = random_inputs(50, 5, 2, seed=17)
+    engine = ExpectedUtility()
+    traj = engine.run(inputs)
+    length = traj.diagnostics["cycle_length"]
+    assert set(np.unique(length)) <= set(range(0, 101))
+    rest = length == 1
+    assert rest.mean() > 0.8
+    settled = engine.settlement(inputs, traj)
+    median = weighted_median(traj.final, inputs.capability, inputs.salience)
+    np.testing.assert_array_equal(settled[rest], median[rest])
+    assert np.all(np.isnan(traj.diagnostics["cycle_settlement"][length < 2]))
+    # a draw at rest would not move in one more round
+    again = ExpectedUtility(reading=TABLE2, probability="pairwise").run(
+        replace(inputs, position=traj.final), 1
+    )
+    moved = np.abs(again.positions[:, 1] - traj.final).max(axis=1)  # (D, K)
+    assert np.all(moved[rest] <= 1e-6 * 100)
+
+
+def test_one_round_always_has_a_round():
+    """The crisis layer runs one round at a time and reads positions[:, 1] and the dyadic
+    results of round 0, also when nobody moves."""
+    inputs = random_inputs(4, 3, 2, seed=18)
+    still = replace(inputs, position=np.broadcast_to(inputs.position[:, :1], (4, 3, 2)).copy())
+    traj = ExpectedUtility().run(still, 1)
+    assert traj.positions.shape[1] == 2 and traj.rounds_run.max() == 0
+    assert traj.dyadic is not None and traj.dyadic.rounds == 1
+    moving = ExpectedUtility().run(inputs, 1)
+    fixed = ExpectedUtility(stop="fixed").run(inputs, 1)
+    np.testing.assert_array_equal(moving.positions, fixed.positions)
+
+
 def two_sided(perceived_salience: np.ndarray | None = None) -> BargainingInputs:
     """Three actors on 0-10: A at 0 (salience 0.4), B at 10 (strong, 0.8), C at 6 (weak, 0.6)."""
     return BargainingInputs(
@@ -211,7 +370,7 @@ def test_a_wrong_belief_changes_a_choice():
     compromise (to 3.42). If A underrates B's resolve (believes B's salience is 0.05, not 0.8),
     A expects to win a conflict with B, challenges it, loses the contest (decided on true values)
     and is carried to B's position instead."""
-    engine = ExpectedUtility(risk="off")
+    engine = ExpectedUtility(reading=TABLE2, risk="off")
     truth = engine.run(two_sided(), 1)
     belief = np.broadcast_to(np.array([0.4, 0.8, 0.6])[None, None, :, None], (1, 3, 3, 1)).copy()
     belief[0, 0, 1, 0] = 0.05  # what A (0) believes of B's (1) salience
@@ -282,18 +441,24 @@ def perceiving(inputs: BargainingInputs, seed: int) -> BargainingInputs:
 @pytest.mark.parametrize(
     "options",
     [
-        {},
-        {"risk": "off"},
-        {"risk": "given"},
-        {"probability": "pairwise"},
-        {"probability": "pairwise", "vote_risk": False, "risk": "off"},
-        {"choice": "nearest"},
-        {"Q": 0.6, "T": 0.3},
+        {"reading": TABLE2},
+        {"reading": TABLE2, "risk": "off"},
+        {"reading": TABLE2, "risk": "given"},
+        {"reading": TABLE2, "probability": "pairwise"},
+        {"reading": TABLE2, "probability": "pairwise", "vote_risk": False, "risk": "off"},
+        {"reading": TABLE2, "choice": "nearest"},
+        {"reading": TABLE2, "Q": 0.6, "T": 0.3},
+        {"reading": "forecast", "rounds": 40},
+        {"reading": "forecast", "rounds": 40, "risk": "given"},
+        {"reading": "forecast", "rounds": 40, "Q": 0.6, "T": 0.3},
     ],
     ids=str,
 )
 def test_compiled_kernel_matches_numpy(world: str, options: dict):
-    """The numba kernel (eum/kernel.py) against the numpy equations, on random inputs."""
+    """The numba kernel (eum/kernel.py) against the numpy equations, on random inputs; under
+    the forecast reading, run to rest, with the same stops and cycles."""
+    options = dict(options)
+    rounds = options.pop("rounds", 3)
     inputs = random_inputs(300, 6, 2, seed=21)
     inputs = BargainingInputs(
         capability=inputs.capability,
@@ -305,14 +470,19 @@ def test_compiled_kernel_matches_numpy(world: str, options: dict):
     )
     if world == "perceived":
         inputs = perceiving(inputs, seed=23)
-    compiled = ExpectedUtility(kernel="compiled", **options).run(inputs, 3)
-    reference = ExpectedUtility(kernel="numpy", **options).run(inputs, 3)
+    compiled = ExpectedUtility(kernel="compiled", **options).run(inputs, rounds)
+    reference = ExpectedUtility(kernel="numpy", **options).run(inputs, rounds)
     np.testing.assert_allclose(compiled.positions, reference.positions, atol=1e-9)
+    np.testing.assert_array_equal(compiled.rounds_run, reference.rounds_run)
+    for name in ("cycle_length", "cycle_settlement"):
+        np.testing.assert_allclose(
+            compiled.diagnostics[name], reference.diagnostics[name], atol=1e-9, err_msg=name
+        )
     one, two = compiled.dyadic, reference.dyadic
     assert one is not None and two is not None
     np.testing.assert_array_equal(one.interaction, two.interaction)
     np.testing.assert_array_equal(one.taken, two.taken)
-    for name in ("eu_self", "eu_other", "offer", "risk_exponent"):
+    for name in ("eu_self", "eu_other", "offer", "risk_exponent", "p_win"):
         np.testing.assert_allclose(
             getattr(one, name), getattr(two, name), rtol=1e-5, atol=1e-6, err_msg=name
         )

@@ -21,7 +21,7 @@ from .errors import CaseError
 from .forecast import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED, DriverOptions, run, settle
 from .result import ForecastResult, Probability
 from .sensitivity import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES, morris
-from .serialize import drivers_json, dumps, forecast_json, settle_json
+from .serialize import drivers_json, dumps, forecast_json, num, settle_json
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -135,8 +135,16 @@ def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
 
 @app.command()
 def check(case: CaseArg) -> None:
-    """Validate a case: exit 0, or 2 with one `FILE:LINE: field: problem` line per problem."""
-    loaded = _load(case).case
+    """Validate a case: exit 0, or 2 with one `FILE:LINE: field: problem` line per problem.
+    Warnings (`FILE:LINE: field: warning: ...`, exit 0) name model-derived terms of formulas that
+    a pilot run finds constant."""
+    compiled = _load(case)
+    loaded = compiled.case
+    if compiled.is_crisis:
+        from .crisis.lint import dead_terms
+
+        for warning in dead_terms(compiled):
+            print(warning, file=sys.stderr)
     out.print(
         f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues"
     )
@@ -345,6 +353,48 @@ def sensitivity(
             table.add_row(rule.id if n == 0 else "", d.label,
                           f"{100 * d.mu_star:.1f}", f"{100 * d.mu:+.1f}")  # fmt: skip
     out.print(table)
+
+
+@app.command()
+def ablate(
+    case: CaseArg = DEFAULT_CASE,
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = DEFAULT_DRAWS,
+    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = DEFAULT_SEED,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the ablation here.")] = None,
+) -> None:
+    """How much the bargaining model drives a crisis: each scenario with every model-derived term
+    of the formulas (sees, eu, threat, prevails, gap, position) replaced by its mean."""
+    from .crisis.ablation import ablation
+
+    compiled = _load(case)
+    if compiled.crisis is None:
+        err.print(f"error: {case}: an ablation needs a crisis case (events with formulas)")
+        raise typer.Exit(2)
+    with _progress(enabled=True) as progress:
+        result = ablation(compiled, draws, seed, progress=progress)
+    table = Table(title=f"Ablation ({draws:,} draws, seed {seed}): model-derived terms at their "
+                  "means", title_justify="left")  # fmt: skip
+    for column in ("scenario", "as forecast", "terms at their means", "change (points)"):
+        table.add_column(column, justify="left" if column == "scenario" else "right")
+    for base, flat in zip(result.baseline, result.ablated, strict=True):
+        table.add_row(base.id, f"{base.probability.p:.1%}", f"{flat.probability.p:.1%}",
+                      f"{100 * (flat.probability.p - base.probability.p):+.1f}")  # fmt: skip
+    out.print(table)
+    terms = Table("term", "mean", "range", title="Model-derived terms", title_justify="left")
+    for term in result.terms:
+        terms.add_row(term.call, f"{term.mean:.3g}", f"{term.low:.3g} – {term.high:.3g}")
+    out.print(terms)
+    if json_out:
+        data = {
+            "case": compiled.case.id, "draws": draws, "seed": seed,
+            "scenarios": {
+                base.id: {"p": num(base.probability.p), "ablated": num(flat.probability.p)}
+                for base, flat in zip(result.baseline, result.ablated, strict=True)
+            },
+            "terms": {t.call: {"mean": num(t.mean), "low": num(t.low), "high": num(t.high)}
+                      for t in result.terms},
+        }  # fmt: skip
+        _write_json(json_out, data, case)
 
 
 def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) -> None:

@@ -67,12 +67,20 @@ def backtest(
         Path | None, typer.Option(help="Write predictions as CSV (isnr, prediction, ...).")
     ] = None,
     draws: Annotated[
-        int, typer.Option(min=1, help="Draws of uncertain inputs (adds an 80% interval).")
+        int,
+        typer.Option(min=1, help="Draws of noisy inputs: adds the input band (sensitivity)."),
     ] = 1,
+    interval: Annotated[
+        bool,
+        typer.Option(help="The 80% predictive interval, conformal on residuals (low80, high80)."),
+    ] = True,
     seed: Annotated[int, typer.Option(min=0, help="Seed of draws, folds and bootstrap.")] = 0,
     train: Annotated[
         Path | None,
-        typer.Option(help="Fit the blend on this file (default: cross-validate, or deu3-dev)."),
+        typer.Option(
+            help="Fit the blend and calibrate the interval on this file (default: "
+            "cross-validate within FILE if it has outcomes, else deu3-dev.tsv beside it)."
+        ),
     ] = None,
     folds: Annotated[int, typer.Option(min=2, help="Folds of cross-validation.")] = DEFAULT_FOLDS,
     against: Annotated[
@@ -97,7 +105,8 @@ def backtest(
             reference_weight=reference_weight,
         )
         data = read_deu3(file)
-        train_data = _training_file(data, train) if "blend" in models else None
+        needs_train = "blend" in models or interval
+        train_data = _training_file(data, train) if needs_train else None
     except CaseError as e:
         raise _fail(e) from None
     if predictions is not None and not predictions.parent.exists():
@@ -107,11 +116,14 @@ def backtest(
     timing: dict[str, float] = {}
     for name in models:
         start = time.perf_counter()
-        done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
-                            folds=folds))  # fmt: skip
+        try:
+            done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
+                                folds=folds, calibrate=interval))  # fmt: skip
+        except CaseError as e:
+            raise _fail(e) from None
         timing[name] = time.perf_counter() - start
     if predictions is not None:
-        _write_predictions(predictions, done)
+        _write_predictions(predictions, done, band=draws > 1)
     scored = len(data.scored)
     out.print(
         f"[bold]{file}[/bold]: {len(data.issues)} issues, {scored} with outcomes; capabilities "
@@ -141,13 +153,18 @@ def _print_scores(
     markdown: bool = False,
 ) -> None:
     sampled = any(p.samples is not None for p in done)
+    calibrated = any(p.half_width is not None for p in done)
     table = Table(title="Scores (95% cluster-bootstrap intervals over proposals)",
                   title_justify="left")  # fmt: skip
     for col in ("model", "rule", "n", "MAE [95% CI]", "median AE", "RMSE", "within 10"):
         table.add_column(col, justify="left" if col in ("model", "rule") else "right")
+    if calibrated:
+        table.add_column("80% predictive (conformal) coverage", justify="right")
+        table.add_column("predictive width", justify="right")
     if sampled:
-        table.add_column("80% coverage", justify="right")
-        table.add_column("CRPS", justify="right")
+        table.add_column("input band coverage", justify="right")
+        table.add_column("input band width", justify="right")
+        table.add_column("CRPS (input draws)", justify="right")
     if baseline is not None:
         table.add_column(f"MAE − {baseline.model} [95% CI]", justify="right")
     table.add_column("seconds", justify="right")
@@ -159,12 +176,19 @@ def _print_scores(
                 p.model, rule, str(row["n"]), str(row["mae_ci"]), f"{row['median_ae']:.2f}",
                 f"{row['rmse']:.2f}", f"{row['within10']:.0%}",
             ]  # fmt: skip
-            if sampled:
+            if calibrated:
                 cells += (
-                    [f"{row['coverage']:.0%}", f"{row['crps']:.2f}"]
-                    if "coverage" in row
+                    [f"{row['pi_coverage']:.0%}", f"{row['pi_width']:.1f}"]
+                    if "pi_coverage" in row
                     else ["", ""]
                 )
+            if sampled:
+                cells += (
+                    [f"{row['band_coverage']:.0%}", f"{row['band_width']:.1f}",
+                     f"{row['crps']:.2f}"]
+                    if "band_coverage" in row
+                    else ["", "", ""]
+                )  # fmt: skip
             if baseline is not None:
                 cells.append("" if p is baseline else str(diffs[rule]))
             cells.append(f"{timing.get(p.model, np.nan):.1f}" if rule == "all" else "")

@@ -83,37 +83,81 @@ def conformal_quantile(scores: ArrayLike, level: float = LEVEL) -> float:
     return float(s[k - 1])
 
 
+def _need(n: int, level: float, where: str) -> None:
+    if conformal_rank(n, level) > n:
+        raise CalibrationError(
+            f"{where}: {n} issue(s) with outcomes: too few to calibrate a {level:.0%} interval "
+            f"(at least {min_calibration(level)} needed)"
+        )
+
+
+def split_conformal(
+    scores: ArrayLike,
+    n_issues: int,
+    level: float = LEVEL,
+    strata: ArrayLike | None = None,
+    calibration_strata: ArrayLike | None = None,
+) -> FloatArray:
+    """Half-widths of `n_issues` new issues from calibration `scores` (NaN = no outcome): one
+    conformal quantile for all, or with `strata` (one label per new issue) and
+    `calibration_strata` (one per score) a quantile per stratum from that stratum's scores only
+    (a Mondrian conformal predictor; Vovk, Gammerman & Shafer 2005, sec. 4.5)."""
+    s = np.asarray(scores, float)
+    if strata is None or calibration_strata is None:
+        _need(int((~np.isnan(s)).sum()), level, "calibration")
+        return np.full(n_issues, conformal_quantile(s, level))
+    new, old = np.asarray(strata), np.asarray(calibration_strata)
+    q = np.full(n_issues, np.nan)
+    for label in np.unique(new):
+        mine = s[(old == label) & ~np.isnan(s)]
+        _need(mine.size, level, f"calibration, {label}")
+        q[new == label] = conformal_quantile(mine, level)
+    return q
+
+
 def cross_conformal(
     point: ArrayLike,
     outcome: ArrayLike,
     fold: ArrayLike,
     level: float = LEVEL,
     scores_within: Callable[[NDArray[np.bool_]], FloatArray] | None = None,
+    strata: ArrayLike | None = None,
 ) -> FloatArray:
     """Half-width of every issue's interval, calibrated out of fold.
 
     Issues in fold f get q_f = conformal_quantile of the scores of the issues with an outcome in
-    the other folds. The scores are |outcome - point| unless `scores_within(mask)` is given: then
-    it returns the scores of the issues in `mask` (a fitted model's out-of-fold residuals computed
-    within `mask` only). Issues without an outcome are predicted but never calibrate.
+    the other folds (with `strata`, one label per issue: of those in the same stratum only). The
+    scores are |outcome - point| unless `scores_within(mask)` is given: then it returns the scores
+    of the issues in `mask`, in order (a fitted model's out-of-fold residuals computed within
+    `mask` only). Issues without an outcome are predicted but never calibrate.
     """
     p = np.asarray(point, float)
     y = np.asarray(outcome, float)
     folds = np.asarray(fold)
+    labels = None if strata is None else np.asarray(strata)
     known = ~np.isnan(y) & ~np.isnan(p)
-    residual = np.abs(y - p)
     q = np.full(p.shape, np.nan)
-    need = min_calibration(level)
     for f in np.unique(folds):
         test = folds == f
-        calibrate = ~test & known
-        if calibrate.sum() < need:
-            raise CalibrationError(
-                f"fold {int(f)}: {int(calibrate.sum())} issue(s) with outcomes in the other folds: "
-                f"too few to calibrate a {level:.0%} interval (at least {need} needed)"
-            )
-        scores = residual[calibrate] if scores_within is None else scores_within(~test)
-        q[test] = conformal_quantile(scores, level)
+        where = f"fold {int(f)}, the other folds"
+        if labels is None:
+            _need(int((known & ~test).sum()), level, where)
+        else:
+            for label in np.unique(labels[test]):
+                _need(int((known & ~test & (labels == label)).sum()), level, f"{where}, {label}")
+        scores = np.full(p.shape, np.nan)
+        if scores_within is None:
+            scores[~test] = np.abs(y - p)[~test]
+        else:
+            scores[~test] = scores_within(~test)
+        scores[~known] = np.nan
+        q[test] = split_conformal(
+            scores[~test],
+            int(test.sum()),
+            level,
+            None if labels is None else labels[test],
+            None if labels is None else labels[~test],
+        )
     return q
 
 

@@ -1,16 +1,30 @@
-"""A backtest run: predictions of one model on a DEU III file, and their scores by voting rule."""
+"""A backtest run: predictions of one model on a DEU III file, and their scores by voting rule.
+
+Two intervals, for two different questions:
+
+- the **predictive interval** (`low80`, `high80`): where the outcome will fall, 80% of the time.
+  Conformal, calibrated on the model's absolute residuals (conformal.py): out of fold within the
+  file when it has outcomes (folds of whole proposals), else on a training file with outcomes
+  (`training_file`; the holdout's outcomes are never read).
+- the **input band** (`band_low80`, `band_high80`, with draws > 1): the 10th-90th percentile of
+  the model's settlements over draws of noisy positions and saliences. It measures how sensitive
+  the prediction is to its inputs, not how far the outcome may be from it.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..bargaining import ENGINES
 from ..errors import CaseError, Problem
+from .conformal import LEVEL, CalibrationError, cross_conformal, interval, split_conformal
 from .deu3 import Dataset, read_deu3
 from .models import (
     EXTRA_MODELS,
@@ -20,6 +34,7 @@ from .models import (
     cross_validated_blend,
     features,
     fit_blend,
+    group_folds,
     issue_inputs,
     run_engine,
 )
@@ -40,8 +55,17 @@ class Prediction:
     point: FloatArray  # (issues,)
     samples: FloatArray | None = None  # (issues, draws) when draws > 1
     notes: list[str] = field(default_factory=list)
+    half_width: FloatArray | None = None  # (issues,) of the 80% predictive interval
 
-    def interval(self, level: float = 0.8) -> tuple[FloatArray, FloatArray] | None:
+    def predictive(self) -> tuple[FloatArray, FloatArray] | None:
+        """The 80% predictive (conformal) interval, clipped to 0-100; None if not calibrated."""
+        if self.half_width is None:
+            return None
+        return interval(self.point, self.half_width)
+
+    def band(self, level: float = LEVEL) -> tuple[FloatArray, FloatArray] | None:
+        """The input band: central `level` percentile interval of the settlements over draws of
+        noisy inputs; None without draws. Not a predictive interval."""
         if self.samples is None:
             return None
         a = (1 - level) / 2
@@ -58,12 +82,32 @@ def predict(
     train: Dataset | None = None,
     folds: int = DEFAULT_FOLDS,
     options: dict[str, Any] | None = None,
+    calibrate: bool = False,
+    calibrate_by: str = "rule",
 ) -> Prediction:
     """One model's predictions on every issue of `data`.
 
     The blend is fitted on `train` when given (all of it), else cross-validated within `data`
     (k folds of whole proposals): each issue is predicted by weights fitted without its proposal.
+    With `calibrate`, the 80% predictive interval too (`calibrate_interval`, `calibrate_by`
+    `rule` or `all`).
     """
+    made = _predict(model, data, setup, draws, seed, train, folds, options)
+    if calibrate:
+        calibrate_interval(made, setup, seed, train, folds, options, by=calibrate_by)
+    return made
+
+
+def _predict(
+    model: str,
+    data: Dataset,
+    setup: Setup,
+    draws: int,
+    seed: int,
+    train: Dataset | None,
+    folds: int,
+    options: dict[str, Any] | None,
+) -> Prediction:
     if model == "status-quo":
         comp = run_engine("compromise", [issue_inputs(i, data.gdp, setup) for i in data.issues])
         ref = np.array([i.reference for i in data.issues])
@@ -89,6 +133,96 @@ def predict(
     return Prediction(model, data, settled[:, 0], settled if draws > 1 else None)
 
 
+CALIBRATE_BY = ("rule", "all")
+
+
+def calibrate_interval(
+    prediction: Prediction,
+    setup: Setup,
+    seed: int = 0,
+    train: Dataset | None = None,
+    folds: int = DEFAULT_FOLDS,
+    options: dict[str, Any] | None = None,
+    by: str = "rule",
+    level: float = LEVEL,
+) -> None:
+    """Set `prediction.half_width`: the conformal half-width of the 80% predictive interval.
+
+    Without `train`, out of fold within the prediction's file (which must have outcomes): the
+    folds of whole proposals of `group_folds(proposals, folds, seed)` (the blend's folds), each
+    calibrated on the absolute residuals of the other folds; the blend's residuals there are
+    themselves out of fold (an inner cross-validation within the other folds). With `train`
+    (a file with outcomes): the conformal quantile of the model's absolute residuals on `train`
+    (the blend's cross-validated there). `by`: `rule` calibrates each Council voting rule on the
+    residuals of its own issues (Mondrian), `all` pools them. Raises CaseError when there are too
+    few outcomes to calibrate.
+    """
+    if by not in CALIBRATE_BY:
+        raise ValueError(f"by must be one of {', '.join(CALIBRATE_BY)}")
+    model, data = prediction.model, prediction.data
+    voting = np.array([i.voting for i in data.issues])
+    strata = voting if by == "rule" else None
+    try:
+        if train is None:
+            if not data.scored:
+                raise CalibrationError("no outcomes here to calibrate the interval on (--train)")
+            outcome = np.array([i.outcome for i in data.issues])
+            fold = group_folds([i.proposal for i in data.issues], folds, seed)
+            within = _blend_scores_within(data, setup, fold) if model == "blend" else None
+            q = cross_conformal(prediction.point, outcome, fold, level, within, strata)
+            how = f"cross-conformal over {folds} folds of proposals"
+        else:
+            fitted = _predict(model, train, setup, 1, seed, None, folds, options)
+            outcome = np.array([i.outcome for i in train.issues])
+            residual = np.abs(outcome - fitted.point)
+            old = np.array([i.voting for i in train.issues]) if by == "rule" else None
+            q = split_conformal(residual, len(data.issues), level, strata, old)
+            scored = int((~np.isnan(residual)).sum())
+            cv = ", the blend cross-validated there" if model == "blend" else ""
+            how = f"calibrated on {train.file} ({scored} issues with outcomes{cv})"
+    except CalibrationError as e:
+        where = data.file if train is None else train.file
+        hint = " (--calibrate-by all pools the voting rules)" if by == "rule" else ""
+        raise CaseError([Problem(where, 1, "out", f"{model}: {e}{hint}")]) from None
+    prediction.half_width = q
+    per = f"by voting rule, {_spread(q, voting)}" if by == "rule" else _spread(q)
+    prediction.notes.append(f"{model}: {level:.0%} predictive interval ± {per}; {how}")
+
+
+def _spread(q: FloatArray, labels: NDArray[Any] | None = None) -> str:
+    if labels is None:
+        lo, hi = np.nanmin(q), np.nanmax(q)
+        return f"{lo:.1f}" + (f"–{hi:.1f}" if hi > lo else "")
+    return ", ".join(f"{r} {_spread(q[labels == r])}" for r in np.unique(labels))
+
+
+def _blend_scores_within(
+    data: Dataset, setup: Setup, fold: NDArray[np.intp]
+) -> Callable[[NDArray[np.bool_]], FloatArray]:
+    """The blend's calibration scores on a subset of issues: the absolute residuals of a
+    cross-validation within the subset (its own folds), so that no calibration score comes from
+    weights fitted on that issue or on the held-out fold."""
+    feats = features(data, setup)
+    outcome = np.array([i.outcome for i in data.issues])
+    voting = [i.voting for i in data.issues]
+    groups = [i.proposal for i in data.issues]
+
+    def scores(mask: NDArray[np.bool_]) -> FloatArray:
+        inner = fold[mask]
+        if np.unique(inner[~np.isnan(outcome[mask])]).size < 2:
+            raise CalibrationError("the blend needs outcomes in at least three folds to calibrate")
+        pred = cross_validated_blend(
+            {name: v[mask] for name, v in feats.items()},
+            outcome[mask],
+            [v for v, m in zip(voting, mask, strict=True) if m],
+            [g for g, m in zip(groups, mask, strict=True) if m],
+            fold=inner,
+        )
+        return np.abs(outcome[mask] - pred)
+
+    return scores
+
+
 def scores(prediction: Prediction, n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
     """Scores per voting rule (`all`, `QMV`, `Unan`) over issues with a known outcome, with a
     cluster-bootstrap 95% interval of the MAE."""
@@ -96,7 +230,8 @@ def scores(prediction: Prediction, n_boot: int = 2000, seed: int = 0) -> dict[st
     outcome = np.array([i.outcome for i in data.issues])
     voting = np.array([i.voting for i in data.issues])
     known = ~np.isnan(outcome) & ~np.isnan(prediction.point)
-    interval = prediction.interval()
+    predictive = prediction.predictive()
+    band = prediction.band()
     out: dict[str, dict[str, Any]] = {}
     for rule in RULES:
         mask = known & ((voting == rule) if rule != "all" else True)
@@ -106,12 +241,15 @@ def scores(prediction: Prediction, n_boot: int = 2000, seed: int = 0) -> dict[st
         err = np.abs(prediction.point[mask] - outcome[mask])
         clusters = [i.proposal for i, m in zip(data.issues, mask, strict=True) if m]
         row["mae_ci"] = bootstrap(err, clusters, n=n_boot, seed=seed)
-        if interval is not None and prediction.samples is not None:
-            row.update(
-                interval_scores(
-                    interval[0][mask], interval[1][mask], outcome[mask], prediction.samples[mask]
-                )
-            )
+        if predictive is not None:
+            pi = interval_scores(predictive[0][mask], predictive[1][mask], outcome[mask])
+            row["pi_coverage"], row["pi_width"] = pi["coverage"], pi["width"]
+        if band is not None and prediction.samples is not None:
+            ib = interval_scores(band[0][mask], band[1][mask], outcome[mask],
+                                 prediction.samples[mask])  # fmt: skip
+            row["band_coverage"], row["band_width"], row["crps"] = (
+                ib["coverage"], ib["width"], ib["crps"]
+            )  # fmt: skip
         out[rule] = row
     return out
 
@@ -139,36 +277,48 @@ def compare(a: Prediction, b: Prediction, n_boot: int = 2000, seed: int = 0) -> 
 
 
 def training_file(data: Dataset, train: Path | None) -> Dataset | None:
-    """The file the blend is fitted on: `train` if given; none (cross-validate) if `data` has
-    outcomes; else `deu3-dev.tsv` beside `data`. Never a file without outcomes."""
+    """The file the blend is fitted on and the predictive interval calibrated on: `train` if
+    given; none (cross-validate within `data`) if `data` has outcomes; else `deu3-dev.tsv` beside
+    `data`. Never a file without outcomes."""
     if train is None:
         if data.scored:
             return None
         train = Path(data.file).with_name("deu3-dev.tsv")
         if not train.exists():
-            raise CaseError(
-                [Problem(data.file, 1, "--train", "no outcomes here and no deu3-dev.tsv beside")]
+            why = (
+                "no outcomes here and no deu3-dev.tsv beside: give --train FILE with outcomes to "
+                "fit and calibrate on (or --no-interval for a model other than the blend)"
             )
+            raise CaseError([Problem(data.file, 1, "--train", why)])
     fitted = read_deu3(train)
     if not fitted.scored:
-        raise CaseError([Problem(str(train), 1, "out", "no outcomes to fit on")])
+        raise CaseError([Problem(str(train), 1, "out", "no outcomes to fit or calibrate on")])
     return fitted
 
 
-def write_predictions(path: Path, predictions: list[Prediction]) -> None:
-    """CSV: isnr, prediction (0-100), and lower80/upper80 where sampled; with several models a
-    `model` column first."""
+PREDICTION_COLUMNS = ("isnr", "prediction")
+INTERVAL_COLUMNS = ("low80", "high80")
+BAND_COLUMNS = ("band_low80", "band_high80")
+
+
+def write_predictions(path: Path, predictions: list[Prediction], band: bool = False) -> None:
+    """CSV: `isnr,prediction` (0-100); then `low80,high80`, the 80% predictive interval, when
+    the predictions were calibrated; then `band_low80,band_high80`, the input band, with `band`
+    (draws > 1; empty for a model without draws). With several models a `model` column first."""
     many = len(predictions) > 1
-    sampled = any(p.samples is not None for p in predictions)
-    header = (["model"] if many else []) + ["isnr", "prediction"]
-    header += ["lower80", "upper80"] if sampled else []
+    calibrated = any(p.half_width is not None for p in predictions)
+    header = (["model"] if many else []) + list(PREDICTION_COLUMNS)
+    header += list(INTERVAL_COLUMNS) if calibrated else []
+    header += list(BAND_COLUMNS) if band else []
     lines = [",".join(header)]
     for p in predictions:
-        band = p.interval()
+        pi, ib = p.predictive(), p.band()
         for k, issue in enumerate(p.data.issues):
             row = ([p.model] if many else []) + [issue.isnr, _fmt(p.point[k])]
-            if sampled:
-                row += [_fmt(band[0][k]), _fmt(band[1][k])] if band else ["", ""]
+            if calibrated:
+                row += [_fmt(pi[0][k]), _fmt(pi[1][k])] if pi else ["", ""]
+            if band:
+                row += [_fmt(ib[0][k]), _fmt(ib[1][k])] if ib else ["", ""]
             lines.append(",".join(row))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

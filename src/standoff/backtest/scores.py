@@ -60,10 +60,14 @@ def crps_samples(samples: ArrayLike, outcome: ArrayLike) -> FloatArray:
 def interval_scores(
     lower: ArrayLike, upper: ArrayLike, outcome: ArrayLike, samples: ArrayLike | None = None
 ) -> dict[str, float]:
-    """Coverage of [lower, upper] and, given samples, the mean CRPS."""
+    """Coverage of [lower, upper], its mean width and, given samples, the mean CRPS."""
     y = np.asarray(outcome, float)
-    inside = (np.asarray(lower, float) <= y) & (y <= np.asarray(upper, float))
-    out = {"coverage": float(inside.mean()) if y.size else np.nan}
+    lo, hi = np.asarray(lower, float), np.asarray(upper, float)
+    inside = (lo <= y) & (y <= hi)
+    out = {
+        "coverage": float(inside.mean()) if y.size else np.nan,
+        "width": float((hi - lo).mean()) if y.size else np.nan,
+    }
     if samples is not None:
         out["crps"] = float(crps_samples(samples, y).mean()) if y.size else np.nan
     return out

@@ -122,6 +122,13 @@ class DyadicRounds:
         NaN where i makes j no offer.
     taken: int8, taken[.., i]: the actor j whose offer i took; -1 where i took none.
     risk_exponent: float32, risk_exponent[.., i]: i's exponent r_i in the utilities.
+    p_win: float32, P^i(i:j): the probability that i prevails against j in a contest on the
+        issue, as i sees it (positions, capabilities and saliences as i believes them): the
+        EUM's eq. P under the engine's active reading (pairwise or all-triples denominator,
+        the voters' risk exponents of the round), the P that enters E^i(U_ij). 0 on the
+        diagonal and where i sees j at its own position (no contest; as `eu_self`). With the
+        pairwise denominator and no perceptions, p_win[.., i, j] + p_win[.., j, i] = 1 wherever
+        some voter prefers one of the two; the all-triples denominator makes both small.
     """
 
     eu_self: Float32Array
@@ -130,6 +137,7 @@ class DyadicRounds:
     offer: Float32Array
     taken: Int8Array
     risk_exponent: Float32Array
+    p_win: Float32Array
 
     @classmethod
     def empty(cls, draws: int, rounds: int, n_actors: int, n_issues: int) -> DyadicRounds:
@@ -143,6 +151,7 @@ class DyadicRounds:
             offer=np.full(pair, np.nan, dtype=np.float32),
             taken=np.full(single, -1, dtype=np.int8),
             risk_exponent=np.ones(single, dtype=np.float32),
+            p_win=np.zeros(pair, dtype=np.float32),
         )
 
     @property
@@ -158,6 +167,7 @@ class DyadicRounds:
             offer=self.offer[index],
             taken=self.taken[index],
             risk_exponent=self.risk_exponent[index],
+            p_win=self.p_win[index],
         )
 
     def first(self, rounds: int) -> DyadicRounds:
@@ -169,6 +179,7 @@ class DyadicRounds:
             offer=self.offer[:, :rounds],
             taken=self.taken[:, :rounds],
             risk_exponent=self.risk_exponent[:, :rounds],
+            p_win=self.p_win[:, :rounds],
         )
 
 
@@ -181,7 +192,8 @@ class Trajectory:
     rounds_run: (D,) the number of steps each draw took.
     dyadic: each round's results for every ordered pair of actors (the EUM's expected utilities
         and interactions), from engines that provide them (`DyadicEngine`); else None.
-    diagnostics: other engine-specific per-round arrays, by name (the SMP's fractional change).
+    diagnostics: other engine-specific arrays, by name (the SMP's fractional change per round; the
+        EUM's cycle length and cycle settlement per draw and issue).
     """
 
     positions: FloatArray

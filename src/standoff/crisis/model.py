@@ -43,9 +43,13 @@ SIGNATURES: dict[str, Signature] = {
     "since": Signature(("event",)),
     "now": Signature(("event",)),
     "last": Signature(("event",)),
-    "sees": Signature(("actor", "actor", "interaction")),
-    "eu": Signature(("actor", "actor")),
-    "gap": Signature(("actor", "actor", "issue")),
+    # the bargaining model's view of a dyad, over i's issues weighted by i's salience, or on one
+    # issue when it is named (docs/model.md, "Formulas")
+    "sees": Signature(("actor", "actor", "interaction", "issue"), optional=1),
+    "eu": Signature(("actor", "actor", "issue"), optional=1),
+    "threat": Signature(("actor", "actor", "issue"), optional=1),
+    "prevails": Signature(("actor", "actor", "issue"), optional=1),
+    "gap": Signature(("actor", "actor", "issue"), optional=1),
     "position": Signature(("actor", "issue")),
     "salience": Signature(("actor", "issue")),
     "capability": Signature(("actor",)),

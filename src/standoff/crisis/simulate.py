@@ -43,10 +43,53 @@ class CrisisRun:
     ended: NDArray[np.int64]  # (D,): the round in which the crisis ended, or T if it ran to the end
 
 
+# The functions whose values come from the bargaining model and the positions it moves: a
+# formula's use of one of them is checked for being constant by `standoff check` (see `Probe`).
+MODEL_TERMS = ("sees", "eu", "threat", "prevails", "gap", "position")
+
+
+class Probe:
+    """Records every model-derived term that formulas evaluate, keyed by the call as written
+    (function name and its arguments): its range and its mean over all draws and rounds of a run.
+    With `frozen` values, each term so keyed returns its frozen value instead (an ablation: the
+    bargaining model's influence on the formulas switched off, its average kept)."""
+
+    def __init__(self, frozen: dict[tuple[str, ...], float] | None = None) -> None:
+        self.frozen = frozen or {}
+        self.ranges: dict[tuple[str, ...], tuple[float, float]] = {}
+        self.sums: dict[tuple[str, ...], tuple[float, int]] = {}
+
+    def mean(self, key: tuple[str, ...]) -> float:
+        total, count = self.sums[key]
+        return total / count if count else 0.0
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(*args: Any) -> Any:
+            key = (name, *(str(a) for a in args))
+            value = np.asarray(fn(*args), dtype=float)
+            if key in self.frozen:
+                value = np.full(value.shape, self.frozen[key])
+            low, high = (float(value.min()), float(value.max())) if value.size else (0.0, 0.0)
+            if key in self.ranges:
+                old = self.ranges[key]
+                low, high = min(low, old[0]), max(high, old[1])
+            self.ranges[key] = (low, high)
+            total, count = self.sums.get(key, (0.0, 0))
+            self.sums[key] = (total + float(value.sum()), count + value.size)
+            return value
+
+        return recorded
+
+
 class _State:
     def __init__(
-        self, plan: CompiledCrisis, inputs: BargainingInputs, params: dict[str, FloatArray]
+        self,
+        plan: CompiledCrisis,
+        inputs: BargainingInputs,
+        params: dict[str, FloatArray],
+        probe: Probe | None = None,
     ):
+        self.probe = probe
         self.plan = plan
         self.inputs = inputs
         self.params = params
@@ -139,8 +182,12 @@ class _State:
                 "a crisis needs an engine that provides them (a DyadicEngine, such as eum with "
                 "its diagnostics on)"
             )
-        self._eu = dyadic.eu_self[:, 0]  # (D, K, i, j): E^i(U_ij)
         self._code = dyadic.interaction[:, 0]  # (D, K, i, j): Interaction codes
+        self._dyadic = {
+            "eu": dyadic.eu_self[:, 0],  # (D, K, i, j): E^i(U_ij)
+            "threat": dyadic.eu_other[:, 0],  # E^i(U_ji): what i expects j to gain against i
+            "prevails": dyadic.p_win[:, 0],  # P^i(i:j): i's chance of prevailing, as i sees it
+        }
         total = self.salience.sum(axis=2)  # (D, N)
         weight = np.where(
             total[:, :, None] > 0,
@@ -148,25 +195,42 @@ class _State:
             1.0 / self.salience.shape[2],
         )  # (D, N, K): each actor's issues weighted by its salience
         self._weight = weight
-        self._cache: dict[tuple[str, int, int], FloatArray] = {}
+        self._cache: dict[tuple[str, int, int, int], FloatArray] = {}
 
-    def share(self, kind: str, i: int, j: int) -> FloatArray:
-        """(D,) the salience-weighted share of i's issues on which i sees `kind` with j."""
-        key = (kind, i, j)
+    def share(self, kind: str, i: int, j: int, k: int = -1) -> FloatArray:
+        """(D,) the salience-weighted share of i's issues on which i sees `kind` with j; with an
+        issue k, 1 where i sees it on k and 0 where not."""
+        key = (kind, i, j, k)
         if key not in self._cache:
             codes = self._code[:, :, i, j]  # (D, K)
             hits = np.zeros(codes.shape, dtype=bool)
             for code in INTERACTION_CODES[kind]:
                 hits |= codes == code
-            self._cache[key] = (self._weight[:, i, :] * hits).sum(axis=1)
+            self._cache[key] = (
+                (self._weight[:, i, :] * hits).sum(axis=1) if k < 0 else hits[:, k].astype(float)
+            )
         return self._cache[key]
 
-    def eu_of(self, i: int, j: int) -> FloatArray:
-        """(D,) i's expected utility of challenging j, weighted over issues by i's salience."""
-        key = ("eu", i, j)
+    def dyad(self, quantity: str, i: int, j: int, k: int = -1) -> FloatArray:
+        """(D,) a dyadic quantity of the bargaining model (eu, threat, prevails) for i against j,
+        weighted over i's issues by i's salience, or on issue k."""
+        key = (quantity, i, j, k)
         if key not in self._cache:
-            self._cache[key] = (self._weight[:, i, :] * self._eu[:, :, i, j]).sum(axis=1)
+            values = self._dyadic[quantity][:, :, i, j]  # (D, K)
+            self._cache[key] = (
+                (self._weight[:, i, :] * values).sum(axis=1)
+                if k < 0
+                else values[:, k].astype(float)
+            )
         return self._cache[key]
+
+    def gap(self, i: int, j: int, k: int = -1) -> FloatArray:
+        """(D,) |x_i - x_j| as a share of the issue's scale; over all issues weighted by i's
+        salience when no issue is named."""
+        distance = np.abs(self.position[:, i, :] - self.position[:, j, :]) / self.span  # (D, K)
+        if k >= 0:
+            return np.asarray(distance[:, k])
+        return np.asarray((self._weight[:, i, :] * distance).sum(axis=1))
 
     # -- formula context --------------------------------------------------------------------
     def functions(self, upto: int) -> dict[str, Callable[..., Any]]:
@@ -181,7 +245,7 @@ class _State:
             last = self.last[:, ev[e]]
             return np.where(last >= 0, upto - last, NEVER)
 
-        return {
+        functions: dict[str, Callable[..., Any]] = {
             "happened": lambda e: self.counts[:, ev[e]] > 0,
             "count": lambda e: self.counts[:, ev[e]],
             "since": since,
@@ -189,12 +253,15 @@ class _State:
             "last": lambda e: (
                 self.fired[:, upto - 1, ev[e]] if upto > 0 else np.zeros(len(self.alive), bool)
             ),
-            "sees": lambda i, j, kind: self.share(kind, actor[i], actor[j]),
-            "eu": lambda i, j: self.eu_of(actor[i], actor[j]),
-            "gap": lambda i, j, k: (
-                np.abs(self.position[:, actor[i], issue[k]] - self.position[:, actor[j], issue[k]])
-                / self.span[issue[k]]
+            "sees": lambda i, j, kind, k=None: self.share(
+                kind, actor[i], actor[j], -1 if k is None else issue[k]
             ),
+            "eu": lambda i, j, k=None: self.dyad("eu", actor[i], actor[j], _opt(issue, k)),
+            "threat": lambda i, j, k=None: self.dyad("threat", actor[i], actor[j], _opt(issue, k)),
+            "prevails": lambda i, j, k=None: self.dyad(
+                "prevails", actor[i], actor[j], _opt(issue, k)
+            ),
+            "gap": lambda i, j, k=None: self.gap(actor[i], actor[j], _opt(issue, k)),
             "position": lambda i, k: self.position[:, actor[i], issue[k]],
             "salience": lambda i, k: self.salience[:, actor[i], issue[k]],
             "capability": lambda i: self.capability[:, actor[i]],
@@ -202,6 +269,10 @@ class _State:
             "after": lambda day: date >= dt.date.fromisoformat(day),
             "before": lambda day: date < dt.date.fromisoformat(day),
         }
+        if self.probe is not None:
+            for name in MODEL_TERMS:
+                functions[name] = self.probe.wrap(name, functions[name])
+        return functions
 
     def names(self, upto: int) -> dict[str, Any]:
         return {**self.params, "round": upto + 1, "rounds": self.plan.rounds, "rung": self.rung}
@@ -258,6 +329,10 @@ class _State:
             self.alive = self.alive & ~where
 
 
+def _opt(index: dict[str, int], ident: str | None) -> int:
+    return -1 if ident is None else index[ident]
+
+
 def dominant_view(state: _State, i: int, j: int) -> NDArray[np.int8]:
     """(D,) index into VIEW_CLASSES of the interaction i sees with j on most of its stakes."""
     stacked = np.stack([state.share(name, i, j) for name in VIEW_CLASSES], axis=1)
@@ -270,9 +345,11 @@ def simulate(
     params: dict[str, FloatArray],
     uniforms: FloatArray,
     engine: Engine,
+    probe: Probe | None = None,
 ) -> CrisisRun:
-    """Run the crisis for a batch of draws. `uniforms` (D, T, E) decide which events happen."""
-    state = _State(plan, inputs, params)
+    """Run the crisis for a batch of draws. `uniforms` (D, T, E) decide which events happen.
+    A `probe` records the range of every model-derived term the formulas use."""
+    state = _State(plan, inputs, params, probe)
     d = inputs.draws
     n_rounds, n_events = plan.rounds, len(plan.events)
     views = np.zeros((d, n_rounds, len(plan.dyads), 2), dtype=np.int8)

@@ -17,7 +17,7 @@ from ..case.schema import Case
 from ..compile import CompiledCase
 from ..crisis.histories import CrisisHistories
 from ..crisis.model import CompiledCrisis
-from ..crisis.simulate import simulate
+from ..crisis.simulate import Probe, simulate
 from ..result import DRIVER_RANGE
 from ..sample import Sampler, Slot, assemble, event_uniforms
 from .executor import Block
@@ -43,12 +43,18 @@ class SettleDraws:
 @dataclass(frozen=True)
 class SimulateCrisis:
     """A crisis case: play out draws [start, stop). Draws come in groups of the case's replicates
-    that share one draw of the inputs; the event uniforms are drawn per draw."""
+    that share one draw of the inputs; the event uniforms are drawn per draw. With `frozen`, the
+    model-derived terms of formulas so keyed return the given values (an ablation)."""
 
     compiled: CompiledCase
     seed: int
+    frozen: Mapping[tuple[str, ...], float] | None = None
 
     def __call__(self, block: Block) -> CrisisHistories:
+        probe = Probe(dict(self.frozen)) if self.frozen is not None else None
+        return self.simulate(block, probe)
+
+    def simulate(self, block: Block, probe: Probe | None) -> CrisisHistories:
         case, plan = self.compiled.case, _crisis(self.compiled)
         engine = make_engine(plan.engine)
         group = np.arange(block.start, block.stop) // plan.replicates
@@ -60,7 +66,7 @@ class SimulateCrisis:
         uniforms = event_uniforms(
             self.seed, block.start, block.stop, (plan.rounds, len(plan.events))
         )
-        run = simulate(plan, inputs, params, uniforms, engine)
+        run = simulate(plan, inputs, params, uniforms, engine, probe)
         return CrisisHistories(
             scenario=run.scenario,
             questions=run.questions,
@@ -70,6 +76,23 @@ class SimulateCrisis:
             ended=run.ended,
             settlement=weighted_median(run.final_position, inputs.capability, inputs.salience),
         )
+
+
+@dataclass(frozen=True)
+class RecordTerms:
+    """A crisis case: play out draws [start, stop) as `SimulateCrisis` does and return, for each
+    model-derived term of the formulas, its (sum, count, min, max) over draws and rounds."""
+
+    compiled: CompiledCase
+    seed: int
+
+    def __call__(self, block: Block) -> dict[tuple[str, ...], tuple[float, int, float, float]]:
+        probe = Probe()
+        SimulateCrisis(self.compiled, self.seed).simulate(block, probe)
+        return {
+            key: (*probe.sums[key], *probe.ranges[key])
+            for key in probe.sums  # every key is in both
+        }
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ Each round, on each issue, every actor i computes, with its own beliefs, for eve
 The pair falls in an octant of (E^i(U_ij), E^i(U_ji)) (`Interaction`): conflict, compromise,
 compel/capitulation or stalemate. Where j has the upper hand, j's offer to i is a new position for
 i; each actor takes one of the offers made to it. `docs/model-eum.md` gives every equation, each
-ambiguity of the paper, the readings tried with the table each produces, and the reading kept.
+ambiguity of the paper, and the named readings (`READINGS`): "forecast" (the default: the paper's
+pairwise P, run to rest, cycles detected) and "scholz-table2" (the choices that reproduce Scholz et
+al.'s Table 2), with the scores and tables each gives.
 
 Vectorized over draws: Python loops run over issues, rounds and fixed-size blocks of draws (run
 on threads; numpy and the compiled kernel release the GIL), never over single draws or actor
@@ -33,20 +35,28 @@ from __future__ import annotations
 from .constants import SAME_POSITION, Interaction
 from .engine import (
     CHOICE_MODES,
+    CYCLE_RULES,
+    DEFAULT_READING,
     KERNELS,
     PROBABILITY_MODES,
+    READINGS,
     RISK_MODES,
     STOP_RULES,
     ExpectedUtility,
+    Reading,
 )
 
 __all__ = [
     "CHOICE_MODES",
+    "CYCLE_RULES",
+    "DEFAULT_READING",
     "KERNELS",
     "PROBABILITY_MODES",
+    "READINGS",
     "RISK_MODES",
     "SAME_POSITION",
     "STOP_RULES",
     "ExpectedUtility",
     "Interaction",
+    "Reading",
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,28 +28,88 @@ RISK_MODES = ("recompute", "off", "given")
 PROBABILITY_MODES = ("all-triples", "pairwise")
 CHOICE_MODES = ("scholz", "nearest")
 STOP_RULES = ("fixed", "converged")
+CYCLE_RULES = ("average", "off")
 KERNELS = ("compiled", "numpy")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A named set of choices among the paper's ambiguous points (docs/model-eum.md, "Readings").
+
+    probability, choice, vote_risk, risk: the equations' readings (see `ExpectedUtility`).
+    stop, max_rounds, tolerance, cycles: when a run stops, and what it reports for a cycle.
+    """
+
+    probability: str
+    choice: str
+    vote_risk: bool
+    risk: str
+    stop: str
+    max_rounds: int
+    tolerance: float
+    cycles: str
+
+
+READINGS: dict[str, Reading] = {
+    # the forecasting reading (the default): the paper's eq. P (votes on the pair), run until
+    # the positions stop moving or return to an earlier state (docs/model-eum.md)
+    "forecast": Reading(
+        probability="pairwise",
+        choice="scholz",
+        vote_risk=True,
+        risk="recompute",
+        stop="converged",
+        max_rounds=100,
+        tolerance=1e-6,
+        cycles="average",
+    ),
+    # every choice that reproduces Scholz et al.'s Table 2 on the emissions case
+    "scholz-table2": Reading(
+        probability="all-triples",
+        choice="scholz",
+        vote_risk=True,
+        risk="recompute",
+        stop="fixed",
+        max_rounds=8,
+        tolerance=1e-6,
+        cycles="off",
+    ),
+}
+DEFAULT_READING = "forecast"
 
 
 class ExpectedUtility(Engine):
     """The EUM engine. Options (keywords; `-o KEY=VALUE` on the command line):
 
+    reading: a named set of the choices below (`READINGS`): "forecast" (the default: the paper's
+        pairwise eq. P, run to convergence with cycle detection) or "scholz-table2" (the choices
+        that reproduce Scholz et al.'s Table 2: all-triples P, 8 fixed rounds). Any option below
+        given explicitly overrides the reading's choice; `options()` reports the resolved ones.
     Q: probability that the status quo holds if i does not challenge j (default 1.0).
     T: probability that, if the status quo does not hold, things get better for i (default 1.0;
         no effect when Q = 1).
-    risk: "recompute" each round from the actors' security (default, Scholz et al.), "off"
-        (everyone risk neutral, r = 1), or "given" (R_i = the case's risk attitude in [-1, 1]).
-    stop: "fixed" (run the rounds asked for) or "converged" (a draw stops once no position moves
-        more than `tolerance` x the issue's range in a round; at most the rounds asked for).
-    probability, choice, vote_risk: readings of the paper's ambiguous points (docs/model-eum.md);
-        the defaults are the readings that reproduce Scholz et al.'s Table 2.
+    risk: "recompute" each round from the actors' security (Scholz et al.), "off" (everyone risk
+        neutral, r = 1), or "given" (R_i = the case's risk attitude in [-1, 1]).
+    stop: "fixed" (run the rounds asked for) or "converged" (a draw stops, issue by issue, once no
+        position moves more than `tolerance` x the issue's range in a round; at most the rounds
+        asked for).
+    max_rounds: the rounds `run` takes when it is given none: the rounds run (stop="fixed") or
+        the cap (stop="converged").
+    tolerance: the share of the issue's range within which two states count as one.
+    cycles: with stop="converged", "average" (a draw whose next state returns, within
+        `tolerance`, to an earlier one is in a cycle: it stops there, and its settlement is the
+        weighted median averaged over the states of the cycle) or "off" (run on to the cap).
+    probability, choice, vote_risk: readings of the paper's ambiguous points (docs/model-eum.md).
     diagnostics: keep the per-round dyadic results in `Trajectory.dyadic` (default True).
     threads: worker threads over blocks of draws (default: the CPU count).
     kernel: "compiled" (default: the numba kernel of `kernel.py`) or "numpy" (the vectorized
         numpy implementation of `equations.py`, kept as the reference the kernel is tested
         against). The two agree up to float rounding; neither changes the model.
 
-    A `DyadicEngine`: with `diagnostics` on, `run` fills `Trajectory.dyadic`.
+    A `DyadicEngine`: with `diagnostics` on, `run` fills `Trajectory.dyadic`. `Trajectory.
+    diagnostics` holds, per draw and issue, "cycle_length" (1: converged; L >= 2: stopped in a
+    cycle of L states; 0: did not stop) and "cycle_settlement" (the cycle's averaged weighted
+    median; NaN where there is no cycle).
     """
 
     name: ClassVar[str] = "eum"
@@ -56,22 +117,33 @@ class ExpectedUtility(Engine):
         "Scholz, J. B., Calbert, G. J. & Smith, G. A. (2011). Unravelling Bueno de Mesquita's "
         "group decision model. Journal of Theoretical Politics 23(4): 510-531."
     )
-    default_rounds: ClassVar[int | None] = 8
 
     def __init__(
         self,
+        reading: str = DEFAULT_READING,
         Q: float = 1.0,
         T: float = 1.0,
-        risk: str = "recompute",
-        stop: str = "fixed",
-        tolerance: float = 1e-6,
-        probability: str = "all-triples",
-        choice: str = "scholz",
-        vote_risk: bool = True,
+        risk: str | None = None,
+        stop: str | None = None,
+        tolerance: float | None = None,
+        max_rounds: int | None = None,
+        cycles: str | None = None,
+        probability: str | None = None,
+        choice: str | None = None,
+        vote_risk: bool | None = None,
         diagnostics: bool = True,
         threads: int | None = None,
         kernel: str = "compiled",
     ) -> None:
+        if reading not in READINGS:
+            raise ValueError(f"reading must be one of {', '.join(READINGS)}; got {reading!r}")
+        chosen = READINGS[reading]
+        risk = chosen.risk if risk is None else risk
+        stop = chosen.stop if stop is None else stop
+        probability = chosen.probability if probability is None else probability
+        choice = chosen.choice if choice is None else choice
+        if cycles is None:  # the reading's rule, where the stop rule has cycles to detect
+            cycles = chosen.cycles if stop == "converged" else "off"
         if not 0.0 <= float(Q) <= 1.0:
             raise ValueError(f"Q must be in [0, 1], got {Q}")
         if not 0.0 <= float(T) <= 1.0:
@@ -79,22 +151,32 @@ class ExpectedUtility(Engine):
         for label, value, allowed in (
             ("risk", risk, RISK_MODES),
             ("stop", stop, STOP_RULES),
+            ("cycles", cycles, CYCLE_RULES),
             ("probability", probability, PROBABILITY_MODES),
             ("choice", choice, CHOICE_MODES),
             ("kernel", kernel, KERNELS),
         ):
             if value not in allowed:
                 raise ValueError(f"{label} must be one of {', '.join(allowed)}; got {value!r}")
+        if cycles != "off" and stop != "converged":
+            raise ValueError("cycles=average needs stop=converged")
+        tolerance = chosen.tolerance if tolerance is None else tolerance
         if not float(tolerance) >= 0.0:
             raise ValueError("tolerance must be >= 0")
+        max_rounds = chosen.max_rounds if max_rounds is None else max_rounds
+        if int(max_rounds) != max_rounds or max_rounds < 0:
+            raise ValueError(f"max_rounds must be a non-negative integer, got {max_rounds}")
+        self.reading = reading
         self.Q = float(Q)
         self.T = float(T)
         self.risk = risk
         self.stop = stop
         self.tolerance = float(tolerance)
+        self.max_rounds = int(max_rounds)
+        self.cycles = cycles
         self.probability = probability
         self.choice = choice
-        self.vote_risk = bool(vote_risk)
+        self.vote_risk = bool(chosen.vote_risk if vote_risk is None else vote_risk)
         self.diagnostics = bool(diagnostics)
         self.threads = max(1, int(threads if threads is not None else (os.cpu_count() or 1)))
         self.kernel = kernel
@@ -117,106 +199,179 @@ class ExpectedUtility(Engine):
 
     def options(self) -> dict[str, Any]:
         return {
+            "reading": self.reading,
             "Q": self.Q,
             "T": self.T,
             "risk": self.risk,
             "stop": self.stop,
+            "max_rounds": self.max_rounds,
             "tolerance": self.tolerance,
+            "cycles": self.cycles,
             "probability": self.probability,
             "choice": self.choice,
             "vote_risk": self.vote_risk,
         }
 
     def settlement(self, inputs: BargainingInputs, trajectory: Trajectory) -> FloatArray:
-        """(D, K): the capability x salience weighted (Condorcet) median of the final positions."""
-        return weighted_median(trajectory.final, inputs.capability, inputs.salience)
+        """(D, K): the capability x salience weighted (Condorcet) median of the final positions;
+        for a draw stopped in a cycle (cycles="average"), that median averaged over the states
+        of the cycle."""
+        settled = weighted_median(trajectory.final, inputs.capability, inputs.salience)
+        cycle = trajectory.diagnostics.get("cycle_settlement")
+        if cycle is None:
+            return settled
+        return np.where(np.isnan(cycle), settled, cycle)
 
     # ------------------------------------------------------------------------------------------
     def run(self, inputs: BargainingInputs, rounds: int | None = None) -> Trajectory:
-        steps = self.default_rounds if rounds is None else rounds
-        if steps is None or steps < 0:
+        steps = self.max_rounds if rounds is None else rounds
+        if steps < 0:
             raise ValueError("rounds must be a non-negative integer")
         n_draws, n_actors, n_issues = inputs.position.shape
-        positions = np.empty((n_draws, steps + 1, n_actors, n_issues))
-        positions[:, 0] = inputs.position
-        rounds_run = np.zeros(n_draws, dtype=np.int64)
-        dyadic = (
-            DyadicRounds.empty(n_draws, steps, n_actors, n_issues) if self.diagnostics else None
-        )
         readings = self.readings
         size = BLOCK
         if self.kernel == "compiled":  # one block per thread, if that makes blocks small enough
             size = min(COMPILED_BLOCK, max(1, -(-n_draws // self.threads)))
         blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
+        results: list[list[_IssueRun]] = [[] for _ in blocks]  # per block, per issue
 
-        def one_block(block: slice) -> None:
-            part = inputs.take(block)
-            for k in range(n_issues):  # issues run one by one
-                self._run_issue(
-                    part,
-                    k,
-                    steps,
-                    readings,
-                    positions[block],
-                    rounds_run[block],
-                    None if dyadic is None else dyadic.draws(block),
-                )
+        def one_block(b: int) -> None:
+            part = inputs.take(blocks[b])
+            # issues run one by one
+            results[b] = [self._run_issue(part, k, steps, readings) for k in range(n_issues)]
 
         if self.threads > 1 and len(blocks) > 1:
             with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                list(pool.map(one_block, blocks))
+                list(pool.map(one_block, range(len(blocks))))
         else:
-            for block in blocks:
-                one_block(block)
+            for b in range(len(blocks)):
+                one_block(b)
 
+        rounds_run = np.zeros(n_draws, dtype=np.int64)
+        for block, runs in zip(blocks, results, strict=True):
+            for run in runs:
+                rounds_run[block] = np.maximum(rounds_run[block], run.rounds_run)
+        # the rounds kept: all asked for, or (converged) as many as the slowest draw moved in,
+        # but at least one where any was asked (the crisis layer reads round 0 of a one-round
+        # run, also where nobody moves); a draw or issue that stopped earlier repeats its final
+        # state, and its dyadic results those of the round that found it at rest
+        kept = steps
         if self.stop == "converged" and n_draws:
-            positions = positions[:, : int(rounds_run.max()) + 1]
-        if dyadic is not None:
-            dyadic = dyadic.first(positions.shape[1] - 1)
-        return Trajectory(positions=positions, rounds_run=rounds_run, dyadic=dyadic)
+            kept = max(int(rounds_run.max()), min(steps, 1))
+        positions = np.empty((n_draws, kept + 1, n_actors, n_issues))
+        cycle_length = np.zeros((n_draws, n_issues))
+        cycle_settlement = np.full((n_draws, n_issues), np.nan)
+        dyadic = DyadicRounds.empty(n_draws, kept, n_actors, n_issues) if self.diagnostics else None
+        for block, runs in zip(blocks, results, strict=True):
+            for k, run in enumerate(runs):
+                last = min(run.rounds, kept)
+                positions[block, : last + 1, :, k] = run.history[:, : last + 1]
+                positions[block, last + 1 :, :, k] = run.history[:, last, None]
+                cycle_length[block, k] = run.cycle_length
+                cycle_settlement[block, k] = run.cycle_settlement
+                if dyadic is not None:
+                    _assemble(dyadic.draws(block), k, run.dyadic)
+        return Trajectory(
+            positions=positions,
+            rounds_run=rounds_run,
+            dyadic=dyadic,
+            diagnostics={"cycle_length": cycle_length, "cycle_settlement": cycle_settlement},
+        )
 
     def _run_issue(
-        self,
-        inputs: BargainingInputs,
-        k: int,
-        steps: int,
-        readings: Readings,
-        positions: FloatArray,
-        rounds_run: NDArray[np.int64],
-        dyadic: DyadicRounds | None,
-    ) -> None:
-        """Run issue k for a block of draws, writing into views of the output arrays."""
-        n_draws = inputs.draws
+        self, inputs: BargainingInputs, k: int, steps: int, readings: Readings
+    ) -> _IssueRun:
+        """Run issue k for a block of draws.
+
+        With stop="converged" only the draws still moving are computed each round; a stopped
+        draw keeps its positions, and its dyadic results repeat those of the round that found
+        it at rest (computed from the same positions, they would be the same). A draw stops
+        when its next state is, within `tolerance` x the range, its current one (converged,
+        cycle length 1) or, with cycles="average", an earlier one (a cycle: the states from
+        that one to the current one). The move that would close the cycle is not made, as the
+        sub-tolerance move of a converged draw is not: the draw keeps its current state."""
+        n_draws, n_actors = inputs.position.shape[:2]
         low, high = float(inputs.low[k]), float(inputs.high[k])
         scale = high - low if high > low else 1.0
         beliefs = Beliefs.of(inputs, k)
         x = inputs.position[:, :, k].copy()
+        converged = self.stop == "converged"
+        detect = self.cycles == "average"
+        tolerance = self.tolerance * scale
         active = np.ones(n_draws, dtype=bool)
-        for t in range(steps):
+        rounds_run = np.full(n_draws, 0 if converged else steps, dtype=np.int64)
+        cycle_length = np.zeros(n_draws)
+        cycle_settlement = np.full(n_draws, np.nan)
+        # the states so far, [draw, round, actor]; grown as rounds are computed
+        history = np.empty((n_draws, min(steps, 15) + 1, n_actors))
+        history[:, 0] = x
+        # each state's fingerprint sum_i (i + 1) x_i: two states within the tolerance have
+        # fingerprints within `near` (plus rounding), so only those pairs are compared in full
+        coefficient = np.arange(1.0, n_actors + 1.0)
+        near = coefficient.sum() * (tolerance + 1e-12 * max(abs(low), abs(high), scale))
+        fingerprint = np.empty((n_draws, steps + 1)) if detect else np.empty((0, 0))
+        if detect:
+            fingerprint[:, 0] = x @ coefficient
+        dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]] = []
+        t = 0
+        while t < steps and active.any():
+            rows = None if active.all() else np.flatnonzero(active)
+            if rows is None:
+                now, seen, given = x, beliefs, inputs.risk
+            else:
+                now, seen = x[rows], beliefs.take(rows)
+                given = None if inputs.risk is None else inputs.risk[rows]
             if self.kernel == "compiled":
-                step = self._round_compiled(x, inputs, beliefs, low, high, scale)
+                step = self._round_compiled(now, given, seen, low, high, scale)
             else:
-                step = numpy_round(x, inputs, beliefs, low, high, scale, readings)
+                step = numpy_round(now, given, seen, low, high, scale, readings)
             new_x = step.new_position
-            if self.stop == "converged":
-                moved = np.abs(new_x - x).max(axis=1) > self.tolerance * scale
-                active &= moved
-                new_x = np.where(active[:, None], new_x, x)
-                rounds_run[:] = np.maximum(rounds_run, np.where(active, t + 1, 0))
+            if converged:
+                index = np.arange(n_draws) if rows is None else rows
+                moves = np.abs(new_x - now).max(axis=1) > tolerance
+                period = np.zeros(len(index), dtype=np.int64)
+                if detect and t >= 1:
+                    period = _cycles(
+                        new_x, moves, index, t, history, fingerprint, coefficient, near,
+                        tolerance,
+                    )  # fmt: skip
+                    looped = np.flatnonzero(period)
+                    if looped.size:
+                        cycle_length[index[looped]] = period[looped]
+                        cycle_settlement[index[looped]] = _cycle_median(
+                            history[index[looped], : t + 1],
+                            inputs.capability[index[looped]],
+                            inputs.salience[index[looped], :, k],
+                            t + 1 - period[looped],
+                        )
+                go = moves & (period == 0)
+                cycle_length[index[~moves]] = 1
+                x[index[go]] = new_x[go]
+                rounds_run[index[go]] = t + 1
+                active[index[~go]] = False
             else:
-                rounds_run[:] = steps
-            x = new_x
-            positions[:, t + 1, :, k] = x
-            if dyadic is not None:
-                _store(dyadic, t, k, step)
-            if self.stop == "converged" and not active.any():
-                positions[:, t + 2 :, :, k] = x[:, None, :]
-                break
+                x = new_x
+            if t + 1 >= history.shape[1]:
+                history = np.concatenate([history, np.empty_like(history)], axis=1)
+            history[:, t + 1] = x
+            if detect:
+                fingerprint[:, t + 1] = x @ coefficient
+            if self.diagnostics:
+                dyadic.append((rows, _dyadic_round(step)))
+            t += 1
+        return _IssueRun(
+            history=history,
+            rounds=t,
+            rounds_run=rounds_run,
+            cycle_length=cycle_length,
+            cycle_settlement=cycle_settlement,
+            dyadic=dyadic,
+        )
 
     def _round_compiled(
         self,
         x: FloatArray,
-        inputs: BargainingInputs,
+        given: FloatArray | None,
         beliefs: Beliefs,
         low: float,
         high: float,
@@ -226,8 +381,8 @@ class ExpectedUtility(Engine):
         n_draws, n_actors = x.shape
         pair = (n_draws, n_actors, n_actors)
         empty = np.empty((0, 0, 0))
-        if self.risk == "given" and inputs.risk is not None:
-            r_given = risk_exponent(np.clip(inputs.risk, -1.0, 1.0))
+        if self.risk == "given" and given is not None:
+            r_given = risk_exponent(np.clip(given, -1.0, 1.0))
         elif self.risk == "given":
             r_given = risk_exponent(np.zeros((n_draws, n_actors)))
         else:
@@ -246,6 +401,7 @@ class ExpectedUtility(Engine):
             offers=np.empty(pair),
             taken=np.empty((n_draws, n_actors), dtype=np.int8),
             risk_exponent=np.empty((n_draws, n_actors)),
+            p_win=np.empty(pair),
         )
 
         def contiguous(a: FloatArray | None) -> FloatArray:
@@ -281,11 +437,102 @@ class ExpectedUtility(Engine):
         return step
 
 
-def _store(dyadic: DyadicRounds, t: int, k: int, step: Step) -> None:
-    """Round t of issue k into the dyadic results (float32, int8)."""
-    dyadic.eu_self[:, t, k] = step.eu_self
-    dyadic.eu_other[:, t, k] = step.eu_other
-    dyadic.interaction[:, t, k] = step.code
-    dyadic.offer[:, t, k] = np.swapaxes(step.offers, 1, 2)  # offer[.., j, i]: made by j to i
-    dyadic.taken[:, t, k] = step.taken
-    dyadic.risk_exponent[:, t, k] = step.risk_exponent
+Array = NDArray[Any]
+
+
+class _IssueRun(NamedTuple):
+    """One issue's run for a block of draws (`ExpectedUtility._run_issue`)."""
+
+    history: FloatArray  # (D, >= rounds + 1, N): the states, rows 0..rounds filled
+    rounds: int  # rounds computed
+    rounds_run: NDArray[np.int64]  # (D,) rounds each draw moved in
+    cycle_length: FloatArray  # (D,) 1 converged, L >= 2 a cycle of L states, 0 not stopped
+    cycle_settlement: FloatArray  # (D,) the cycle's averaged weighted median; NaN: no cycle
+    # per round: the draws computed (None: all) and their `DyadicRounds` fields
+    dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]]
+
+
+def _dyadic_round(step: Step) -> tuple[Array, ...]:
+    """One round's dyadic results in the order and types of `DyadicRounds`' fields."""
+    return (
+        step.eu_self.astype(np.float32),
+        step.eu_other.astype(np.float32),
+        step.code.astype(np.int8),
+        np.swapaxes(step.offers, 1, 2).astype(np.float32),  # offer[.., j, i]: made by j to i
+        step.taken.astype(np.int8),
+        step.risk_exponent.astype(np.float32),
+        step.p_win.astype(np.float32),
+    )
+
+
+def _assemble(
+    dyadic: DyadicRounds,
+    k: int,
+    rounds: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]],
+) -> None:
+    """Issue k's per-round results into `dyadic` (views of a block of draws). A draw not
+    computed in a round (at rest) repeats its round before; rounds after the last computed
+    repeat it."""
+    targets: tuple[Array, ...] = (
+        dyadic.eu_self,
+        dyadic.eu_other,
+        dyadic.interaction,
+        dyadic.offer,
+        dyadic.taken,
+        dyadic.risk_exponent,
+        dyadic.p_win,
+    )
+    rounds = rounds[: dyadic.rounds]
+    for t, (rows, fields) in enumerate(rounds):
+        for target, value in zip(targets, fields, strict=True):
+            if rows is None:
+                target[:, t, k] = value
+            else:
+                target[:, t, k] = target[:, t - 1, k]
+                target[rows, t, k] = value
+    if rounds and len(rounds) < dyadic.rounds:
+        for target in targets:
+            target[:, len(rounds) :, k] = target[:, len(rounds) - 1, k][:, None]
+
+
+def _cycles(
+    new_x: FloatArray,
+    moves: NDArray[np.bool_],
+    index: NDArray[np.intp],
+    t: int,
+    history: FloatArray,
+    fingerprint: FloatArray,
+    coefficient: FloatArray,
+    near: float,
+    tolerance: float,
+) -> NDArray[np.int64]:
+    """For the draws `index` (their next states new_x, (A, N), in round t), the length of
+    the cycle each closes: L = t + 1 - s for the latest earlier state s < t that new_x
+    returns to (every actor within `tolerance`); 0 where none. history: (D, R + 1, N) the
+    states so far (rows 0..t are filled), fingerprint: (D, R + 1) theirs."""
+    period = np.zeros(len(index), dtype=np.int64)
+    close = np.abs(fingerprint[index, :t] - (new_x @ coefficient)[:, None]) <= near
+    close &= moves[:, None]
+    which, earlier = np.nonzero(close)
+    if which.size == 0:
+        return period
+    gap = np.abs(history[index[which], earlier] - new_x[which]).max(axis=1)
+    which, earlier = which[gap <= tolerance], earlier[gap <= tolerance]
+    latest = np.full(len(index), -1, dtype=np.int64)
+    np.maximum.at(latest, which, earlier)
+    return np.where(latest >= 0, t + 1 - latest, 0)
+
+
+def _cycle_median(
+    states: FloatArray, capability: FloatArray, salience: FloatArray, start: NDArray[np.int64]
+) -> FloatArray:
+    """(A,) the weighted median averaged over the states start..T - 1 of each draw's cycle.
+    states: (A, T, N) every state so far; capability, salience: (A, N) the true ones."""
+    n_draws, n_states, n_actors = states.shape
+    medians = weighted_median(
+        states.reshape(n_draws * n_states, n_actors, 1),
+        np.repeat(capability, n_states, axis=0),
+        np.repeat(salience, n_states, axis=0)[:, :, None],
+    ).reshape(n_draws, n_states)
+    inside = np.arange(n_states)[None, :] >= start[:, None]
+    return (medians * inside).sum(axis=1) / inside.sum(axis=1)

@@ -41,31 +41,33 @@ class Step(NamedTuple):
     offers: FloatArray  # (D, i, j): offered to i by j
     taken: Int8Array  # (D, i): j whose offer i took, -1 none
     risk_exponent: FloatArray  # (D, N)
+    p_win: FloatArray  # (D, i, j) P^i(i:j), 0 at the same position
 
 
 def numpy_round(
     x: FloatArray,
-    inputs: BargainingInputs,
+    given_risk: FloatArray | None,
     beliefs: Beliefs,
     low: float,
     high: float,
     scale: float,
     readings: Readings,
 ) -> Step:
-    """One round on one issue for a block of draws. x: (D, N) true positions now."""
+    """One round on one issue for a block of draws. x: (D, N) true positions now; given_risk:
+    (D, N) the case's risk attitudes (used with risk="given"; None: everyone neutral)."""
     n_draws, n_actors = x.shape
     view = beliefs.world(x, low, high, scale)
     ones = np.ones((n_draws, n_actors))
     if readings.risk == "off":
         r = ones
     elif readings.risk == "given":
-        given = inputs.risk if inputs.risk is not None else np.zeros((n_draws, n_actors))
+        given = given_risk if given_risk is not None else np.zeros((n_draws, n_actors))
         r = risk_exponent(np.clip(given, -1.0, 1.0))
     else:
         # Security (Scholz et al., from BDM 1985): everyone risk neutral (r = 1),
         # security_i = sum_{j != i} E^j(U_ji); R_i = (2 sec_i - max - min) / (max - min);
         # r_i = (1 - R_i / 3) / (1 + R_i / 3), so R in [-1, 1] gives r in [0.5, 2].
-        eu_neutral, _ = expected_utilities(view, ones, None, readings, neutral=True)
+        eu_neutral, _, _ = expected_utilities(view, ones, None, readings, neutral=True)
         security = eu_neutral.sum(axis=1)  # column i: sum over challengers j of E^j(U_ji)
         top = security.max(axis=1, keepdims=True)
         bottom = security.min(axis=1, keepdims=True)
@@ -74,7 +76,7 @@ def numpy_round(
         r = risk_exponent(np.where(spread > 0, (2 * security - top - bottom) / safe, 0.0))
     voters = r if readings.vote_risk else None
     neutral = readings.risk == "off"
-    eu_self, eu_other = expected_utilities(view, r, voters, readings, neutral=neutral)
+    eu_self, eu_other, p_win = expected_utilities(view, r, voters, readings, neutral=neutral)
     code = classify(eu_self, eu_other)
 
     if beliefs.perceived:
@@ -86,7 +88,7 @@ def numpy_round(
         fought = np.flatnonzero(conflict.any(axis=(1, 2)))
         if fought.size:
             truth = beliefs.truth(x[fought], scale, fought)
-            true_self, true_other = expected_utilities(
+            true_self, true_other, _ = expected_utilities(
                 truth,
                 r[fought],
                 None if voters is None else voters[fought],
@@ -109,6 +111,7 @@ def numpy_round(
         offers=made,
         taken=taken,
         risk_exponent=r,
+        p_win=p_win,
     )
 
 
@@ -118,8 +121,8 @@ def expected_utilities(
     vote_exponent: FloatArray | None,
     readings: Readings,
     neutral: bool = False,
-) -> tuple[FloatArray, FloatArray]:
-    """(E^i(U_ij), E^i(U_ji)), each (D, i, j), with i's exponent r_i for both."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(E^i(U_ij), E^i(U_ji), P^i(i:j)), each (D, i, j), with i's exponent r_i for both EUs."""
     Q, T = readings.Q, readings.T
     p_win, p_lose = view.probabilities(vote_exponent, readings.probability)
     r_i = r[:, :, None]
@@ -158,7 +161,11 @@ def expected_utilities(
     # nothing to contest with an actor at one's own position; positions closer than
     # SAME_POSITION of the scale are the same (else rounding decides the sign of a ~1e-15 EU)
     same = d <= SAME_POSITION
-    return np.where(same, 0.0, eu_self), np.where(same, 0.0, eu_other)
+    return (
+        np.where(same, 0.0, eu_self),
+        np.where(same, 0.0, eu_other),
+        np.where(same, 0.0, p_win),
+    )
 
 
 def offers(
@@ -270,6 +277,20 @@ class Beliefs:
         seen_s = np.where(eye, salience[:, None, :], seen_s)
         seen_c = np.where(eye, inputs.capability[:, None, :], inputs.seen_capability())
         return cls(inputs.capability, salience, seen_c * seen_s, seen_s, offset)
+
+    def take(self, index: NDArray[np.intp]) -> Beliefs:
+        """The same beliefs for some draws."""
+
+        def sub(a: FloatArray | None) -> FloatArray | None:
+            return None if a is None else a[index]
+
+        return Beliefs(
+            self.capability[index],
+            self.salience[index],
+            sub(self.seen_weight),
+            sub(self.seen_salience),
+            sub(self.position_offset),
+        )
 
     def world(self, x: FloatArray, low: float, high: float, scale: float) -> World:
         if not self.perceived:

@@ -310,7 +310,7 @@ def _argmin_by(mask, key, tie_break):  # type: ignore[no-untyped-def]
 def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
     """One round on one issue for every draw of inputs.x (D, N), writing into `out` (a
     `equations.Step` of arrays: new_position, eu_self, eu_other, code, offers, taken,
-    risk_exponent) in place. inputs: a `KernelInputs`; options: a `KernelOptions`.
+    risk_exponent, p_win) in place. inputs: a `KernelInputs`; options: a `KernelOptions`.
     """
     x, offset = inputs.x, inputs.offset
     seen_weight, seen_salience = inputs.seen_weight, inputs.seen_salience
@@ -323,6 +323,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
     perceived, has_offset = options.perceived, options.has_offset
     new_x, eu_self, eu_other = out.new_position, out.eu_self, out.eu_other
     code, offers, taken, r_out = out.code, out.offers, out.taken, out.risk_exponent
+    p_out = out.p_win
     n_draws, n = x.shape
     xv = np.empty((n, n))
     wv = np.empty((n, n))
@@ -419,6 +420,15 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
                vote_risk, r, neutral, Q, T, scale, same_tolerance, mu, mu_true[d], pairwise,
                u_success, u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self,
                true_other, perceived, shared)  # fmt: skip
+        # row i of p_win now holds P^i(i:j) in i's own world (the true world's rows for the
+        # actors that see the truth); none at one's own position, as in the EUs
+        for i in range(n):
+            for j in range(n):
+                own, seen = (xd[i], xd[j]) if shared else (xv[i, i], xv[i, j])
+                if abs(own - seen) / scale <= same_tolerance:
+                    p_out[d, i, j] = 0.0
+                else:
+                    p_out[d, i, j] = p_win[i, j]
         for i in range(n):
             for j in range(n):
                 code[d, i, j] = _classify(eu_s[i, j], eu_o[i, j])

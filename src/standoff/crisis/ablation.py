@@ -1,0 +1,81 @@
+"""How much the bargaining model drives a crisis: the forecast as it is, and the forecast with
+every model-derived term of the formulas (`sees`, `eu`, `threat`, `prevails`, `gap`, `position`)
+replaced by its mean over all draws and rounds of the same run. Where the two agree, the case's
+hand-written rates decide everything and the model does not matter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..compile import CompiledCase
+from ..result import ScenarioForecast
+from ..run.executor import Executor, ProgressFn, run_blocks
+from ..run.tasks import RecordTerms, SimulateCrisis
+from .histories import CrisisHistories
+from .summary import scenarios
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Term:
+    """A model-derived term as formulas call it, with its mean and range over the run."""
+
+    call: str  # e.g. "sees('trump', 'kim', 'conflict')"
+    mean: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Ablation:
+    baseline: tuple[ScenarioForecast, ...]
+    ablated: tuple[ScenarioForecast, ...]  # every term frozen at its mean
+    terms: tuple[Term, ...]
+    draws: int
+    seed: int
+
+
+def _call(key: Key) -> str:
+    name, *args = key
+    return f"{name}({', '.join(repr(a) for a in args)})"
+
+
+def ablation(
+    compiled: CompiledCase,
+    draws: int,
+    seed: int,
+    chunk_size: int = 4096,
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+) -> Ablation:
+    plan = compiled.crisis
+    if plan is None:
+        raise ValueError(f"case {compiled.case.id!r} has no crisis section")
+    parts = run_blocks(
+        RecordTerms(compiled, seed), draws, chunk_size, executor, progress, stage="recording"
+    )
+    totals: dict[Key, tuple[float, int, float, float]] = {}
+    for part in parts:
+        for key, (total, count, low, high) in part.items():
+            t0, c0, l0, h0 = totals.get(key, (0.0, 0, low, high))
+            totals[key] = (t0 + total, c0 + count, min(l0, low), max(h0, high))
+    means = {key: (t / c if c else 0.0) for key, (t, c, _, _) in totals.items()}
+    baseline = CrisisHistories.concat(
+        run_blocks(SimulateCrisis(compiled, seed), draws, chunk_size, executor, progress)
+    )
+    frozen = CrisisHistories.concat(
+        run_blocks(
+            SimulateCrisis(compiled, seed, means), draws, chunk_size, executor, progress,
+            stage="ablated",
+        )
+    )  # fmt: skip
+    return Ablation(
+        baseline=scenarios(baseline, plan, compiled.case),
+        ablated=scenarios(frozen, plan, compiled.case),
+        terms=tuple(
+            Term(_call(key), means[key], totals[key][2], totals[key][3]) for key in sorted(totals)
+        ),
+        draws=draws,
+        seed=seed,
+    )
