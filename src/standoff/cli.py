@@ -360,7 +360,9 @@ def ablate(
     case: CaseArg = DEFAULT_CASE,
     draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = DEFAULT_DRAWS,
     seed: Annotated[int, typer.Option(min=0, help="Seed.")] = DEFAULT_SEED,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the ablation here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the ablation here.")
+    ] = None,
 ) -> None:
     """How much the bargaining model drives a crisis: each scenario with every model-derived term
     of the formulas (sees, eu, threat, prevails, gap, position) replaced by its mean."""
@@ -374,11 +376,13 @@ def ablate(
         result = ablation(compiled, draws, seed, progress=progress)
     table = Table(title=f"Ablation ({draws:,} draws, seed {seed}): model-derived terms at their "
                   "means", title_justify="left")  # fmt: skip
-    for column in ("scenario", "as forecast", "terms at their means", "change (points)"):
+    for column in ("scenario", "as forecast", "terms at their means", "change (points)",
+                   "across input draws: as forecast", "terms at their means"):  # fmt: skip
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for base, flat in zip(result.baseline, result.ablated, strict=True):
-        table.add_row(base.id, f"{base.probability.p:.1%}", f"{flat.probability.p:.1%}",
-                      f"{100 * (flat.probability.p - base.probability.p):+.1f}")  # fmt: skip
+        b, f = base.probability, flat.probability
+        table.add_row(base.id, f"{b.p:.1%}", f"{f.p:.1%}", f"{100 * (f.p - b.p):+.1f}",
+                      f"{b.low:.0%} – {b.high:.0%}", f"{f.low:.0%} – {f.high:.0%}")  # fmt: skip
     out.print(table)
     terms = Table("term", "mean", "range", title="Model-derived terms", title_justify="left")
     for term in result.terms:
@@ -388,7 +392,11 @@ def ablate(
         data = {
             "case": compiled.case.id, "draws": draws, "seed": seed,
             "scenarios": {
-                base.id: {"p": num(base.probability.p), "ablated": num(flat.probability.p)}
+                base.id: {
+                    "p": num(base.probability.p), "ablated": num(flat.probability.p),
+                    "interval": [num(base.probability.low), num(base.probability.high)],
+                    "ablated_interval": [num(flat.probability.low), num(flat.probability.high)],
+                }
                 for base, flat in zip(result.baseline, result.ablated, strict=True)
             },
             "terms": {t.call: {"mean": num(t.mean), "low": num(t.low), "high": num(t.high)}

@@ -17,7 +17,15 @@ from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
 from .deu3 import read_deu3
 from .models import MISSING_SALIENCE, REFERENCE, Setup
 from .resolve import calibration, read_forecast, read_resolutions, score
-from .run import DEFAULT_FOLDS, Prediction, compare, model_names, predict, scores
+from .run import (
+    CALIBRATE_BY,
+    DEFAULT_FOLDS,
+    Prediction,
+    compare,
+    model_names,
+    predict,
+    scores,
+)
 from .run import training_file as _training_file
 from .run import write_predictions as _write_predictions
 
@@ -74,6 +82,10 @@ def backtest(
         bool,
         typer.Option(help="The 80% predictive interval, conformal on residuals (low80, high80)."),
     ] = True,
+    calibrate_by: Annotated[
+        str,
+        typer.Option(help="Calibrate the interval per Council voting rule (rule) or pooled (all)."),
+    ] = "rule",
     seed: Annotated[int, typer.Option(min=0, help="Seed of draws, folds and bootstrap.")] = 0,
     train: Annotated[
         Path | None,
@@ -105,6 +117,7 @@ def backtest(
             reference_weight=reference_weight,
         )
         data = read_deu3(file)
+        _choice(calibrate_by, CALIBRATE_BY, "--calibrate-by")
         needs_train = "blend" in models or interval
         train_data = _training_file(data, train) if needs_train else None
     except CaseError as e:
@@ -118,7 +131,8 @@ def backtest(
         start = time.perf_counter()
         try:
             done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
-                                folds=folds, calibrate=interval))  # fmt: skip
+                                folds=folds, calibrate=interval,
+                                calibrate_by=calibrate_by))  # fmt: skip
         except CaseError as e:
             raise _fail(e) from None
         timing[name] = time.perf_counter() - start

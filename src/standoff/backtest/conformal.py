@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 LEVEL = 0.8
-_EPS = 1e-9  # (n + 1) * level is computed in floating point: 5 * 0.8 must be 4, not 4.0000001
+_EPS = 1e-9  # (n + 1) * level in floating point may land just above a whole number (100 * 0.55)
 
 
 class CalibrationError(ValueError):

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..bargaining.base import BargainingInputs, DyadicRounds, Engine
+from ..bargaining.interactions import Interaction
 from .expr import Formula
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 
@@ -186,7 +187,11 @@ class _State:
         self._dyadic = {
             "eu": dyadic.eu_self[:, 0],  # (D, K, i, j): E^i(U_ij)
             "threat": dyadic.eu_other[:, 0],  # E^i(U_ji): what i expects j to gain against i
-            "prevails": dyadic.p_win[:, 0],  # P^i(i:j): i's chance of prevailing, as i sees it
+            # P^i(i:j): i's chance of prevailing, as i sees it; where the two hold the same
+            # position there is nothing to contest, and neither prevails: an even chance
+            "prevails": np.where(
+                self._code == Interaction.NONE, np.float32(0.5), dyadic.p_win[:, 0]
+            ),
         }
         total = self.salience.sum(axis=2)  # (D, N)
         weight = np.where(

@@ -261,7 +261,7 @@ class ExpectedUtility(Engine):
         positions = np.empty((n_draws, kept + 1, n_actors, n_issues))
         cycle_length = np.zeros((n_draws, n_issues))
         cycle_settlement = np.full((n_draws, n_issues), np.nan)
-        dyadic = DyadicRounds.empty(n_draws, kept, n_actors, n_issues) if self.diagnostics else None
+        dyadic = _unfilled(n_draws, kept, n_actors, n_issues) if self.diagnostics else None
         for block, runs in zip(blocks, results, strict=True):
             for k, run in enumerate(runs):
                 last = min(run.rounds, kept)
@@ -270,7 +270,7 @@ class ExpectedUtility(Engine):
                 cycle_length[block, k] = run.cycle_length
                 cycle_settlement[block, k] = run.cycle_settlement
                 if dyadic is not None:
-                    _assemble(dyadic.draws(block), k, run.dyadic)
+                    _assemble(dyadic.draws(block), k, run)
         return Trajectory(
             positions=positions,
             rounds_run=rounds_run,
@@ -313,6 +313,7 @@ class ExpectedUtility(Engine):
         if detect:
             fingerprint[:, 0] = x @ coefficient
         dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]] = []
+        computed = np.zeros(n_draws, dtype=np.int64)
         t = 0
         while t < steps and active.any():
             rows = None if active.all() else np.flatnonzero(active)
@@ -358,10 +359,12 @@ class ExpectedUtility(Engine):
                 fingerprint[:, t + 1] = x @ coefficient
             if self.diagnostics:
                 dyadic.append((rows, _dyadic_round(step)))
+            computed[slice(None) if rows is None else rows] = t + 1
             t += 1
         return _IssueRun(
             history=history,
             rounds=t,
+            computed=computed,
             rounds_run=rounds_run,
             cycle_length=cycle_length,
             cycle_settlement=cycle_settlement,
@@ -445,11 +448,28 @@ class _IssueRun(NamedTuple):
 
     history: FloatArray  # (D, >= rounds + 1, N): the states, rows 0..rounds filled
     rounds: int  # rounds computed
+    computed: NDArray[np.int64]  # (D,) rounds computed for each draw (it rests after them)
     rounds_run: NDArray[np.int64]  # (D,) rounds each draw moved in
     cycle_length: FloatArray  # (D,) 1 converged, L >= 2 a cycle of L states, 0 not stopped
     cycle_settlement: FloatArray  # (D,) the cycle's averaged weighted median; NaN: no cycle
     # per round: the draws computed (None: all) and their `DyadicRounds` fields
     dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]]
+
+
+def _unfilled(draws: int, rounds: int, n_actors: int, n_issues: int) -> DyadicRounds:
+    """`DyadicRounds` arrays left uninitialized: `_assemble` writes every round of every draw
+    (each block's run computes at least one round where any is kept)."""
+    pair = (draws, rounds, n_issues, n_actors, n_actors)
+    single = (draws, rounds, n_issues, n_actors)
+    return DyadicRounds(
+        eu_self=np.empty(pair, dtype=np.float32),
+        eu_other=np.empty(pair, dtype=np.float32),
+        interaction=np.empty(pair, dtype=np.int8),
+        offer=np.empty(pair, dtype=np.float32),
+        taken=np.empty(single, dtype=np.int8),
+        risk_exponent=np.empty(single, dtype=np.float32),
+        p_win=np.empty(pair, dtype=np.float32),
+    )
 
 
 def _dyadic_round(step: Step) -> tuple[Array, ...]:
@@ -465,14 +485,10 @@ def _dyadic_round(step: Step) -> tuple[Array, ...]:
     )
 
 
-def _assemble(
-    dyadic: DyadicRounds,
-    k: int,
-    rounds: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]],
-) -> None:
-    """Issue k's per-round results into `dyadic` (views of a block of draws). A draw not
-    computed in a round (at rest) repeats its round before; rounds after the last computed
-    repeat it."""
+def _assemble(dyadic: DyadicRounds, k: int, run: _IssueRun) -> None:
+    """Issue k's per-round results into `dyadic` (views of a block of draws). A draw at rest
+    repeats the last round computed for it (computed from the same positions, a later round
+    would give the same results)."""
     targets: tuple[Array, ...] = (
         dyadic.eu_self,
         dyadic.eu_other,
@@ -482,17 +498,15 @@ def _assemble(
         dyadic.risk_exponent,
         dyadic.p_win,
     )
-    rounds = rounds[: dyadic.rounds]
-    for t, (rows, fields) in enumerate(rounds):
+    kept = dyadic.rounds
+    for t, (rows, fields) in enumerate(run.dyadic[:kept]):
         for target, value in zip(targets, fields, strict=True):
-            if rows is None:
-                target[:, t, k] = value
-            else:
-                target[:, t, k] = target[:, t - 1, k]
-                target[rows, t, k] = value
-    if rounds and len(rounds) < dyadic.rounds:
+            target[slice(None) if rows is None else rows, t, k] = value
+    computed = np.minimum(run.computed, kept)
+    for count in np.unique(computed[computed < kept]):
+        resting = np.flatnonzero(computed == count)
         for target in targets:
-            target[:, len(rounds) :, k] = target[:, len(rounds) - 1, k][:, None]
+            target[resting, count:, k] = target[resting, count - 1, k][:, None]
 
 
 def _cycles(
