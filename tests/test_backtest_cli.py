@@ -33,25 +33,114 @@ def small(tmp_path: Path, outcomes: bool = True) -> Path:
 def test_backtest_scores_and_writes_predictions(tmp_path: Path) -> None:
     out = tmp_path / "pred.csv"
     result = runner.invoke(
-        app, ["backtest", "deu3", str(small(tmp_path)), "--model", "compromise",
-              "--predictions", str(out), "--draws", "20", "--bootstrap", "100"],
+        app, ["backtest", "deu3", str(small(tmp_path)), "--model", "compromise", "--no-interval",
+              "--predictions", str(out), "--draws", "20", "--bootstrap", "100", "--markdown"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "MAE" in result.output and "CRPS" in result.output
+    assert "input band coverage" in result.output and "predictive" not in result.output
     rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["isnr", "prediction", "band_low80", "band_high80"]
     assert [r["isnr"] for r in rows] == ["d00001i1", "d00001i2", "d00002i1"]
     for r in rows:
-        assert 0 <= float(r["lower80"]) <= float(r["prediction"]) <= float(r["upper80"]) <= 100
+        assert 0 <= float(r["band_low80"]) <= float(r["prediction"]) <= float(r["band_high80"])
+        assert float(r["band_high80"]) <= 100
 
 
 def test_backtest_predicts_only_without_outcomes(tmp_path: Path) -> None:
     out = tmp_path / "pred.csv"
     path = small(tmp_path, outcomes=False)
     result = runner.invoke(app, ["backtest", "deu3", str(path), "--model", "median",
-                                 "--predictions", str(out)])  # fmt: skip
+                                 "--no-interval", "--predictions", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "predictions only" in result.output and "MAE" not in result.output
     assert next(iter(csv.reader(out.open()))) == ["isnr", "prediction"]
+
+
+def synthetic_file(tmp_path: Path, name: str, outcomes: bool = True, seed: int = 0) -> Path:
+    from .test_conformal import synthetic
+
+    path = tmp_path / name
+    path.write_text(synthetic(seed=seed, outcomes=outcomes), encoding="utf-8")
+    return path
+
+
+def test_backtest_predictive_interval_columns_and_scores(tmp_path: Path) -> None:
+    data = synthetic_file(tmp_path, "syn.tsv")
+    out = tmp_path / "pred.csv"
+    result = runner.invoke(app, ["backtest", "deu3", str(data), "--model", "median",
+                                 "--predictions", str(out), "--bootstrap", "100",
+                                 "--markdown"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "80% predictive (conformal) coverage" in result.output
+    assert "input band" not in result.output  # no draws: no band
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["isnr", "prediction", "low80", "high80"]
+    for r in rows:
+        assert 0 <= float(r["low80"]) <= float(r["prediction"]) <= float(r["high80"]) <= 100
+    # every model, with draws: model first, then the interval, then the band (empty for the
+    # models without draws)
+    result = runner.invoke(app, ["backtest", "deu3", str(data), "--model", "all", "--draws", "3",
+                                 "--predictions", str(out), "--bootstrap", "100",
+                                 "--capabilities", "equal", "--markdown"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "input band coverage" in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["model", "isnr", "prediction", "low80", "high80",
+                             "band_low80", "band_high80"]  # fmt: skip
+    by_model = {r["model"]: r for r in rows}
+    assert by_model["blend"]["low80"] and not by_model["blend"]["band_low80"]
+    assert by_model["eum"]["low80"] and by_model["eum"]["band_low80"]
+
+
+def test_backtest_interval_on_a_file_without_outcomes(tmp_path: Path) -> None:
+    """Inputs without outcomes are calibrated on deu3-dev.tsv beside them: one half-width per
+    voting rule, the training file's."""
+    synthetic_file(tmp_path, "deu3-dev.tsv", seed=1)
+    inputs = synthetic_file(tmp_path, "inputs.tsv", outcomes=False, seed=2)
+    out = tmp_path / "pred.csv"
+    result = runner.invoke(app, ["backtest", "deu3", str(inputs), "--model", "compromise",
+                                 "--predictions", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "calibrated on" in result.output and "deu3-dev.tsv" in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["isnr", "prediction", "low80", "high80"]
+    unclipped = [
+        float(r["high80"]) - float(r["prediction"])
+        for r in rows
+        if float(r["high80"]) < 100 and float(r["low80"]) > 0
+    ]
+    assert len(unclipped) > 5 and len({round(w, 2) for w in unclipped}) <= 2  # QMV and Unan
+
+
+def test_backtest_interval_errors_exit_2(tmp_path: Path) -> None:
+    def fails(*args: str) -> str:
+        result = runner.invoke(app, ["backtest", "deu3", *args])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+        return result.output
+
+    # too few outcomes to calibrate (3 issues, 2 proposals)
+    text = fails(str(small(tmp_path)), "--model", "median")
+    assert "small.tsv:1: out: median: " in text and "too few to calibrate" in text
+    # a training file without outcomes
+    unscored = synthetic_file(tmp_path, "unscored.tsv", outcomes=False)
+    text = fails(str(unscored), "--train", str(unscored))
+    assert f"{unscored}:1: out: no outcomes to fit or calibrate on" in text
+    # no outcomes and no training file beside
+    assert "give --train FILE" in fails(str(unscored))
+    # a voting rule with too few issues to calibrate on its own; pooled, it calibrates
+    lines = synthetic_file(tmp_path, "syn.tsv").read_text().splitlines()
+    kept = [ln for ln in lines[2:] if "\tUnan\t" not in ln]
+    unan = [ln for ln in lines[2:] if "\tUnan\t" in ln][:3]
+    few = tmp_path / "few.tsv"
+    few.write_text("\n".join([*lines[:2], *kept, *unan]) + "\n")
+    text = fails(str(few), "--model", "median")
+    assert "Unan" in text and "--calibrate-by all" in text
+    result = runner.invoke(app, ["backtest", "deu3", str(few), "--model", "median",
+                                 "--calibrate-by", "all", "--bootstrap", "100"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    fails(str(few), "--calibrate-by", "x")
 
 
 def test_backtest_bad_input_exits_2_with_file_line(tmp_path: Path) -> None:
@@ -79,7 +168,10 @@ def test_backtest_real_files_every_fast_model(tmp_path: Path) -> None:
                                  "--predictions", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "fitted on" in result.output and "deu3-dev.tsv" in result.output
-    assert len(list(csv.DictReader(out.open()))) == 142
+    assert "predictive interval" in result.output and "calibrated on" in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 142 and list(rows[0]) == ["isnr", "prediction", "low80", "high80"]
+    assert all(float(r["low80"]) <= float(r["prediction"]) <= float(r["high80"]) for r in rows)
 
 
 def forecast_json(tmp_path: Path) -> Path:

@@ -41,7 +41,11 @@ def test_crps_by_hand() -> None:
 def test_interval_scores() -> None:
     s = interval_scores([0, 10], [20, 15], [5, 30], samples=[[5.0], [30.0]])
     assert s["coverage"] == pytest.approx(0.5)
+    assert s["width"] == pytest.approx((20 + 5) / 2)
     assert s["crps"] == pytest.approx(0.0)
+    # the ends count as inside; no samples, no CRPS
+    s = interval_scores([10, 10], [20, 20], [10, 20])
+    assert s["coverage"] == pytest.approx(1.0) and "crps" not in s
 
 
 def test_brier_log_rps_by_hand() -> None:

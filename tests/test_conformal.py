@@ -123,11 +123,11 @@ def synthetic(n_proposals: int = 30, seed: int = 0, outcomes: bool = True) -> st
         rule = "Unan" if j % 3 == 0 else "QMV"
         for i in (1, 2):
             pos = rng.choice([0, 25, 50, 75, 100], size=4)
+            positions = dict(zip(("com", "de", "fr", "uk"), map(str, pos), strict=True))
             out = {"out": str(int(rng.integers(0, 101)))} if outcomes else {}
             rows.append(
-                row(f"d{j:05d}i{i}", dict(zip(("com", "de", "fr", "uk"), map(str, pos), strict=True)),
-                    {"com": "50", "de": "80", "fr": "60", "uk": "40"}, counvte=rule,
-                    rp=str(int(pos[0])), **out)
+                row(f"d{j:05d}i{i}", positions, {"com": "50", "de": "80", "fr": "60", "uk": "40"},
+                    counvte=rule, rp=str(int(pos[0])), **out)
             )  # fmt: skip
     return tsv(*rows)
 
@@ -172,7 +172,7 @@ def test_training_file_calibration_reads_only_the_training_outcomes() -> None:
 def test_calibration_errors_are_case_errors() -> None:
     small = parse_deu3(synthetic(n_proposals=2), "small.tsv")  # 4 issues with outcomes
     p = predict("compromise", small, Setup())
-    with pytest.raises(CaseError, match="small.tsv:1: out: compromise: .*too few"):
+    with pytest.raises(CaseError, match=r"small\.tsv:1: out: compromise: .*too few"):
         calibrate_interval(p, Setup())
     unscored = parse_deu3(synthetic(outcomes=False), "none.tsv")
     with pytest.raises(CaseError, match="no outcomes here"):

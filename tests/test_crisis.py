@@ -126,12 +126,13 @@ MISPERCEPTION = """  beliefs:
       perception:
         a: {{capability: 1}}
   events:
-    - {{id: b_challenges, probability: "sees('b', 'a', 'conflict_win')"}}"""
+    - {{id: b_challenges, probability: "sees('b', 'a', 'conflict_win') * (round == 1)"}}"""
 
 
 def test_removing_the_misperception_changes_the_forecast():
     """b wrongly believes a is weak. While it does, b expects to win a conflict with a and
-    challenges; without the belief, b expects to lose it and does not."""
+    challenges in the first round; without the belief, b expects to lose it and does not (later
+    rounds move b's position, and with it what b expects)."""
     scenarios = (
         "  - {id: challenged, when: \"happened('b_challenges')\"}\n  - {id: quiet, when: otherwise}"
     )

@@ -178,6 +178,20 @@ def test_vectorized_matches_the_plain_loop(kernel: str):
             )
 
 
+@pytest.mark.parametrize("kernel", ["compiled", "numpy"])
+def test_a_run_to_rest_stops_where_the_plain_loop_is_after_its_rounds(kernel: str):
+    """Under the forecast reading each draw's positions up to `rounds_run` are the plain loop's
+    (pairwise P) for that many rounds, and a stopped draw stays there."""
+    inputs = random_inputs(40, 5, 1, seed=19)
+    traj = ExpectedUtility(kernel=kernel).run(inputs)
+    assert traj.diagnostics["cycle_length"].min() >= 1  # every draw stopped before the cap
+    for d in range(inputs.draws):
+        steps = int(traj.rounds_run[d])
+        slow = reference_run(inputs.take(slice(d, d + 1)), steps, probability="pairwise")
+        np.testing.assert_allclose(traj.positions[d, : steps + 1], slow, atol=1e-9)
+        assert np.all(traj.positions[d, steps:] == traj.positions[d, steps])
+
+
 @pytest.mark.parametrize("reading", ["forecast", TABLE2])
 def test_blocks_and_threads_do_not_change_results(reading: str):
     inputs = random_inputs(2100, 5, 1, seed=12)

@@ -57,9 +57,7 @@ class Spread:
         """The split in words, where there is one."""
         if not self.two_peaked:
             return None
-        return (
-            f"under 5% in {self.below:.0%} of input draws, over 50% in {self.above:.0%}"
-        )
+        return f"under 5% in {self.below:.0%} of input draws, over 50% in {self.above:.0%}"
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,12 @@ _EPS = 1e-9  # (n + 1) * level in floating point may land just above a whole num
 
 
 class CalibrationError(ValueError):
-    """Too few scores with outcomes to calibrate an interval at the level asked."""
+    """Too few scores with outcomes to calibrate an interval at the level asked; `stratum` names
+    the stratum (voting rule) that has too few, if any."""
+
+    def __init__(self, message: str, stratum: str | None = None):
+        super().__init__(message)
+        self.stratum = stratum
 
 
 def conformal_rank(n: int, level: float = LEVEL) -> int:
@@ -77,17 +82,18 @@ def conformal_quantile(scores: ArrayLike, level: float = LEVEL) -> float:
     k = conformal_rank(s.size, level)
     if k > s.size:
         raise CalibrationError(
-            f"{s.size} issue(s) with outcomes: too few to calibrate a {level:.0%} interval "
+            f"{s.size} issue(s) with outcomes: too few to calibrate the {level:.0%} interval "
             f"(at least {min_calibration(level)} needed)"
         )
     return float(s[k - 1])
 
 
-def _need(n: int, level: float, where: str) -> None:
+def _need(n: int, level: float, where: str = "", stratum: str | None = None) -> None:
     if conformal_rank(n, level) > n:
         raise CalibrationError(
-            f"{where}: {n} issue(s) with outcomes: too few to calibrate a {level:.0%} interval "
-            f"(at least {min_calibration(level)} needed)"
+            f"{where}{n} issue(s) with outcomes{f' ({stratum})' if stratum else ''}: too few to "
+            f"calibrate the {level:.0%} interval (at least {min_calibration(level)} needed)",
+            stratum,
         )
 
 
@@ -104,13 +110,13 @@ def split_conformal(
     (a Mondrian conformal predictor; Vovk, Gammerman & Shafer 2005, sec. 4.5)."""
     s = np.asarray(scores, float)
     if strata is None or calibration_strata is None:
-        _need(int((~np.isnan(s)).sum()), level, "calibration")
+        _need(int((~np.isnan(s)).sum()), level)
         return np.full(n_issues, conformal_quantile(s, level))
     new, old = np.asarray(strata), np.asarray(calibration_strata)
     q = np.full(n_issues, np.nan)
     for label in np.unique(new):
         mine = s[(old == label) & ~np.isnan(s)]
-        _need(mine.size, level, f"calibration, {label}")
+        _need(mine.size, level, stratum=str(label))
         q[new == label] = conformal_quantile(mine, level)
     return q
 
@@ -139,12 +145,13 @@ def cross_conformal(
     q = np.full(p.shape, np.nan)
     for f in np.unique(folds):
         test = folds == f
-        where = f"fold {int(f)}, the other folds"
+        where = f"outside fold {int(f)} of {np.unique(folds).size}: "
         if labels is None:
             _need(int((known & ~test).sum()), level, where)
         else:
             for label in np.unique(labels[test]):
-                _need(int((known & ~test & (labels == label)).sum()), level, f"{where}, {label}")
+                n = int((known & ~test & (labels == label)).sum())
+                _need(n, level, where, str(label))
         scores = np.full(p.shape, np.nan)
         if scores_within is None:
             scores[~test] = np.abs(y - p)[~test]

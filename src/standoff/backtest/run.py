@@ -182,7 +182,7 @@ def calibrate_interval(
             how = f"calibrated on {train.file} ({scored} issues with outcomes{cv})"
     except CalibrationError as e:
         where = data.file if train is None else train.file
-        hint = " (--calibrate-by all pools the voting rules)" if by == "rule" else ""
+        hint = " (--calibrate-by all pools the voting rules)" if e.stratum else ""
         raise CaseError([Problem(where, 1, "out", f"{model}: {e}{hint}")]) from None
     prediction.half_width = q
     per = f"by voting rule, {_spread(q, voting)}" if by == "rule" else _spread(q)

@@ -226,6 +226,11 @@ class Engine:
         """The engine's options, for provenance in JSON output and reports."""
         return {}
 
+    def positions_only(self) -> Engine:
+        """This engine, set to return only positions: no per-round dyadic results, for runs that
+        read only where the bargain settles (they can hold gigabytes over many draws)."""
+        return self
+
 
 class DyadicEngine(Protocol):
     """What the crisis layer needs from an engine: where `provides_dyadic` is true, `run` fills

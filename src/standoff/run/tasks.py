@@ -34,7 +34,7 @@ class SettleDraws:
     rounds: int | None
 
     def __call__(self, block: Block) -> NDArray[np.float64]:
-        engine = make_engine(self.model, **dict(self.options))
+        engine = make_engine(self.model, **dict(self.options)).positions_only()
         inputs = Sampler(self.case, self.seed).draws(block.start, block.stop).inputs
         trajectory = engine.run(inputs, self.rounds)
         return engine.settlement(inputs, trajectory)

@@ -4,6 +4,7 @@ dispatch of each round to the compiled kernel (`kernel.py`) or the numpy equatio
 
 from __future__ import annotations
 
+import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -185,6 +186,12 @@ class ExpectedUtility(Engine):
     def provides_dyadic(self) -> bool:
         """Whether `run` fills `Trajectory.dyadic` (the `diagnostics` option)."""
         return self.diagnostics
+
+    def positions_only(self) -> ExpectedUtility:
+        """A copy with `diagnostics` off: `run` keeps no per-round dyadic results."""
+        engine = copy.copy(self)
+        engine.diagnostics = False
+        return engine
 
     @property
     def readings(self) -> Readings:
