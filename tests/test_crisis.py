@@ -401,8 +401,8 @@ def test_ablation_freezes_model_terms_at_their_means():
     assert term.call == "sees('a', 'b', 'conflict', 'deal')" and term.low == 0 and term.high == 1
     assert result.baseline[0].probability.p != result.ablated[0].probability.p
     # without model-derived terms, nothing changes
-    fixed = make("  events:\n    - {id: e, probability: 0.3}", scenarios=WILDCARD_SCENARIOS[:0]
-                 + "  - {id: hit, when: \"count('e') >= 3\"}\n  - {id: miss, when: otherwise}")  # fmt: skip
+    hit_or_miss = "  - {id: hit, when: \"count('e') >= 3\"}\n  - {id: miss, when: otherwise}"
+    fixed = make("  events:\n    - {id: e, probability: 0.3}", scenarios=hit_or_miss)
     still = ablation(fixed, 500, 3)
     assert still.terms == ()
     assert [s.probability for s in still.baseline] == [s.probability for s in still.ablated]

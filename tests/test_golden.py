@@ -1,8 +1,8 @@
-"""The numbers do not move unnoticed: the JSON of every built-in case, and of the shared KTAB and BDM tables
-under every engine, hashes to the value pinned here. The pins were taken from the command line's
-`--json` output (`standoff forecast ... --json`, `standoff settle ... --json`, `standoff
-sensitivity ... --json`); a change to a model that moves a number must update its pin on purpose,
-saying why in the commit."""
+"""The numbers do not move unnoticed: the JSON of every built-in case, and of the shared KTAB and
+BDM tables under every engine, hashes to the value pinned here. The pins are the hashes of the
+command line's `--json` output (`standoff forecast ... --json`, `standoff settle ... --json`,
+`standoff sensitivity ... --json`); a change to a model that moves a number must update its pin on
+purpose, saying why in the commit."""
 
 from __future__ import annotations
 
