@@ -45,7 +45,7 @@ def test_finite_sample_quantile_by_hand() -> None:
 def test_out_of_fold_coverage_on_exchangeable_residuals() -> None:
     """20 issues (one proposal each) in 5 folds of 4: every issue is calibrated on the 16 of the
     other folds, so with continuous exchangeable scores it is covered with probability exactly
-    rank / (n + 1) = ceil(17 * 0.8) / 17 = 14/17 = 0.824 (Lei et al. 2018, Theorem 2.2)."""
+    rank / (n + 1) = ceil(17 * 0.8) / 17 = 14/17 = 0.824 (Lei et al. 2018, sec. 2.2)."""
     rng = np.random.default_rng(7)
     trials, n = 3000, 20
     groups = [f"p{j:02d}" for j in range(n)]

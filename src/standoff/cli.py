@@ -438,7 +438,7 @@ def _print_paths(result: ForecastResult) -> None:
 
 
 def _print_settlement(result: ForecastResult) -> None:
-    table = Table("issue", "scale", "median", "across input draws (5–95%)", "mean",
+    table = Table("issue", "scale", "median", "inputs 5–95%", "mean",
                   title=f"Where the bargain settles ({result.model})",
                   title_justify="left")  # fmt: skip
     for s in result.settlement:

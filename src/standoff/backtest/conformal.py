@@ -18,6 +18,10 @@ folds must themselves be out of fold (`scores_within`: residuals of fits that di
 which makes the guarantee approximate (the cross-conformal/CV+ setting of Barber, Candès, Ramdas &
 Tibshirani 2021, Ann. Statist. 49(1): 486-507).
 
+Per stratum (a Mondrian conformal predictor; Vovk et al. 2005, ch. 4): with a label per issue
+(the Council voting rule), each issue's half-width is calibrated on the scores of its own stratum
+only, so that the coverage holds within each stratum and not only on average over them.
+
 Intervals are clipped to the scale; clipping cannot change whether an outcome on the scale is
 covered.
 """
@@ -107,7 +111,7 @@ def split_conformal(
     """Half-widths of `n_issues` new issues from calibration `scores` (NaN = no outcome): one
     conformal quantile for all, or with `strata` (one label per new issue) and
     `calibration_strata` (one per score) a quantile per stratum from that stratum's scores only
-    (a Mondrian conformal predictor; Vovk, Gammerman & Shafer 2005, sec. 4.5)."""
+    (a Mondrian conformal predictor; Vovk, Gammerman & Shafer 2005, ch. 4)."""
     s = np.asarray(scores, float)
     if strata is None or calibration_strata is None:
         _need(int((~np.isnan(s)).sum()), level)
