@@ -131,7 +131,7 @@ def run_engine(
     groups: dict[int, list[int]] = defaultdict(list)
     for k, x in enumerate(sampled):
         groups[x.position.shape[1]].append(k)
-    engine = None if name == "median" else make_engine(name, **(options or {}))
+    engine = None if name == "median" else make_engine(name, **(options or {})).positions_only()
     for _n, members in sorted(groups.items()):
         cap = np.concatenate([sampled[k].capability for k in members])
         pos = np.concatenate([sampled[k].position for k in members])[:, :, None]
