@@ -373,17 +373,18 @@ def test_check_warns_of_a_dead_model_term(tmp_path):
     """A model-derived term that is constant across a pilot run is named, with its line; the case
     is still valid (exit 0)."""
     text = BASE.format(
-        crisis="  events:\n    - {id: e, probability: \"0.1 + gap('a', 'a')\"}",
-        scenarios="  - {id: any, when: otherwise}", extra="", cap_a=50, cap_b=40, pos_a=90,
-        pos_b=10, pos_c=50, sal=0.9, replicates=5,
+        crisis="  events:\n    - {id: e, probability: \"0.1 + gap('a', 'b')\"}",
+        scenarios="  - {id: any, when: otherwise}", extra="", cap_a=50, cap_b=40, pos_a=50,
+        pos_b=50, pos_c=50, sal=0.9, replicates=5,
     )  # fmt: skip
     path = tmp_path / "dead.yaml"
     path.write_text(text)
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 0, result.output
-    line = next(n for n, row in enumerate(text.splitlines(), 1) if "gap('a', 'a')" in row)
+    # (a gap of an actor with itself is an error; two actors who agree and stay put are dead)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "gap('a', 'b')" in row)
     assert f"dead.yaml:{line}: crisis.events[0].probability: warning: " in result.output
-    assert "gap('a', 'a') is 0 in every round" in result.output
+    assert "gap('a', 'b') is 0 in every round" in result.output
 
 
 def test_ablation_freezes_model_terms_at_their_means():

@@ -133,7 +133,12 @@ CASES: list[tuple[str, int, str, str]] = [
     ("beta-unbounded.yaml", 8, "actors[0].capability", "beta() needs a bounded quantity"),
     ("unknown-distribution.yaml", 8, "actors[0].capability", "unknown distribution 'foo'"),
     ("uniform-wrong-arity.yaml", 8, "actors[0].capability", "expected uniform(low, high)"),
-    ("flow-mapping-unquoted-call.yaml", 10, "actors[0].stances.deal.salience", "must be quoted"),
+    (
+        "flow-mapping-unquoted-call.yaml",
+        10,
+        "actors[0].stances.deal.salience",
+        "quote it: salience: 'beta(2, 5)'",
+    ),
     ("number-as-word.yaml", 8, "actors[0].capability", "cannot read 'strong' as a number"),
     ("boolean-salience.yaml", 10, "actors[0].stances.deal.salience", "got True"),
     (

@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
+from . import __version__, outputs
 from .bargaining import ENGINES, make_engine
 from .case import builtin_cases
 from .compile import CompiledCase, load
 from .errors import CaseError
-from .forecast import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED, DriverOptions, run, settle
+from .forecast import (
+    DEFAULT_CHUNK,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    MAX_SETTLE_ROUNDS,
+    DriverOptions,
+    TooBig,
+    check_fits,
+    run,
+    settle,
+)
 from .result import ForecastResult, Probability
 from .sensitivity import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES, morris
-from .serialize import drivers_json, dumps, forecast_json, num, settle_json
+from .serialize import NonFiniteError, drivers_json, dumps, forecast_json, num, settle_json
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -81,8 +92,7 @@ def _load(ref: str) -> CompiledCase:
 
 def _model(name: str) -> str:
     if name not in ENGINES:
-        err.print(f"error: unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
-        raise typer.Exit(2)
+        raise _fail(f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
     return name
 
 
@@ -92,8 +102,7 @@ def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     for pair in pairs or []:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            err.print(f"error: --option {pair!r}: expected KEY=VALUE")
-            raise typer.Exit(2)
+            raise _fail(f"--option {pair!r}: expected KEY=VALUE")
         value: Any = text.strip()
         for convert in (int, float):
             try:
@@ -107,30 +116,66 @@ def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     try:
         make_engine(model, **options)
     except (TypeError, ValueError) as e:
-        err.print(f"error: --option for model {model!r}: {e}")
-        raise typer.Exit(2) from None
+        raise _fail(f"--option for model {model!r}: {e}") from None
     return options
 
 
-def _write_text(path: Path, text: str, protect: str) -> None:
-    """Write atomically; never over the case file the user gave."""
-    if Path(protect).exists() and path.exists() and path.resolve() == Path(protect).resolve():
-        err.print(f"error: {path}: refusing to overwrite the case file")
-        raise typer.Exit(2)
-    if path.parent and not path.parent.exists():
-        err.print(f"error: {path}: folder {path.parent} does not exist")
-        raise typer.Exit(2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-    os.replace(tmp, path)
+def _safe(value: object) -> str:
+    """User text as terminal data: rich markup escaped (`[/bold]`, `[link=...]` print as
+    written), characters no terminal encoding holds (a lone surrogate) as `\\udXXX` escapes."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return escape(text)
 
 
-def _write_json(path: Path, data: dict[str, Any], protect: str) -> None:
-    _write_text(path, dumps(data), protect)
+def _fail(message: str) -> typer.Exit:
+    """Print `error: message` (user text as data, never markup) and give exit status 2."""
+    text = f"error: {message}".encode("utf-8", "backslashreplace").decode("utf-8")
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _inputs(compiled: CompiledCase, case: str) -> list[str]:
+    """The input files of a command on `case`: the path as given and the file it resolved to
+    (a built-in id resolves to the packaged case file)."""
+    return [case, compiled.source.file]
+
+
+def _check_output(path: Path | None, inputs: list[str]) -> None:
+    """Refuse an output path before any work is done (see `standoff.outputs`)."""
+    if path is None:
+        return
+    try:
+        outputs.check(path, inputs)
+    except outputs.OutputError as e:
+        raise _fail(str(e)) from None
+
+
+def _write_text(path: Path, text: str, inputs: list[str]) -> None:
+    """Write atomically; never over an input; every problem is `error: PATH: reason`, exit 2."""
+    try:
+        outputs.write_text(path, text, inputs)
+    except outputs.OutputError as e:
+        raise _fail(str(e)) from None
+
+
+def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
+    try:
+        text = dumps(data)
+    except NonFiniteError as e:
+        raise _fail(f"{path}: {e}") from None
+    _write_text(path, text, inputs)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _fits(compiled: CompiledCase, **run: Any) -> None:
+    """Refuse a run that cannot fit in memory, before it starts (see `forecast.estimate`)."""
+    try:
+        check_fits(compiled, **run)
+    except TooBig as e:
+        raise _fail(str(e)) from None
 
 
 @app.command()
@@ -146,7 +191,9 @@ def check(case: CaseArg) -> None:
         for warning in dead_terms(compiled):
             print(warning, file=sys.stderr)
     out.print(
-        f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues"
+        f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues",
+        markup=False,
+        highlight=False,
     )
 
 
@@ -156,7 +203,7 @@ def cases() -> None:
     table = Table("id", "title", "actors", "issues", title="Built-in cases")
     for ident, path in builtin_cases().items():
         c = _load(str(path)).case
-        table.add_row(ident, c.title, str(len(c.actors)), str(len(c.issues)))
+        table.add_row(_safe(ident), _safe(c.title or ""), str(len(c.actors)), str(len(c.issues)))
     out.print(table)
 
 
@@ -175,17 +222,24 @@ def settle_cmd(
     option: OptionsArg = None,
 ) -> None:
     """One deterministic run of a bargaining engine on the case's central values."""
-    loaded = _load(case).case
+    compiled = _load(case)
+    loaded = compiled.case
     name = _model(model)
-    result = settle(loaded, name, rounds, _options(option, name))
+    options = _options(option, name)
+    if rounds is not None and rounds > MAX_SETTLE_ROUNDS:
+        raise _fail(f"--rounds {rounds:,}: at most {MAX_SETTLE_ROUNDS:,} rounds; lower --rounds")
+    inputs = _inputs(compiled, case)
+    _check_output(json_out, inputs)
+    _fits(compiled, model=name, rounds=rounds)
+    result = settle(loaded, name, rounds, options)
     data = settle_json(result)
     if json_out:
-        _write_json(json_out, data, case)
+        _write_json(json_out, data, inputs)
     table = Table(
         "round",
-        *[f"{i} median" for i in data["issues"]],
-        *[f"{i} mean" for i in data["issues"]],
-        title=f"{loaded.id}: {model}",
+        *[f"{_safe(i)} median" for i in data["issues"]],
+        *[f"{_safe(i)} mean" for i in data["issues"]],
+        title=f"{_safe(loaded.id)}: {_safe(model)}",
     )
     for r in data["rounds"]:
         table.add_row(
@@ -236,33 +290,53 @@ def forecast(
     compiled = _load(case)
     crisis = compiled.is_crisis
     if crisis and (model is not None or option):
-        err.print(
-            f"error: {case}: a crisis case runs the engine its file names; drop --model/--option"
-        )
-        raise typer.Exit(2)
+        raise _fail(f"{case}: a crisis case runs the engine its file names; drop --model/--option")
     if report is not None and (not crisis or report.suffix.lower() not in (".html", ".md")):
         problem = "needs a crisis case" if not crisis else "must end in .html or .md"
-        err.print(f"error: --report {report}: {problem}")
-        raise typer.Exit(2)
+        raise _fail(f"--report {report}: {problem}")
     name = None if crisis else _model(model or "compromise")
     options = {} if crisis else _options(option, name or "compromise")
     drivers = DriverOptions(trajectories, replicates) if report is not None else None
+    inputs = _inputs(compiled, case)
+    _check_output(json_out, inputs)
+    _check_output(report, inputs)
+    if json_out is not None and report is not None and _same_path(json_out, report):
+        raise _fail(f"{report}: --json and --report name the same file")
+    if report is not None and report.suffix.lower() == ".md":
+        try:
+            outputs.check_folder(outputs.figures_folder(report), (), inputs)
+        except outputs.OutputError as e:
+            raise _fail(str(e)) from None
+    more = {"trajectories": trajectories, "replicates": replicates} if drivers else {}
+    _fits(compiled, draws=draws, chunk_size=chunk_size, model=name, **more)
     with _progress(enabled=draws > chunk_size or report is not None) as progress:
         result = run(
             compiled, draws=draws, seed=seed, model=name, options=options or None,
             chunk_size=chunk_size, drivers=drivers, progress=progress,
         )  # fmt: skip
     if json_out:
-        _write_json(json_out, forecast_json(result), case)
+        _write_json(json_out, forecast_json(result), inputs)
     if report is not None:
         from .report import build_report, render_html, render_markdown  # matplotlib: only here
 
         built = build_report(result, reproduce=_reproduce(case, result, trajectories, replicates))
         if report.suffix.lower() == ".html":
-            _write_text(report, render_html(built), case)
+            _write_text(report, render_html(built), inputs)
         else:
-            _write_text(report, render_markdown(built, report), case)
-        err.print(f"report written to {report}")
+            folder = outputs.figures_folder(report)
+            text, figures = render_markdown(built, report)
+            try:
+                made = not folder.exists()
+                outputs.write_files(folder, figures, inputs)
+            except outputs.OutputError as e:
+                raise _fail(str(e)) from None
+            try:
+                _write_text(report, text, inputs)
+            except typer.Exit:
+                if made:
+                    shutil.rmtree(folder, ignore_errors=True)
+                raise
+        err.print(f"report written to {report}", markup=False, highlight=False)
     _print_forecast(result)
 
 
@@ -307,7 +381,7 @@ class _progress:
 
 def _print_forecast(result: ForecastResult) -> None:
     loaded = result.case
-    header = f"{loaded.title or loaded.id}"
+    header = _safe(f"{loaded.title or loaded.id}")
     if loaded.as_of:
         header += f", as of {loaded.as_of:%d %B %Y}"
     out.print(f"[bold]{header}[/bold]  ({result.draws:,} draws, seed {result.seed})")
@@ -338,19 +412,21 @@ def sensitivity(
     """The drivers of each scenario's probability (method of Morris, SALib), for quick checks."""
     compiled = _load(case)
     if compiled.crisis is None:
-        err.print(f"error: {case}: sensitivity needs a crisis case (scenarios with rules)")
-        raise typer.Exit(2)
+        raise _fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
+    inputs = _inputs(compiled, case)
+    _check_output(json_out, inputs)
+    _fits(compiled, trajectories=trajectories, replicates=replicates)
     with _progress(enabled=True) as progress:
         result = morris(compiled, trajectories, replicates, seed, progress=progress)
     if json_out:
-        _write_json(json_out, drivers_json(result), case)
+        _write_json(json_out, drivers_json(result), inputs)
     table = Table(title=f"Drivers ({result.evaluations} design points x {replicates} histories)",
                   title_justify="left")  # fmt: skip
     for column in ("scenario", "input", "μ* (points)", "μ (points)"):
         table.add_column(column)
     for rule in compiled.crisis.scenarios:
         for n, d in enumerate(result.for_target(rule.id)[:top]):
-            table.add_row(rule.id if n == 0 else "", d.label,
+            table.add_row(_safe(rule.id) if n == 0 else "", _safe(d.label),
                           f"{100 * d.mu_star:.1f}", f"{100 * d.mu:+.1f}")  # fmt: skip
     out.print(table)
 
@@ -370,8 +446,10 @@ def ablate(
 
     compiled = _load(case)
     if compiled.crisis is None:
-        err.print(f"error: {case}: an ablation needs a crisis case (events with formulas)")
-        raise typer.Exit(2)
+        raise _fail(f"{case}: an ablation needs a crisis case (events with formulas)")
+    inputs = _inputs(compiled, case)
+    _check_output(json_out, inputs)
+    _fits(compiled, draws=draws, runs=2)
     with _progress(enabled=True) as progress:
         result = ablation(compiled, draws, seed, progress=progress)
     table = Table(title=f"Ablation ({draws:,} draws, seed {seed}): model-derived terms at their "
@@ -381,12 +459,12 @@ def ablate(
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for base, flat in zip(result.baseline, result.ablated, strict=True):
         b, f = base.probability, flat.probability
-        table.add_row(base.id, f"{b.p:.1%}", f"{f.p:.1%}", f"{100 * (f.p - b.p):+.1f}",
+        table.add_row(_safe(base.id), f"{b.p:.1%}", f"{f.p:.1%}", f"{100 * (f.p - b.p):+.1f}",
                       f"{b.low:.0%} – {b.high:.0%}", f"{f.low:.0%} – {f.high:.0%}")  # fmt: skip
     out.print(table)
     terms = Table("term", "mean", "range", title="Model-derived terms", title_justify="left")
     for term in result.terms:
-        terms.add_row(term.call, f"{term.mean:.3g}", f"{term.low:.3g} – {term.high:.3g}")
+        terms.add_row(_safe(term.call), f"{term.mean:.3g}", f"{term.low:.3g} – {term.high:.3g}")
     out.print(terms)
     if json_out:
         data = {
@@ -402,7 +480,7 @@ def ablate(
             "terms": {t.call: {"mean": num(t.mean), "low": num(t.low), "high": num(t.high)}
                       for t in result.terms},
         }  # fmt: skip
-        _write_json(json_out, data, case)
+        _write_json(json_out, data, inputs)
 
 
 def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) -> None:
@@ -415,7 +493,7 @@ def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) 
         spread = f"{p.low:.0%} – {p.high:.0%}"
         if p.spread is not None and p.spread.two_peaked:
             spread += f"; split: {p.spread.describe()}"
-        table.add_row(f"{label} [dim]({ident})[/dim]", f"{p.p:.0%}", p.words, spread)
+        table.add_row(f"{_safe(label)} [dim]({_safe(ident)})[/dim]", f"{p.p:.0%}", p.words, spread)
     out.print(table)
 
 
@@ -433,7 +511,7 @@ def _print_paths(result: ForecastResult) -> None:
             for side in dyad.sides:
                 kind, share = max(side.shares.items(), key=lambda kv: kv[1])
                 views.append(f"{side.actor}: {kind} {share:.0%}")
-        table.add_row(scenario.id, path, "; ".join(views) or "—")
+        table.add_row(_safe(scenario.id), _safe(path), _safe("; ".join(views) or "—"))
     out.print(table)
 
 
@@ -443,7 +521,7 @@ def _print_settlement(result: ForecastResult) -> None:
                   title_justify="left")  # fmt: skip
     for s in result.settlement:
         table.add_row(
-            s.label or s.id,
+            _safe(s.label or s.id),
             f"{s.scale[0]:g}–{s.scale[1]:g}",
             f"{s.median:.1f}",
             f"{s.interval[0]:.1f} – {s.interval[1]:.1f}",
@@ -458,6 +536,24 @@ from .backtest.commands import score_cmd as _score_cmd  # noqa: E402
 
 app.command(name="backtest")(_backtest_cmd)
 app.command(name="score")(_score_cmd)
+
+
+# A CaseError raised while a command runs (a formula's value out of range in a simulation, say) is
+# reported like one found at load: `FILE:LINE: field: problem` on stderr, exit status 2.
+from typer.core import TyperGroup  # noqa: E402
+
+
+class _CaseErrorsExit2(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CaseError as e:
+            for problem in e.problems:
+                print(problem, file=sys.stderr)
+            raise typer.Exit(2) from None
+
+
+app.info.cls = _CaseErrorsExit2
 
 
 def main() -> None:

@@ -221,12 +221,15 @@ class Sampler:
         self.seed = seed
         self._block = lru_cache(maxsize=2)(self._make_block)
 
-    def _make_block(self, block: int) -> Draws:
+    def _make_block(self, block: int, lo: int = 0, hi: int = BLOCK) -> Draws:
+        """Draws [lo, hi) of block `block`. Each input's BLOCK values are drawn as always (the
+        random stream does not depend on the slice), but only the slice is kept: memory grows
+        with the draws asked for, not with BLOCK."""
         rng = np.random.Generator(np.random.PCG64(block_seed(self.seed, block)))
         return assemble(
             self.case,
-            lambda slot: slot.dist.sample(rng, BLOCK, slot.quantity),
-            BLOCK,
+            lambda slot: _keep(slot.dist.sample(rng, BLOCK, slot.quantity), lo, hi),
+            hi - lo,
             self.crisis,
         )
 
@@ -236,15 +239,7 @@ class Sampler:
             raise ValueError("need 0 <= start < stop")
         pieces: list[Draws] = []
         for block, lo, hi in block_slices(start, stop):
-            b = self._block(block)
-            pieces.append(
-                Draws(
-                    start=0,
-                    inputs=b.inputs.take(slice(lo, hi)),
-                    uncertain={k: v[lo:hi] for k, v in b.uncertain.items()},
-                    params={k: v[lo:hi] for k, v in b.params.items()},
-                )
-            )
+            pieces.append(self._block(block, lo, hi))
         if len(pieces) == 1:
             only = pieces[0]
             return Draws(
@@ -258,6 +253,11 @@ class Sampler:
             },
             params={k: np.concatenate([p.params[k] for p in pieces]) for k in pieces[0].params},
         )
+
+
+def _keep(values: NDArray[np.float64], lo: int, hi: int) -> NDArray[np.float64]:
+    """values[lo:hi] as its own array (a view would keep the whole block alive)."""
+    return values if (lo, hi) == (0, len(values)) else values[lo:hi].copy()
 
 
 def block_slices(start: int, stop: int) -> list[tuple[int, int, int]]:

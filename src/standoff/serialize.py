@@ -4,6 +4,8 @@ decimals so that the JSON is stable across platforms' last-bit differences."""
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 import numpy as np
@@ -23,9 +25,48 @@ from .result import (
 JSON = dict[str, Any]
 
 
+class NonFiniteError(ValueError):
+    """A result holds NaN or an infinity, which strict JSON cannot carry; `field` names it."""
+
+    def __init__(self, field: str):
+        self.field = field
+        super().__init__(f"{field}: not a finite number (NaN or infinity); JSON cannot hold it")
+
+
+def _non_finite(data: Any, where: str = "") -> str | None:
+    """The dotted path of the first NaN or infinity in `data`, or None."""
+    if isinstance(data, float):
+        return None if math.isfinite(data) else (where or "(top)")
+    if isinstance(data, dict):
+        for k, v in data.items():
+            found = _non_finite(v, f"{where}.{k}" if where else str(k))
+            if found:
+                return found
+    elif isinstance(data, list | tuple):
+        for n, v in enumerate(data):
+            found = _non_finite(v, f"{where}[{n}]")
+            if found:
+                return found
+    return None
+
+
 def dumps(data: JSON) -> str:
-    """The text of a JSON output file, as every command writes it."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """The text of a JSON output file, as every command writes it: strict JSON (no NaN or
+    Infinity: a non-finite number raises `NonFiniteError` naming its field). Text stays UTF-8;
+    a lone surrogate (which no UTF-8 file can hold, e.g. a title written "\\ud800" in YAML) is
+    written as its JSON escape `\\ud800`, so the file stays valid and nothing is lost."""
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise NonFiniteError(_non_finite(data) or "(a number)") from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text + "\n"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def num(x: float | np.floating[Any]) -> float:

@@ -10,13 +10,15 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from .. import outputs
 from ..errors import CaseError
 from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
 from .deu3 import read_deu3
 from .models import MISSING_SALIENCE, REFERENCE, Setup
-from .resolve import calibration, read_forecast, read_resolutions, score
+from .resolve import calibration, read_forecast, read_resolutions, score, unresolved
 from .run import (
     CALIBRATE_BY,
     DEFAULT_FOLDS,
@@ -36,6 +38,11 @@ err = Console(stderr=True)
 def _fail(e: CaseError) -> typer.Exit:
     for problem in e.problems:
         print(problem, file=sys.stderr)
+    return typer.Exit(2)
+
+
+def _write_failed(e: outputs.OutputError) -> typer.Exit:
+    err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -122,9 +129,13 @@ def backtest(
         train_data = _training_file(data, train) if needs_train else None
     except CaseError as e:
         raise _fail(e) from None
-    if predictions is not None and not predictions.parent.exists():
-        err.print(f"error: {predictions}: folder {predictions.parent} does not exist")
-        raise typer.Exit(2)
+    # the inputs: the dataset, the training file, and the default training file beside it
+    inputs = [file, *([train] if train is not None else []), file.parent / "deu3-dev.tsv"]
+    if predictions is not None:
+        try:
+            outputs.check(predictions, inputs)
+        except outputs.OutputError as e:
+            raise _write_failed(e) from None
     done: list[Prediction] = []
     timing: dict[str, float] = {}
     for name in models:
@@ -137,12 +148,15 @@ def backtest(
             raise _fail(e) from None
         timing[name] = time.perf_counter() - start
     if predictions is not None:
-        _write_predictions(predictions, done, band=draws > 1)
+        try:
+            _write_predictions(predictions, done, band=draws > 1, inputs=inputs)
+        except outputs.OutputError as e:
+            raise _write_failed(e) from None
     scored = len(data.scored)
     out.print(
-        f"[bold]{file}[/bold]: {len(data.issues)} issues, {scored} with outcomes; capabilities "
-        f"{capabilities}, institutions {institutions}, missing salience {missing_salience}, "
-        f"reference {reference}"
+        f"[bold]{escape(str(file))}[/bold]: {len(data.issues)} issues, {scored} with outcomes; "
+        f"capabilities {capabilities}, institutions {institutions}, missing salience "
+        f"{missing_salience}, reference {reference}"
     )
     for p in done:
         for note in p.notes:
@@ -231,10 +245,12 @@ def score_cmd(
     everything = []
     try:
         for forecast_path, resolution_path in zip(files[::2], files[1::2], strict=True):
+            _check_order(forecast_path, resolution_path)
             forecast = read_forecast(forecast_path)
             resolutions, lines = read_resolutions(resolution_path)
             scored = score(forecast, resolutions, str(resolution_path), lines)
             everything += scored
+            pending = unresolved(forecast, resolutions)
             table = Table("id", "forecast", "happened", "Brier", "log", "RPS",
                           title=f"{forecast_path} against {resolution_path}",
                           title_justify="left")  # fmt: skip
@@ -246,6 +262,8 @@ def score_cmd(
                               happened, f"{s.brier:.3f}", f"{s.log:.3f}",
                               "" if s.rps is None else f"{s.rps:.3f}")  # fmt: skip
             out.print(table)
+            if pending:
+                out.print(f"Unresolved, not scored: {', '.join(pending)}")
     except CaseError as e:
         raise _fail(e) from None
     qs = [s for s in everything if s.kind == "question"]
@@ -262,3 +280,24 @@ def score_cmd(
                 cal.add_row(f"{row['low']:.0%}–{row['high']:.0%}", str(row["n"]),
                             f"{row['forecast']:.0%}", f"{row['observed']:.0%}")  # fmt: skip
         out.print(cal)
+
+
+def _check_order(forecast: Path, resolutions: Path) -> None:
+    """FORECAST.json first, then RESOLUTIONS.yaml: a pair given the other way round says so."""
+    yaml_first = forecast.suffix.lower() in (".yaml", ".yml")
+    json_second = resolutions.suffix.lower() == ".json"
+    if yaml_first or json_second:
+        from ..errors import Problem
+
+        raise CaseError(
+            [
+                Problem(
+                    str(forecast),
+                    1,
+                    "(arguments)",
+                    f"the files look swapped: give the forecast JSON first, then the resolutions "
+                    f"YAML: standoff score {resolutions if json_second else 'FORECAST.json'} "
+                    f"{forecast if yaml_first else 'RESOLUTIONS.yaml'}",
+                )
+            ]
+        )

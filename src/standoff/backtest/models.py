@@ -133,6 +133,8 @@ def run_engine(
         groups[x.position.shape[1]].append(k)
     engine = None if name == "median" else make_engine(name, **(options or {})).positions_only()
     for _n, members in sorted(groups.items()):
+        if _n == 0:  # no actor took a position: no model can say anything; left nan, unscored
+            continue
         cap = np.concatenate([sampled[k].capability for k in members])
         pos = np.concatenate([sampled[k].position for k in members])[:, :, None]
         sal = np.concatenate([sampled[k].salience for k in members])[:, :, None]
@@ -184,7 +186,8 @@ def fit_blend(
     the simplex with `step`); a rule with no training issues gets the pooled fit."""
     x = np.stack([feats[f] for f in BLEND_FEATURES], axis=1)  # (issues, F)
     grid = _simplex(step, x.shape[1])  # (G, F)
-    ok = ~np.isnan(outcome)
+    # an issue no actor took a position on has nan features (no model predicts it): not fitted on
+    ok = ~np.isnan(outcome) & np.isfinite(x).all(axis=1)
     rules = np.asarray(voting)
 
     def best(mask: NDArray[np.bool_]) -> FloatArray:

@@ -4,20 +4,29 @@ A resolution file is YAML:
 
     case: us-dprk-2018
     resolved: 2019-08-15
-    scenario: talks_continue          # the scenario that happened (optional)
+    scenario: talks_continue          # the scenario that happened, or `unresolved`
     scenario_order: [a, b, c]         # optional: the scenarios are ordered; adds the RPS
     questions:
       second_summit: yes              # or {outcome: yes, note: "...", source: "..."}
       armed_clash: no
+      sanctions_lifted: unresolved    # not known yet: listed as unresolved, not scored
 
 Each question is a two-category forecast (no, yes) scored with the Brier score (two-category form,
 sum over both categories, in [0, 2]), the log score and the RPS; the scenarios are one
 multi-category forecast. Questions pool into a calibration table. Scoring rules: `scores.py`.
+
+The pair must match exactly, or nothing is scored (every problem is `FILE:LINE: field: problem`):
+the `case:` of the resolutions names the forecast's case; every question of the forecast is
+resolved (yes, no or `unresolved`) and every resolved question is in the forecast; `scenario:` is
+given (a scenario of the forecast, or `unresolved`) when the forecast has scenarios; unknown keys
+are errors. Nothing is silently dropped: unresolved items are listed by `standoff score`.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +34,12 @@ from typing import Any
 from ..case.yamlread import line_of, read_yaml
 from ..errors import CaseError, Problem
 from .scores import brier, calibration_table, log_score, rps
+
+UNRESOLVED = "unresolved"
+MAX_BYTES = 20_000_000
+TOP_KEYS = ("case", "resolved", "scenario", "scenario_order", "questions", "note", "source")
+QUESTION_KEYS = ("outcome", "note", "source")
+Lines = dict[tuple[str | int, ...], int]
 
 
 @dataclass(frozen=True)
@@ -38,77 +53,272 @@ class Scored:
     rps: float | None
 
 
-def read_forecast(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str:
     file = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.is_dir():
+            raise CaseError([Problem(file, 1, "(file)", "is a directory, not a file")])
+        if path.stat().st_size > MAX_BYTES:
+            raise CaseError([Problem(file, 1, "(file)", f"larger than {MAX_BYTES:,} bytes")])
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
+    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError, a NUL in the name
+        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}"[:300])]) from None
+
+
+def _json_int(text: str) -> int | float:
+    """A JSON integer; one too long to be a number at all becomes inf (then `not a probability`)
+    instead of Python's digit-limit ValueError."""
+    return int(text) if len(text) <= 300 else math.copysign(math.inf, -1 if text[0] == "-" else 1)
+
+
+def _json_line(text: str, path: tuple[str, ...]) -> int:
+    """The line of the key path in the JSON text: each key's first appearance after the last."""
+    at = 0
+    for key in path:
+        found = text.find(json.dumps(key), at)
+        if found < 0:
+            break
+        at = found
+    return text.count("\n", 0, at) + 1
+
+
+def _probability(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= 1
+    )
+
+
+def read_forecast(path: Path) -> dict[str, Any]:
+    """A forecast JSON of `standoff forecast --json`, its shape checked. Raises CaseError."""
+    file = str(path)
+    text = _read_text(path)
+    try:
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise CaseError([Problem(file, e.lineno, "(json)", e.msg)]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}")]) from None
+    except RecursionError:
+        raise CaseError([Problem(file, 1, "(json)", "nested too deeply; not a forecast")]) from None
+    except ValueError as e:
+        raise CaseError([Problem(file, 1, "(json)", f"cannot read: {e}"[:200])]) from None
     if not isinstance(data, dict) or not isinstance(data.get("questions"), dict):
-        raise CaseError([Problem(file, 1, "questions", "not a crisis forecast (no questions)")])
+        what = "a JSON object" if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+        raise CaseError(
+            [
+                Problem(
+                    file,
+                    _json_line(text, ("questions",)) if isinstance(data, dict) else 1,
+                    "questions",
+                    f"not a crisis forecast (no questions): found {what}; give the JSON that "
+                    "`standoff forecast CASE --json FILE` writes",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    case = data.get("case")
+    if case is not None and not isinstance(case, str):
+        problems.append(Problem(file, _json_line(text, ("case",)), "case", "not a case id"))
     for part in ("questions", "scenarios"):
-        for ident, item in (data.get(part) or {}).items():
+        items = data.get(part)
+        if items is None:
+            continue
+        if not isinstance(items, dict):
+            line = _json_line(text, (part,))
+            problems.append(Problem(file, line, part, "expected an object of id: {p: ...}"))
+            continue
+        for ident, item in items.items():
             p = item.get("p") if isinstance(item, dict) else None
-            if not isinstance(p, int | float) or not 0 <= p <= 1:
-                raise CaseError([Problem(file, 1, f"{part}.{ident}.p", "not a probability")])
+            if not _probability(p):
+                line = _json_line(text, (part, ident))
+                shown = json.dumps(p)[:40] if not isinstance(p, float) else f"{p:g}"
+                if isinstance(p, float) and math.isinf(p):
+                    shown = "a number too large to read"
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"{part}.{ident}.p",
+                        f"not a probability: expected a number from 0 to 1, found {shown}",
+                    )
+                )
+    if problems:
+        raise CaseError(problems)
     return data
 
 
-def _outcome(value: Any) -> bool | None:
+def _outcome(value: Any) -> bool | str | None:
+    """True or False (yes, no), UNRESOLVED, or None when it is neither."""
     if isinstance(value, dict):
         value = value.get("outcome")
-    return value if isinstance(value, bool) else None
+    if isinstance(value, bool) or value == UNRESOLVED:
+        return value
+    return None
 
 
-def read_resolutions(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
+def _unknown_keys(
+    given: dict[str, Any], allowed: tuple[str, ...], at: tuple[str, ...], file: str, lines: Lines
+) -> list[Problem]:
+    problems = []
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (keys: {', '.join(allowed)})"
+            line = lines.get((*at, key, "<key>"), line_of(lines, (*at, key)))
+            field = ".".join((*at, str(key)))
+            problems.append(Problem(file, line, field, f"unknown key {key!r}{hint}"))
+    return problems
+
+
+def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
+    """A resolution file, its shape checked (see the module's docstring). Raises CaseError."""
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}")]) from None
-    data, lines = read_yaml(text, file)
-    problems: list[Problem] = []
+    data, lines = read_yaml(_read_text(path), file)
     if not isinstance(data, dict):
-        raise CaseError([Problem(file, 1, "(top level)", "expected a mapping")])
+        raise CaseError(
+            [
+                Problem(
+                    file,
+                    1,
+                    "(top level)",
+                    "expected a mapping with case, scenario and questions (see docs/backtests.md)",
+                )
+            ]
+        )
+    problems = _unknown_keys(data, TOP_KEYS, (), file, lines)
     questions = data.get("questions")
     if not isinstance(questions, dict):
-        problems.append(Problem(file, line_of(lines, ("questions",)), "questions", "missing"))
+        problems.append(
+            Problem(
+                file,
+                line_of(lines, ("questions",)),
+                "questions",
+                "missing: give `questions:` with each question's id and yes, no or unresolved"
+                if questions is None
+                else "expected a mapping of question id: yes, no or unresolved",
+            )
+        )
     else:
         for ident, value in questions.items():
+            line = line_of(lines, ("questions", ident))
+            if isinstance(value, dict):
+                problems += _unknown_keys(value, QUESTION_KEYS, ("questions", ident), file, lines)
             if _outcome(value) is None:
-                line = line_of(lines, ("questions", ident))
                 problems.append(
-                    Problem(file, line, f"questions.{ident}", "outcome must be yes or no")
+                    Problem(
+                        file,
+                        line,
+                        f"questions.{ident}",
+                        "outcome must be yes or no (or unresolved: not scored yet)",
+                    )
                 )
-    scenario = data.get("scenario")
-    if scenario is not None and not isinstance(scenario, str):
-        problems.append(Problem(file, line_of(lines, ("scenario",)), "scenario", "not an id"))
+    for key in ("case", "scenario"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(file, line_of(lines, (key,)), key, "not an id"))
+    order = data.get("scenario_order")
+    if order is not None:
+        if not isinstance(order, list) or not all(isinstance(s, str) for s in order):
+            problems.append(
+                Problem(
+                    file,
+                    line_of(lines, ("scenario_order",)),
+                    "scenario_order",
+                    "expected a list of scenario ids, e.g. [talks_collapse, talks_continue]",
+                )
+            )
+        elif len(set(order)) != len(order):
+            problems.append(
+                Problem(
+                    file, line_of(lines, ("scenario_order",)), "scenario_order", "repeats an id"
+                )
+            )
     if problems:
-        raise CaseError(problems)
+        raise CaseError(sorted(problems, key=lambda p: p.line))
     return data, lines
+
+
+def pair_problems(
+    forecast: dict[str, Any], resolutions: dict[str, Any], file: str, lines: Lines
+) -> list[Problem]:
+    """Why these resolutions are not for this forecast: another case, a question of the forecast
+    not resolved, the scenario not resolved though the forecast has scenarios."""
+    problems: list[Problem] = []
+    ours, theirs = resolutions.get("case"), forecast.get("case")
+    if ours is not None and theirs is not None and ours != theirs:
+        problems.append(
+            Problem(
+                file,
+                line_of(lines, ("case",)),
+                "case",
+                f"these resolutions are for {ours!r}, the forecast is of {theirs!r}",
+            )
+        )
+    resolved = resolutions["questions"]
+    missing = [q for q in forecast["questions"] if q not in resolved]
+    if missing:
+        problems.append(
+            Problem(
+                file,
+                lines.get(("questions", "<key>"), line_of(lines, ("questions",))),
+                "questions",
+                f"not resolved: {', '.join(missing)} (in the forecast); give each yes, no or "
+                f"{UNRESOLVED}",
+            )
+        )
+    if forecast.get("scenarios") and resolutions.get("scenario") is None:
+        problems.append(
+            Problem(
+                file,
+                1,
+                "scenario",
+                "missing: the forecast has scenarios; give the one that happened, or "
+                f"`scenario: {UNRESOLVED}`",
+            )
+        )
+    return problems
+
+
+def unresolved(forecast: dict[str, Any], resolutions: dict[str, Any]) -> list[str]:
+    """The ids the resolutions mark `unresolved` (listed, not scored)."""
+    out = [q for q, v in resolutions["questions"].items() if _outcome(v) == UNRESOLVED]
+    if forecast.get("scenarios") and resolutions.get("scenario") == UNRESOLVED:
+        out.append("scenario")
+    return out
 
 
 def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(resolutions)",
           lines: dict[tuple[str | int, ...], int] | None = None) -> list[Scored]:  # fmt: skip
-    """Score every resolved question (and the scenario) that the forecast holds. A resolution for
-    an id the forecast lacks is a problem."""
+    """Score every resolved question (and the scenario) that the forecast holds. The pair must
+    match (`pair_problems`); a resolution for an id the forecast lacks is a problem too. Items
+    marked `unresolved` are not scored (see `unresolved`)."""
     lines = lines or {}
-    problems: list[Problem] = []
+    problems = pair_problems(forecast, resolutions, file, lines)
     out: list[Scored] = []
     for ident, value in resolutions["questions"].items():
         item = forecast["questions"].get(ident)
         if item is None:
             line = line_of(lines, ("questions", ident))
-            problems.append(Problem(file, line, f"questions.{ident}", "not in the forecast"))
+            known = list(forecast["questions"])
+            close = difflib.get_close_matches(str(ident), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"questions.{ident}",
+                    f"not in the forecast{hint} (its questions: {', '.join(known) or 'none'})",
+                )
+            )
+            continue
+        outcome = _outcome(value)
+        if outcome == UNRESOLVED:
             continue
         p = float(item["p"])
-        happened = int(bool(_outcome(value)))
+        happened = int(bool(outcome))
         probs = [1 - p, p]
         out.append(
             Scored("question", ident, probs, happened, brier(probs, happened),
@@ -116,14 +326,19 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
         )  # fmt: skip
     scenario = resolutions.get("scenario")
     scenarios = forecast.get("scenarios") or {}
-    if scenario is not None:
+    if scenario is not None and scenario != UNRESOLVED:
         order = resolutions.get("scenario_order") or list(scenarios)
         if scenario not in scenarios or sorted(order) != sorted(scenarios):
             line = line_of(lines, ("scenario",))
+            if scenario not in scenarios:
+                line, field = line_of(lines, ("scenario",)), "scenario"
+                what = f"{scenario!r} is not a scenario of the forecast"
+            else:
+                line, field = line_of(lines, ("scenario_order",)), "scenario_order"
+                what = "the order does not list exactly the forecast's scenarios"
             problems.append(
-                Problem(file, line, "scenario", f"{scenario!r} or the order does not match "
-                        f"the forecast's scenarios ({', '.join(scenarios)})")
-            )  # fmt: skip
+                Problem(file, line, field, f"{what} ({', '.join(scenarios) or 'none'})")
+            )
         else:
             probs = [float(scenarios[s]["p"]) for s in order]
             k = order.index(scenario)
@@ -133,7 +348,7 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
                        rps(probs, k) if ordered else None)
             )  # fmt: skip
     if problems:
-        raise CaseError(problems)
+        raise CaseError(sorted(problems, key=lambda p: p.line))
     return out
 
 

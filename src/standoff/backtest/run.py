@@ -14,7 +14,7 @@ Two intervals, for two different questions:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import outputs
 from ..bargaining import ENGINES
 from ..errors import CaseError, Problem
 from .conformal import LEVEL, CalibrationError, cross_conformal, interval, split_conformal
@@ -301,10 +302,13 @@ INTERVAL_COLUMNS = ("low80", "high80")
 BAND_COLUMNS = ("band_low80", "band_high80")
 
 
-def write_predictions(path: Path, predictions: list[Prediction], band: bool = False) -> None:
+def write_predictions(
+    path: Path, predictions: list[Prediction], band: bool = False, inputs: Sequence[Path] = ()
+) -> None:
     """CSV: `isnr,prediction` (0-100); then `low80,high80`, the 80% predictive interval, when
     the predictions were calibrated; then `band_low80,band_high80`, the input band, with `band`
-    (draws > 1; empty for a model without draws). With several models a `model` column first."""
+    (draws > 1; empty for a model without draws). With several models a `model` column first.
+    Written atomically, never over one of `inputs` (`standoff.outputs`; raises OutputError)."""
     many = len(predictions) > 1
     calibrated = any(p.half_width is not None for p in predictions)
     header = (["model"] if many else []) + list(PREDICTION_COLUMNS)
@@ -320,7 +324,7 @@ def write_predictions(path: Path, predictions: list[Prediction], band: bool = Fa
             if band:
                 row += [_fmt(ib[0][k]), _fmt(ib[1][k])] if ib else ["", ""]
             lines.append(",".join(row))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outputs.write_text(path, "\n".join(lines) + "\n", inputs)
 
 
 def _fmt(x: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,6 +10,38 @@ from ..errors import Problem
 from .numbers import Dist, Quantity
 from .schema import CAPABILITY, FORMAT_VERSION, RISK, SALIENCE, Case
 from .yamlread import Path, dotted, line_of
+
+#: The largest magnitude of any number in a case: capabilities, issue scales, crisis parameters.
+#: Far beyond any real input, and far below where sums of capabilities x saliences overflow.
+MAX_MAGNITUDE = 1e12
+#: The widest issue scale (high - low).
+MAX_WIDTH = 1e9
+
+
+def unknown(kind: str, ident: object, known: Iterable[str]) -> str:
+    """`unknown issue 'tarifs'; did you mean 'tariffs'? (issues: tariffs, deal)`: the closest
+    match and the ids defined (their count when there are many)."""
+    names = list(dict.fromkeys(known))
+    message = f"unknown {kind} {ident!r}"
+    close = difflib.get_close_matches(str(ident), names, n=1, cutoff=0.6)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    if not names:
+        return message + f" (no {kind} is defined)"
+    if len(names) <= 10:
+        return message + f" (defined: {', '.join(names)})"
+    return message + f" ({len(names)} are defined)"
+
+
+def _too_large(value: Dist) -> str | None:
+    """A number past MAX_MAGNITUDE anywhere in what the user wrote."""
+    big = max(abs(p) for p in value.params)
+    if big > MAX_MAGNITUDE:
+        return (
+            f"{big:g} is too large: numbers in a case must be within ±{MAX_MAGNITUDE:g} "
+            "(rescale, e.g. capability in billions)"
+        )
+    return None
 
 
 def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
@@ -19,7 +52,7 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
         problems.append(Problem(file, line or line_of(lines, path), dotted(path), message))
 
     def number(path: Path, value: Dist | None, quantity: Quantity) -> None:
-        if value is not None and (msg := value.check(quantity)):
+        if value is not None and (msg := _too_large(value) or value.check(quantity)):
             add(path, msg)
 
     if case.standoff != FORMAT_VERSION:
@@ -44,6 +77,13 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
         if not low < high:
             bad_range.add(issue.id)
             add(("issues", i, "range"), f"the low end {low:g} must be below the high end {high:g}")
+        elif max(abs(low), abs(high)) > MAX_MAGNITUDE or high - low > MAX_WIDTH:
+            bad_range.add(issue.id)
+            add(
+                ("issues", i, "range"),
+                f"[{low:g}, {high:g}] is too wide: an issue's ends must be within "
+                f"±{MAX_MAGNITUDE:g} and at most {MAX_WIDTH:g} apart (e.g. [0, 100])",
+            )
 
     actor_ids = set(case.actor_ids)
     for a, actor in enumerate(case.actors):
@@ -52,7 +92,11 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
         number((*base, "risk"), actor.risk, RISK)
         for issue_id, stance in actor.stances.items():
             if issue_id not in issues:
-                add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
+                add(
+                    (*base, "stances", issue_id),
+                    unknown("issue", issue_id, issues),
+                    key=True,
+                )
                 continue
             if issue_id not in bad_range:
                 number(
@@ -71,12 +115,12 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
 
     for holder, beliefs in case.perceptions.items():
         if holder not in actor_ids:
-            add(("perceptions", holder), f"unknown actor {holder!r}", key=True)
+            add(("perceptions", holder), unknown("actor", holder, case.actor_ids), key=True)
             continue
         for about, belief in beliefs.items():
             base = ("perceptions", holder, about)
             if about not in actor_ids:
-                add(base, f"unknown actor {about!r}", key=True)
+                add(base, unknown("actor", about, case.actor_ids), key=True)
                 continue
             if about == holder:
                 add(
@@ -88,7 +132,11 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
             number((*base, "capability"), belief.capability, CAPABILITY)
             for issue_id, seen in belief.stances.items():
                 if issue_id not in issues:
-                    add((*base, "stances", issue_id), f"unknown issue {issue_id!r}", key=True)
+                    add(
+                        (*base, "stances", issue_id),
+                        unknown("issue", issue_id, issues),
+                        key=True,
+                    )
                     continue
                 if issue_id not in bad_range:
                     number(
@@ -97,6 +145,17 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                         issues[issue_id].quantity(),
                     )
                 number((*base, "stances", issue_id, "salience"), seen.salience, SALIENCE)
+
+    if case.crisis is not None:
+        _check_crisis_numbers(case, add)
+        _check_crisis_references(case, add)
+        if not case.scenarios:
+            add(
+                ("crisis",),
+                "a crisis case needs at least one scenario: add a `scenarios:` list, each with "
+                "an id and a `when` rule (see docs/cases.md)",
+                key=True,
+            )
 
     if case.as_of and case.horizon and not case.horizon > case.as_of:
         add(("horizon",), f"the horizon {case.horizon} must come after as_of {case.as_of}")
@@ -109,3 +168,79 @@ def _unique(section: str, ids: Iterable[str], add: Any) -> None:
         if ident in seen:
             add((section, i, "id"), f"duplicate id {ident!r}")
         seen.add(ident)
+
+
+def _check_crisis_numbers(case: Case, add: Any) -> None:
+    """Every number of the crisis section within ±MAX_MAGNITUDE (their ranges are checked when
+    the crisis is compiled)."""
+    crisis = case.crisis
+    assert crisis is not None
+
+    def big(path: Path, value: Dist | None) -> None:
+        if value is not None and (msg := _too_large(value)):
+            add(path, msg)
+
+    for name, value in crisis.parameters.items():
+        big(("crisis", "parameters", name), value)
+    for b, belief in enumerate(crisis.beliefs):
+        big(("crisis", "beliefs", b, "prior"), belief.prior)
+        for actor, seen in belief.perception.items():
+            at: Path = ("crisis", "beliefs", b, "perception", actor)
+            big((*at, "capability"), seen.capability)
+            for issue, fields in seen.stances.items():
+                for name, value in fields.items():
+                    big((*at, "stances", issue, name), value)
+    sections: list[tuple[Path, Any]] = [
+        (("crisis", "events", e), event) for e, event in enumerate(crisis.events)
+    ]
+    sections += [(("calendar", c), entry) for c, entry in enumerate(case.calendar)]
+    for at, holder in sections:
+        for k, effect in enumerate(holder.effects):
+            for name in ("by", "to", "fraction", "add", "scale", "set", "ratio"):
+                big((*at, "effects", k, name), getattr(effect, name))
+
+
+def _check_crisis_references(case: Case, add: Any) -> None:
+    """The ids the crisis section refers to (dyads, ladder, belief holders and perceptions, the
+    actors, issues and beliefs of effects) are defined; an unknown one names the known ones.
+    Formulas are checked when the crisis is compiled."""
+    crisis = case.crisis
+    assert crisis is not None
+    actors, issues = case.actor_ids, case.issue_ids
+    events = [event.id for event in crisis.events]
+    belief_ids = [belief.id for belief in crisis.beliefs]
+    for i, pair in enumerate(crisis.dyads):
+        for who in pair:
+            if who not in actors:
+                add(("crisis", "dyads", i), unknown("actor", who, actors))
+    for i, ident in enumerate(crisis.ladder):
+        if ident not in events:
+            add(("crisis", "ladder", i), unknown("event", ident, events))
+    for b, belief in enumerate(crisis.beliefs):
+        at: Path = ("crisis", "beliefs", b)
+        if belief.holder not in actors:
+            add((*at, "holder"), unknown("actor", belief.holder, actors))
+        for about, seen in belief.perception.items():
+            if about not in actors:
+                add((*at, "perception", about), unknown("actor", about, actors), key=True)
+                continue
+            for issue_id in seen.stances:
+                if issue_id not in issues:
+                    where = (*at, "perception", about, "stances", issue_id)
+                    add(where, unknown("issue", issue_id, issues), key=True)
+    sections: list[tuple[Path, Any]] = [
+        (("crisis", "events", e), event) for e, event in enumerate(crisis.events)
+    ]
+    sections += [(("calendar", c), entry) for c, entry in enumerate(case.calendar)]
+    for at, holder in sections:
+        for k, effect in enumerate(holder.effects):
+            where = (*at, "effects", k)
+            for name, kind, known in (
+                ("actor", "actor", actors),
+                ("toward", "actor", actors),
+                ("issue", "issue", issues),
+                ("belief", "belief", belief_ids),
+            ):
+                value = getattr(effect, name)
+                if value is not None and value not in known:
+                    add((*where, name), unknown(kind, value, known))

@@ -4,6 +4,7 @@ problems."""
 from __future__ import annotations
 
 import difflib
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,8 @@ def read_csv_text(text: str, file: str) -> tuple[Case, SourceMap]:
 
 
 def read_yaml_text(text: str, file: str) -> tuple[Case, SourceMap]:
-    data, lines = read_yaml(text, file)
+    typed: dict[KeyPath, str] = {}
+    data, lines = read_yaml(text, file, typed)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
         raise CaseError(
@@ -145,14 +147,24 @@ def read_yaml_text(text: str, file: str) -> tuple[Case, SourceMap]:
                 )
             ]
         )
-    return _validate(data, lines, file)
+    return _validate(data, lines, file, typed)
 
 
-def _validate(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> tuple[Case, SourceMap]:
+def _validate(
+    data: dict[str, Any],
+    lines: dict[KeyPath, int],
+    file: str,
+    typed: dict[KeyPath, str] | None = None,
+) -> tuple[Case, SourceMap]:
+    split, explained = _split_flow(data, lines, file)
     try:
         case = Case.model_validate(data)
     except ValidationError as err:
-        raise CaseError(_pydantic_problems(err, lines, file)) from None
+        found = _pydantic_problems(err, lines, file, data, typed or {})
+        found = [p for p in found if p.field not in explained]
+        raise CaseError(sorted(split + found, key=lambda p: p.line)) from None
+    if split:
+        raise CaseError(split)
     problems = check_case(case, file, lines)
     if problems:
         raise CaseError(problems)
@@ -173,12 +185,125 @@ def _field_names() -> list[str]:
     return sorted(names)
 
 
-def _pydantic_problems(err: ValidationError, lines: dict[KeyPath, int], file: str) -> list[Problem]:
+# pydantic's names for the parts of a type it tried (`function-after[...]`, `constrained-str`,
+# `float`, `lax-or-strict[...]`): steps of an error's location that are not the user's keys
+_INTERNAL = re.compile(
+    r"^(?:[a-z]+(?:-[a-z]+)*\[.*\]|[a-z]+-[a-z-]+|str|float|int|bool|date|none)$"
+)
+
+# what a field expected, by pydantic's error type, in the user's words
+_EXPECTED = {
+    "string_type": "text",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping (key: value lines)",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "none_required": "nothing",
+}
+
+_CALL_START = re.compile(r"^\s*[a-z]+\s*\([^)]*$")  # `normal(50` : a distribution cut at a comma
+_CALL_REST = re.compile(r"^\s*[-+.\deE\s]*\)?\s*$")  # `10)` or `5` : the rest of it
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> KeyPath:
+    """The location as the user wrote it: the steps through the data, less pydantic's names for
+    the parts of a type."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(part, str) and part.endswith("[key]"):
+            continue
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+            if isinstance(part, str) and _INTERNAL.match(part):
+                continue
+        out.append(part)
+    return tuple(out)
+
+
+def _typed_note(text: str) -> str:
+    low = text.lower()
+    if low in ("yes", "no", "on", "off", "true", "false", "y", "n"):
+        return f"{text} is read as a boolean; quote it: '{text}'"
+    if low in ("~", "null", ""):
+        return f"{text or 'an empty value'} is read as null (no value); write the text"
+    if re.match(r"^\d{4}-\d\d-\d\d", text):
+        return f"{text} is read as a date; quote it: '{text}'"
+    return f"{text} is read as a number; quote it: '{text}'"
+
+
+def _split_flow(
+    data: Any, lines: dict[KeyPath, int], file: str, path: KeyPath = ()
+) -> tuple[list[Problem], set[str]]:
+    """Distributions inside `{ }` that YAML split at their commas: `{position: normal(50, 10)}`
+    reads as position 'normal(50' and a key '10)'. One problem each, and the fields explained."""
+    problems: list[Problem] = []
+    explained: set[str] = set()
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            p, e = _split_flow(item, lines, file, (*path, i))
+            problems += p
+            explained |= e
+        return problems, explained
+    if not isinstance(data, dict):
+        return problems, explained
+    keys = list(data)
+    for k, key in enumerate(keys):
+        value = data[key]
+        if isinstance(value, str) and _CALL_START.match(value):
+            rest: list[str] = []
+            for stray in keys[k + 1 :]:
+                if data[stray] is not None or not _CALL_REST.match(stray):
+                    break
+                rest.append(stray)
+                if stray.strip().endswith(")"):
+                    break
+            if not rest:
+                continue
+            whole = ", ".join([value.strip(), *(r.strip() for r in rest)])
+            problems.append(
+                Problem(
+                    file,
+                    line_of(lines, (*path, key)),
+                    dotted((*path, key)),
+                    f"YAML split {whole!r} at its comma{'s' if len(rest) > 1 else ''} "
+                    f"inside {{ }}; quote it: {key}: '{whole}'",
+                )
+            )
+            explained.add(dotted((*path, key)))
+            explained.update(dotted((*path, r)) for r in rest)
+        else:
+            p, e = _split_flow(value, lines, file, (*path, key))
+            problems += p
+            explained |= e
+    return problems, explained
+
+
+def _pydantic_problems(
+    err: ValidationError,
+    lines: dict[KeyPath, int],
+    file: str,
+    data: Any = None,
+    typed: dict[KeyPath, str] | None = None,
+) -> list[Problem]:
+    typed = typed or {}
+    expected: dict[KeyPath, list[str]] = {}  # one problem per place, its alternatives joined
     problems: list[Problem] = []
     for e in err.errors(include_url=False):
-        loc: KeyPath = tuple(
-            p for p in e["loc"] if not (isinstance(p, str) and p.endswith("[key]"))
-        )
+        loc = _clean_loc(e["loc"], data)
         kind = e["type"]
         message = str(e["msg"]).removeprefix("Value error, ")
         line = line_of(lines, loc)
@@ -189,9 +314,26 @@ def _pydantic_problems(err: ValidationError, lines: dict[KeyPath, int], file: st
             line = lines.get((*loc, "<key>"), line)
         elif kind == "missing":
             message = "required field is missing"
+        elif kind in _EXPECTED:
+            if loc in expected:
+                if _EXPECTED[kind] not in expected[loc]:
+                    expected[loc].append(_EXPECTED[kind])
+                continue
+            expected[loc] = [_EXPECTED[kind]]
+            message = ""  # filled in below, once every alternative is known
         problems.append(Problem(file, line, dotted(loc), message))
-    problems.sort(key=lambda p: p.line)
-    return problems
+    out: list[Problem] = []
+    for p in problems:
+        if p.message:
+            out.append(p)
+            continue
+        loc = next(k for k in expected if dotted(k) == p.field)
+        message = f"expected {' or '.join(expected[loc])}"
+        if loc in typed and "text" in expected[loc]:
+            message += f"; {_typed_note(typed[loc])}"
+        out.append(Problem(p.file, p.line, p.field, message))
+    out.sort(key=lambda p: p.line)
+    return out
 
 
 def load_yaml_text(text: str, file: str) -> Case:

@@ -4,7 +4,12 @@ The file is composed into nodes (no Python objects are built by PyYAML beyond pl
 turned into dicts, lists and scalars here. Aliases are allowed, but the size of the document with
 every alias expanded is computed first (memoised per node, so it costs the size of the text) and a
 document that would expand past MAX_NODES is rejected without being expanded: a "billion laughs"
-file fails in microseconds.
+file fails in microseconds. So does one nested deeper than MAX_DEPTH once aliases are expanded.
+
+YAML 1.1 reads some plain words as other types: `NO`, `yes`, `on`, `off` as booleans, `1:30` as the
+base-60 number 90. A mapping key read as a boolean and a base-60 number anywhere are reported (no
+case or resolution file means them); other plain values read as non-strings have their text kept
+in `read_yaml`'s `typed` map, so that a later "expected a string" can say how to quote them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ import yaml
 from ..errors import CaseError, Problem
 
 MAX_NODES = 200_000
+MAX_DEPTH = 100  # a case file nests fewer than 20 levels
 DEEP = "nested too deeply; not a case file"
+STR = "tag:yaml.org,2002:str"
+BOOL = "tag:yaml.org,2002:bool"
+NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 Path = tuple[str | int, ...]
 
 
@@ -24,48 +33,84 @@ class _Constructor(yaml.constructor.SafeConstructor):
     pass
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """Number of nodes once every alias is expanded, without expanding anything."""
-    memo: dict[int, int] = {}
+def _expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """Number of nodes and depth once every alias is expanded, without expanding anything."""
+    memo: dict[int, tuple[int, int]] = {}
     active: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def size(node: yaml.Node) -> tuple[int, int]:
         key = id(node)
         if key in memo:
             return memo[key]
         if key in active:  # a recursive alias: infinite
-            return MAX_NODES + 1
+            return MAX_NODES + 1, MAX_DEPTH + 1
         active.add(key)
-        total = 1
+        total, depth = 1, 1
+        children: list[yaml.Node] = []
         if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                total += size(k) + size(v)
-                if total > MAX_NODES:
-                    break
+            children = [n for pair in node.value for n in pair]
         elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                total += size(item)
-                if total > MAX_NODES:
-                    break
+            children = list(node.value)
+        for child in children:
+            n, d = size(child)
+            total += n
+            depth = max(depth, d + 1)
+            if total > MAX_NODES or depth > MAX_DEPTH:
+                break
         active.discard(key)
-        memo[key] = total
-        return total
+        memo[key] = total, depth
+        return total, depth
 
     return size(root)
 
 
-def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
+def _plain(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.style is None
+
+
+def _sexagesimal(node: yaml.Node) -> bool:
+    """A plain scalar such as 1:30 that YAML 1.1 reads as a base-60 number (90)."""
+    return _plain(node) and node.tag in NUMBER_TAGS and ":" in str(node.value)
+
+
+INDENTATION = (
+    "expected <block end>",
+    "mapping values are not allowed here",
+    "did not find expected key",
+    "did not find expected '-' indicator",
+    "could not find expected ':'",
+)
+
+
+def _syntax_error(err: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The line and message of a YAML syntax error; indentation slips say so plainly."""
+    mark = err.problem_mark or err.context_mark
+    line = mark.line + 1 if mark else 1
+    problem = err.problem or err.context or "invalid YAML"
+    block = err.context_mark.line + 1 if err.context_mark else None
+    if err.problem and err.context and block is not None and block != line:
+        problem += f" ({err.context} from line {block})"
+    if any(p in (err.problem or "") for p in INDENTATION) and "flow" not in (err.context or ""):
+        against = f" against line {block}" if block is not None and block != line else ""
+        problem = (
+            f"check the indentation of line {line}{against}: keys of one mapping, and the "
+            f"items of one list, must start in the same column [{err.problem}]"
+        )
+    return line, f"YAML syntax error: {problem}"
+
+
+def read_yaml(
+    text: str, file: str, typed: dict[Path, str] | None = None
+) -> tuple[Any, dict[Path, int]]:
     """Parse YAML text. Returns the data and a map from each value's path to its 1-based line;
-    mapping keys are recorded under the path plus the marker "<key>" as the last element."""
+    mapping keys are recorded under the path plus the marker "<key>" as the last element.
+    `typed`, if given, receives the text of each plain value read as something other than a
+    string (a boolean, a number, a date, null), by path."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = err.problem or err.context or "invalid YAML"
-        if err.problem and err.context and err.context_mark and err.context_mark.line + 1 != line:
-            problem += f" ({err.context} from line {err.context_mark.line + 1})"
-        raise CaseError([Problem(file, line, "(yaml)", f"YAML syntax error: {problem}")]) from None
+        line, message = _syntax_error(err)
+        raise CaseError([Problem(file, line, "(yaml)", message)]) from None
     except RecursionError:
         raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
     except yaml.YAMLError as err:
@@ -73,10 +118,10 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
     if root is None:
         raise CaseError([Problem(file, 1, "(file)", "the file is empty")])
     try:
-        too_big = _expanded_size(root) > MAX_NODES
+        nodes, depth = _expanded_size(root)
     except RecursionError:
         raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
-    if too_big:
+    if nodes > MAX_NODES:
         raise CaseError(
             [
                 Problem(
@@ -87,6 +132,9 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
                 )
             ]
         )
+    if depth > MAX_DEPTH:
+        message = f"{DEEP} (more than {MAX_DEPTH} levels once aliases are expanded)"
+        raise CaseError([Problem(file, root.start_mark.line + 1, "(yaml)", message)])
     lines: dict[Path, int] = {}
     problems: list[Problem] = []
     constructor = _Constructor()
@@ -103,6 +151,22 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
                             key_node.start_mark.line + 1,
                             _dotted(path),
                             "merge keys ('<<') are not supported; write the fields out",
+                        )
+                    )
+                    continue
+                if _plain(key_node) and (key_node.tag == BOOL or _sexagesimal(key_node)):
+                    text = str(key_node.value)
+                    what = (
+                        "a boolean (yes/no)"
+                        if key_node.tag == BOOL
+                        else "a base-60 number (YAML 1.1)"
+                    )
+                    problems.append(
+                        Problem(
+                            file,
+                            key_node.start_mark.line + 1,
+                            _dotted((*path, text)),
+                            f"{text} is read as {what}; quote it: '{text}'",
                         )
                     )
                     continue
@@ -128,6 +192,20 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if _sexagesimal(node):
+            value = constructor.construct_object(node, deep=True)
+            problems.append(
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    _dotted(path),
+                    f"{node.value} is read as the number {value:g} (YAML 1.1 base 60); "
+                    f"quote it ('{node.value}') if it is text, or write the number",
+                )
+            )
+            return None
+        if typed is not None and _plain(node) and node.tag != STR and path[-1:] != ("<key>",):
+            typed[path] = str(node.value)
         try:
             return constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as err:
@@ -151,7 +229,10 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[Path, int]]:
             )
             return None
 
-    data = build(root, ())
+    try:
+        data = build(root, ())
+    except RecursionError:
+        raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
     if problems:
         raise CaseError(problems)
     return data, lines

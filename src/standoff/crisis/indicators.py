@@ -33,6 +33,8 @@ def indicators(
     result = histories
     scenario_ids = [rule.id for rule in plan.scenarios]
     n_scenarios = len(scenario_ids)
+    if n_scenarios == 0 or not plan.events:  # nothing to tell apart (the loader requires scenarios)
+        return ()
     onehot = np.eye(n_scenarios)[result.scenario]  # (D, S)
     prior = onehot.mean(axis=0)
     seen_by = np.cumsum(result.fired, axis=1) > 0  # (D, T, E)

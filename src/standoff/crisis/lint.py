@@ -60,7 +60,11 @@ def _terms(formula: Formula) -> list[tuple[str, tuple[str, ...]]]:
 def dead_terms(
     compiled: CompiledCase, draws: int = PILOT_DRAWS, seed: int = PILOT_SEED
 ) -> list[Problem]:
-    """A warning for each model-derived term that is constant across a pilot run."""
+    """A warning for each model-derived term that is constant across a pilot run.
+
+    The pilot is a simulation like any other: a formula whose value leaves its range in it (an
+    event's probability outside [0, 1], a division by zero) raises CaseError with the problem at
+    the formula's line, which `standoff check` reports as an error (exit 2)."""
     plan = compiled.crisis
     if plan is None:
         return []

@@ -7,7 +7,9 @@ formula or an effect names is checked here, with the line it came from.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from ..bargaining.interactions import Interaction
@@ -16,8 +18,9 @@ from ..case.inputs import InputRef, Parameter
 from ..case.numbers import Dist, Quantity
 from ..case.schema import CAPABILITY, SALIENCE, Case
 from ..case.source import SourceMap
+from ..case.yamlread import dotted
 from ..errors import Problem
-from .expr import Formula, FormulaError, Signature, compile_formula
+from .expr import Formula, FormulaError, Signature, compile_formula, offset_of
 
 STEP_DAYS = {"week": 7}
 STEP_MONTHS = {"month": 1, "quarter": 3}
@@ -59,6 +62,7 @@ SIGNATURES: dict[str, Signature] = {
 }
 BUILTIN_NAMES = {"round", "rounds", "rung"}
 NEVER = 10_000  # rounds since an event that never happened
+MAX_ROUNDS = 1_000  # the most rounds a crisis may have (as_of to horizon in steps)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -73,12 +77,31 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise OverflowError(f"{day} + {months} months is past the last date, 9999-12-31")
     for d in range(day.day, 0, -1):
         try:
             return dt.date(year, month, d)
         except ValueError:
             continue
-    raise ValueError("unreachable")
+    raise ValueError(f"no day of {year}-{month:02d}")  # pragma: no cover (day 1 always exists)
+
+
+def round_count(as_of: dt.date, horizon: dt.date, step: str) -> int:
+    """How many rounds as_of to horizon makes, without listing them (a bound on the work).
+
+    >>> round_count(dt.date(2018, 8, 15), dt.date(2018, 12, 31), "month")
+    5
+    >>> round_count(dt.date(2018, 1, 1), dt.date(9999, 12, 31), "week")
+    416481
+    """
+    if horizon <= as_of:
+        return 1
+    if step in STEP_DAYS:
+        return -(-(horizon - as_of).days // STEP_DAYS[step])
+    months = (horizon.year - as_of.year) * 12 + horizon.month - as_of.month
+    months += 1 if horizon.day > as_of.day else 0
+    return max(1, -(-months // STEP_MONTHS[step]))
 
 
 def round_dates(as_of: dt.date, horizon: dt.date, step: str) -> list[dt.date]:
@@ -97,11 +120,14 @@ def round_dates(as_of: dt.date, horizon: dt.date, step: str) -> list[dt.date]:
     dates: list[dt.date] = []
     t = 1
     while True:
-        if step in STEP_DAYS:
-            day = as_of + dt.timedelta(days=STEP_DAYS[step] * t)
-        else:
-            day = add_months(as_of, STEP_MONTHS[step] * t)
-        if day > horizon:
+        try:
+            if step in STEP_DAYS:
+                day = as_of + dt.timedelta(days=STEP_DAYS[step] * t)
+            else:
+                day = add_months(as_of, STEP_MONTHS[step] * t)
+        except OverflowError:  # past 9999-12-31: past any horizon
+            day = dt.date.max
+        if day > horizon or day == dt.date.max:
             if not dates or dates[-1] < horizon:
                 dates.append(horizon)
             return dates
@@ -226,17 +252,50 @@ class _Compiler:
     def formula(
         self, text: str | float, path: tuple[str | int, ...], names: set[str]
     ) -> Formula | None:
-        try:
-            formula = compile_formula(text, names, SIGNATURES, self.ids)  # type: ignore[arg-type]
-        except FormulaError as err:
-            self.problem(path, str(err))
+        if isinstance(text, bool) or (
+            isinstance(text, float) and _written_as_truth(self.source, path)
+        ):
+            self.problem(path, "a truth value (true/false) is not a number or a formula")
             return None
+        try:
+            formula = compile_formula(text, names, SIGNATURES, self.ids)
+        except FormulaError as err:
+            line = _fault_line(self.source, path, str(text), err)
+            self.problems.append(Problem(self.source.file, line, dotted(path), str(err)))
+            return None
+        formula.origin = (self.source.file, self.source.line(path), dotted(path))
+        formula.lines = tuple(_text_lines(self.source, path, formula.text))
+        as_of, horizon = self.case.as_of, self.case.horizon
         for node in _date_args(formula):
             try:
-                dt.date.fromisoformat(node)
+                day = dt.date.fromisoformat(node)
             except ValueError:
                 self.problem(path, f"{node!r} is not a date (YYYY-MM-DD)")
+                continue
+            if as_of is not None and horizon is not None and not as_of <= day <= horizon:
+                self.problem(
+                    path,
+                    f"the date {node} is outside the case ({as_of} to {horizon}): "
+                    "after() and before() of it would never change",
+                )
         return formula
+
+    def probability_parameters(
+        self, formula: Formula, path: tuple[str | int, ...], parameters: dict[str, Dist]
+    ) -> None:
+        """A parameter whose interval leaves [0, 1] used as a whole probability or as a direct
+        factor of one."""
+        for name in _factors(formula.tree.body):
+            dist = parameters.get(name)
+            if dist is None:
+                continue
+            low, high = dist.support()
+            if low < 0 or high > 1:
+                self.problem(
+                    path,
+                    f"parameter {name} ({dist}) is used as a probability, or as a factor of one, "
+                    f"but its values leave [0, 1] (from {low:g} to {high:g})",
+                )
 
     def effect(self, effect: Effect, path: tuple[str | int, ...]) -> EffectPlan | None:
         required, optional = EFFECT_FIELDS[effect.do]
@@ -322,9 +381,99 @@ def _label(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def _date_args(formula: Formula) -> list[str]:
-    import ast
+def _written_as_truth(source: SourceMap, path: tuple[str | int, ...]) -> bool:
+    """Whether the field's value is written as a YAML truth value (true, false, yes, no, on, off),
+    which the schema would read as the number 1 or 0."""
+    if source.raw is None or not path:
+        return False
+    try:
+        row = source.raw.decode().splitlines()[source.line(path) - 1]
+    except (UnicodeDecodeError, IndexError):
+        return False
+    key = re.escape(str(path[-1]))
+    return (
+        re.search(rf"\b{key}\s*:\s*(true|false|yes|no|on|off)\s*(?:[,}}#]|$)", row, re.I)
+        is not None
+    )
 
+
+def _constant_value(formula: Formula) -> float | None:
+    """The value of a formula that is a plain number (possibly signed), or None."""
+    node = formula.tree.body
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return sign * float(node.value)
+    return None
+
+
+def _factors(node: ast.AST) -> list[str]:
+    """The parameter names that are a formula's whole value or direct factors of its product."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    return []
+
+
+def _fault_line(
+    source: SourceMap, path: tuple[str | int, ...], text: str, err: FormulaError
+) -> int:
+    """The line of the file where a formula's fault is (see `_text_lines`)."""
+    line = source.line(path)
+    offset = offset_of(str(text).strip(), err.node)
+    if offset is None:
+        return line
+    found = line
+    for start, number in _text_lines(source, path, str(text).strip()):
+        if start > offset:
+            break
+        found = number
+    return found
+
+
+def _text_lines(
+    source: SourceMap, path: tuple[str | int, ...], formula: str
+) -> list[tuple[int, int]]:
+    """Where each line of the file that holds part of a formula starts in the formula's text:
+    (offset, line). The field's own line, and when the formula runs over several lines (a YAML
+    block or a long quoted scalar) each line of the file after the field, matched in turn to the
+    part of the formula text it holds (folding joins them with spaces)."""
+    line = source.line(path)
+    out = [(0, line)]
+    if source.raw is None:
+        return out
+    try:
+        lines = source.raw.decode().splitlines()
+    except UnicodeDecodeError:
+        return out
+    if not 1 <= line <= len(lines):
+        return out
+    first = lines[line - 1]
+    indent = len(first) - len(first.lstrip())
+    _key, sep, rest = first.partition(":")
+    candidates = [(line, rest if sep else first)]
+    for n in range(line, min(len(lines), line + 200)):
+        row = lines[n]
+        if row.strip() and len(row) - len(row.lstrip()) <= indent:
+            break
+        candidates.append((n + 1, row))
+    position = 0
+    for number, row in candidates:
+        piece = row.strip().strip("'\">|-+").strip()
+        if not piece:
+            continue
+        at = formula.find(piece, position)
+        if at < 0:
+            continue
+        out.append((at, number))
+        position = at + len(piece)
+    return out
+
+
+def _date_args(formula: Formula) -> list[str]:
     out: list[str] = []
     for node in ast.walk(formula.tree):
         if (
@@ -349,6 +498,14 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
     base: tuple[str | int, ...] = ("crisis",)
     if case.as_of is None or case.horizon is None:
         c.problem((), "a case with a crisis section needs as_of and horizon dates")
+        return None, c.problems
+    count = round_count(case.as_of, case.horizon, crisis.step)
+    if count > MAX_ROUNDS:
+        c.problem(
+            ("horizon",),
+            f"{case.as_of} to {case.horizon} in steps of a {crisis.step} is {count:,} rounds; "
+            f"a crisis may have at most {MAX_ROUNDS:,} (a nearer horizon, or a longer step)",
+        )
         return None, c.problems
     dates = round_dates(case.as_of, case.horizon, crisis.step)
 
@@ -463,6 +620,11 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
     for e, spec in enumerate(crisis.events):
         path = (*base, "events", e)
         formula = c.formula(spec.probability, (*path, "probability"), names)
+        if formula is not None:
+            c.probability_parameters(formula, (*path, "probability"), dict(crisis.parameters))
+            value = _constant_value(formula)
+            if value is not None and not 0.0 <= value <= 1.0:
+                c.problem((*path, "probability"), f"{value:g} is not a probability (0 to 1)")
         effects = [c.effect(eff, (*path, "effects", x)) for x, eff in enumerate(spec.effects)]
         if formula is None or any(x is None for x in effects):
             continue

@@ -21,11 +21,14 @@ from numpy.typing import NDArray
 
 from ..bargaining.base import BargainingInputs, DyadicRounds, Engine
 from ..bargaining.interactions import Interaction
-from .expr import Formula
+from ..errors import CaseError, Problem
+from .expr import Formula, FormulaEvalError
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 
 # The interaction classes shown in explanations, in this order.
 VIEW_CLASSES = ("conflict", "compromise", "compel", "capitulation", "stalemate", "agreement")
+
+TOLERANCE = 1e-9  # how far outside [0, 1] a probability may stray by rounding
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -129,6 +132,22 @@ class _State:
             else inputs.perceived_salience - inputs.salience[:, None, :, :]
         )
         self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
+        # each parameter's stated interval (its 90% interval, or its support)
+        self.support = {
+            key: parameter.dist.support()
+            for key, parameter in plan.parameters.items()
+            if key in params
+        }
+
+    def in_tails(self, formula: Formula) -> BoolArray:
+        """(D,) the draws in which a parameter the formula uses lies outside its stated interval
+        (in the tails of a 90% interval): there a probability may leave [0, 1] and is clipped."""
+        out = np.zeros(self.alive.shape, dtype=bool)
+        for key in sorted(formula.names & set(self.support)):
+            low, high = self.support[key]
+            value = self.params[key]
+            out |= (value < low - TOLERANCE) | (value > high + TOLERANCE)
+        return out
 
     # -- the perceived world ------------------------------------------------------------------
     def bargaining_inputs(self) -> BargainingInputs:
@@ -282,9 +301,47 @@ class _State:
     def names(self, upto: int) -> dict[str, Any]:
         return {**self.params, "round": upto + 1, "rounds": self.plan.rounds, "rung": self.rung}
 
-    def evaluate(self, formula: Formula, upto: int) -> FloatArray:
-        value = formula.evaluate(self.names(upto), self.functions(upto))
-        return np.broadcast_to(np.asarray(value, dtype=float), self.alive.shape)
+    def evaluate(
+        self, formula: Formula, upto: int, where: BoolArray | None = None, subject: str = ""
+    ) -> FloatArray:
+        """The formula's value in each draw. An infinite or undefined value, in the formula's
+        result or along the way, in a draw selected by `where` (all when None) is an error."""
+        names = {
+            **self.params,
+            "round": float(upto + 1),
+            "rounds": float(self.plan.rounds),
+            "rung": self.rung,
+        }
+        try:
+            value = formula.evaluate(names, self.functions(upto), where)
+        except FormulaEvalError as err:
+            bad = np.broadcast_to(np.asarray(err.bad, dtype=bool), self.alive.shape)
+            raise self.error(formula, upto, f"{subject}{err}", bad, err.node) from None
+        out = np.broadcast_to(np.asarray(value, dtype=float), self.alive.shape)
+        bad = ~np.isfinite(out)
+        if where is not None:
+            bad &= where
+        if bad.any():
+            raise self.error(formula, upto, f"{subject}the value is infinite or undefined", bad)
+        return out
+
+    def error(
+        self, formula: Formula, upto: int, what: str, bad: BoolArray, node: Any = None
+    ) -> CaseError:
+        """A run-time fault of a formula, at the line it was written, with the round, the share of
+        draws it hit and one such draw's parameter values."""
+        file, line, name = formula.origin or ("<formula>", 1, "formula")
+        line = formula.line_of(node)
+        first = int(np.flatnonzero(bad)[0])
+        used = sorted(formula.names & set(self.params))
+        values = ", ".join(f"{k}={float(self.params[k][first]):.6g}" for k in used)
+        message = (
+            f"{what} in round {upto + 1} (ending {self.plan.dates[upto]}) in "
+            f"{bad.mean():.1%} of draws ({int(bad.sum())} of {bad.size}); e.g. draw {first}"
+            + (f" with {values}" if values else "")
+            + f"; formula: {formula.text}"
+        )
+        return CaseError([Problem(file, line, name, message)])
 
     # -- effects ------------------------------------------------------------------------------
     def apply(self, effect: EffectPlan, where: BoolArray) -> None:
@@ -378,7 +435,19 @@ def simulate(
             views[:, t, p, 0] = dominant_view(state, a, b)
             views[:, t, p, 1] = dominant_view(state, b, a)
         for e, event in enumerate(plan.events):
-            probability = np.clip(state.evaluate(event.probability, t), 0.0, 1.0)
+            probability = state.evaluate(event.probability, t, state.alive, f"event {event.id!r}: ")
+            outside = state.alive & ((probability < -TOLERANCE) | (probability > 1 + TOLERANCE))
+            # in the tails of a parameter's interval a probability may leave [0, 1]: clipped
+            outside &= ~state.in_tails(event.probability)
+            if outside.any():
+                example = probability[int(np.flatnonzero(outside)[0])]
+                raise state.error(
+                    event.probability,
+                    t,
+                    f"the probability of event {event.id!r} is {example:.6g}, outside 0 to 1,",
+                    outside,
+                )
+            probability = np.clip(probability, 0.0, 1.0)  # within TOLERANCE of the bounds
             fire = state.alive & (uniforms[:, t, e] < probability)
             if event.once:
                 fire &= state.counts[:, e] == 0
@@ -393,14 +462,17 @@ def simulate(
         for q, (rule, index) in enumerate(plan.questions):
             if index == t:
                 assert rule.formula is not None
-                questions[:, q] = np.asarray(state.evaluate(rule.formula, t)) != 0
+                questions[:, q] = (
+                    np.asarray(state.evaluate(rule.formula, t, None, f"question {rule.id!r}: "))
+                    != 0
+                )
 
     scenario = np.full(d, -1, dtype=np.int64)
     for s, rule in enumerate(plan.scenarios):
         holds = (
             np.ones(d, bool)
             if rule.formula is None
-            else state.evaluate(rule.formula, n_rounds - 1) != 0
+            else state.evaluate(rule.formula, n_rounds - 1, None, f"scenario {rule.id!r}: ") != 0
         )
         scenario = np.where((scenario < 0) & holds, s, scenario)
     assert n_events == state.fired.shape[2]

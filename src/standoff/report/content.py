@@ -4,7 +4,9 @@ produce. The templates only lay it out."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +47,11 @@ class Report:
     figures: dict[str, str] = field(default_factory=dict)
 
 
-def _scenario_rows(scenarios: tuple[ScenarioForecast, ...]) -> list[dict[str, Any]]:
+def _scenario_rows(
+    scenarios: tuple[ScenarioForecast, ...], events: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per scenario; paths name events by their labels (the JSON keeps the ids)."""
+    names = dict(events or {})
     return [
         {
             "id": s.id,
@@ -56,7 +62,9 @@ def _scenario_rows(scenarios: tuple[ScenarioForecast, ...]) -> list[dict[str, An
             "interval": [s.probability.low, s.probability.high],
             "split": s.probability.spread.describe() if s.probability.spread else None,
             "words": s.probability.words,
-            "paths": [f"{' → '.join(p.events)} ({pct(p.share)})" for p in s.paths],
+            "paths": [
+                f"{' → '.join(names.get(e, e) for e in p.events)} ({pct(p.share)})" for p in s.paths
+            ],
             "interactions": [
                 {
                     "sides": [_dominant(side.actor, side.shares) for side in view.sides],
@@ -142,9 +150,32 @@ def _driver_rows(
     return rows, sentences
 
 
-def _watch_rows(found: tuple[Indicator, ...], labels: dict[str, str]) -> list[dict[str, Any]]:
+def _named_events(rule: str, events: Iterable[str]) -> set[str]:
+    """The events a scenario rule names (quoted or bare), e.g. {"walkout"} for
+    `happened('walkout')`."""
+    words = set(re.findall(r"""'([^']*)'|"([^"]*)"|([A-Za-z_][\w.-]*)""", rule or ""))
+    said = {w for group in words for w in group if w}
+    return said & set(events)
+
+
+def defining_events(scenarios: Iterable[ScenarioForecast], events: Iterable[str]) -> set[str]:
+    """Events named in a scenario's rule: seeing one tells the reader the scenario by definition,
+    so it is no indicator to watch."""
+    known = list(events)
+    out: set[str] = set()
+    for s in scenarios:
+        out |= _named_events(s.rule, known)
+    return out
+
+
+def _watch_rows(
+    found: tuple[Indicator, ...], labels: dict[str, str], drop: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """The watch list, without indicators whose event defines a scenario (`drop`)."""
     rows = []
     for ind in found:
+        if drop and ind.event in drop:
+            continue
         moves: list[dict[str, Any]] = []
         for s, prior in ind.prior.items():
             seen, unseen = ind.if_seen[s], ind.if_not_seen[s]
@@ -235,7 +266,8 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
         raise ValueError("the report needs a crisis case")
     timeline = result.timeline
     sensitivity = result.drivers
-    rows = _scenario_rows(result.scenarios)
+    event_labels = {e.id: e.label or e.id for e in timeline.events}
+    rows = _scenario_rows(result.scenarios, event_labels)
     scenario_labels = {r["id"]: r["label"] for r in rows}
     question_rows: list[dict[str, Any]] = [
         {
@@ -256,6 +288,7 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
         for e in timeline.events
     ]
     dates = [d.isoformat() for d in timeline.dates]
+    labels_seen = Counter(e["label"] for e in event_rows)
     central = central_inputs(case)
     actor_rows = []
     for n, actor in enumerate(case.actors):
@@ -291,7 +324,9 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
     labels = {**scenario_labels, **{q.id: q.id for q in result.questions}}
     if sensitivity is not None:
         drivers, sentences = _driver_rows(sensitivity, labels)
-    watch = _watch_rows(result.indicators, scenario_labels)
+    watch = _watch_rows(
+        result.indicators, scenario_labels, defining_events(result.scenarios, event_labels)
+    )
     digest = hashlib.sha256(result.case_bytes or case.model_dump_json().encode()).hexdigest()
     method = {
         "engine": result.model,
@@ -324,7 +359,7 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
     report = Report(
         case=case,
         title=case.title or case.id,
-        headline=f"{top['label']}: {top['words']} ({pct(top['p'])})",
+        headline=headline(top),
         nutshell=_nutshell(rows, sensitivity),
         scenarios=rows,
         questions=question_rows,
@@ -354,7 +389,12 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
         ),
         "timeline": figures.timeline(
             dates,
-            {e["label"]: e["by_round"] for e in event_rows},
+            {
+                (e["label"] if labels_seen[e["label"]] == 1 else f"{e['label']} ({e['id']})"): e[
+                    "by_round"
+                ]
+                for e in event_rows
+            },
             "Probability that each event has happened by each date",
         ),
         "actors": figures.actors_map(
@@ -381,6 +421,17 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
             "What drives the forecast",
         )
     return report
+
+
+def headline(top: Mapping[str, Any]) -> str:
+    """The report's headline on the most likely scenario. Its ICD 203 word can be "unlikely"
+    when no scenario is more likely than not; the headline then says both."""
+    if top["p"] > 0.5:
+        return f"Most likely: {top['label']}, {top['words']} ({pct(top['p'])})"
+    return (
+        f"Most likely: {top['label']} ({pct(top['p'])}, {top['words']} in ICD 203 terms: "
+        "no scenario is more likely than not)"
+    )
 
 
 def icd203_table() -> list[tuple[str, str]]:

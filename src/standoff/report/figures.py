@@ -22,6 +22,24 @@ from numpy.typing import NDArray
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+# For more series than Okabe-Ito has colours: Paul Tol's "muted" qualitative scheme after it
+# (also designed for colour-blind readers), then line styles change with each pass through the
+# colours, so that no two series look alike.
+TOL_MUTED = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
+             "#882255", "#AA4499"]  # fmt: skip
+QUALITATIVE = OKABE_ITO + TOL_MUTED
+LINESTYLES = ["-", "--", ":", "-."]
+
+
+def series_style(n: int) -> dict[str, Any]:
+    """The colour, marker and line style of series n: distinct for the first 68 series."""
+    colour = QUALITATIVE[n % len(QUALITATIVE)]
+    return {
+        "color": colour,
+        "marker": MARKERS[n % len(MARKERS)],
+        "linestyle": LINESTYLES[(n // len(QUALITATIVE)) % len(LINESTYLES)],
+    }
+
 
 plt.rcParams.update(
     {
@@ -30,6 +48,8 @@ plt.rcParams.update(
         "axes.spines.right": False,
         "svg.fonttype": "none",  # text stays text: searchable and crisp
         "svg.hashsalt": "standoff",  # stable ids: the same run gives the same SVG
+        "text.parse_math": False,  # user text is plain text: "$5 to $10" is not mathtext
+        "text.usetex": False,
     }
 )
 
@@ -72,12 +92,10 @@ def timeline(dates: Sequence[str], series: dict[str, Sequence[float]], title: st
         ax.plot(
             x,
             values,
-            marker=MARKERS[n % len(MARKERS)],
-            color=OKABE_ITO[n % len(OKABE_ITO)],
             label=label,
             lw=1.4,
             ms=4,
-            linestyle=["-", "--", ":", "-."][(n // 8) % 4],
+            **series_style(n),
         )
     ax.set_xticks(x, list(dates), rotation=45, ha="right")
     ax.set_ylim(0, 1)
