@@ -28,23 +28,23 @@ def digest(data: dict) -> str:
 
 CRISIS = {
     # (case, draws, seed): the forecast JSON
-    ("us-dprk-2018", 3000, 7): "e6781637909e79c1245da4a5a8a4c85ea95b2b76f7f2d9cbcfbdc483bba73b56",
+    ("us-dprk-2018", 3000, 7): "8b76569382128987c6ea8c364958930bb69ee1069efb6fc6641a9fd2b4e4c255",
     ("us-dprk-2018", 10_000, 20180815): (
-        "a762c876959b7e589752ba0d3ed6f0c9ed1c20f896d688adf04c5920fd640ca9"  # `make forecast`
+        "ada18656c3309b62409b8c96ab9e779cbc80b00e4b15227d8c77c2db4ab32ebe"  # `make forecast`
     ),
-    ("cuba-1962", 3000, 7): "517a2bb7a9ecb7377c055939a9ec60eba87118cb7240aef615ad4a719f27b9f2",
+    ("cuba-1962", 3000, 7): "7a2fa8508a4470af7e83a8565cc7dddb7ce817111ead05d60ec83d1ba3875b2c",
 }
 WITH_DRIVERS = {
     # (case, draws, seed, trajectories, replicates): the forecast JSON with --report's drivers
     ("us-dprk-2018", 500, 5, 2, 4): (
-        "7ac243a2bc3c50d3f3a26467b997d4660c5f26f8b82c8c4ab0b781c492b4361a"
+        "5b7189d632be62e1800aba46167e5b0409e9df7178d11de6767169d2b3d7069c"
     ),
-    ("cuba-1962", 500, 5, 2, 4): "7356443163c011a3cd150f894227f982ea8dc1100156ba171484a5b032acc211",
+    ("cuba-1962", 500, 5, 2, 4): "7442f13c325cc480574e0138b477bb19733a2ccac8e34a5621969c1008188e79",
 }
 SENSITIVITY = {
     # (case, trajectories, replicates, seed): `standoff sensitivity --json`
-    ("us-dprk-2018", 3, 8, 3): "f2095182d6945b69abeb70259fd93ce44ff7b98b43d3830cda235098cd22b319",
-    ("cuba-1962", 3, 8, 3): "01002d8e4d26466b9cf38826ff19b538ad840f123141220e3a311900cbefa648",
+    ("us-dprk-2018", 3, 8, 3): "d7ece67af2088cf91f98cbb19174ed6945c62ca10ad166e27cbf11cec811c728",
+    ("cuba-1962", 3, 8, 3): "b985d4ca440cfaea52af0b496d2221bfd7e21bcc551316fd94057ea388347381",
 }
 TABLES = {
     # (folder, file): {model: (forecast JSON at 600 draws, seed 11; settle JSON)}

@@ -254,10 +254,18 @@ def test_guarded_division_is_fine(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_tails_of_a_probability_parameter_are_clipped_not_errors(tmp_path):
-    # `sure: 0.5 to 0.95` is a 90% interval: a few draws lie above 1; those are clipped, since
-    # the formula stays within [0, 1] for every value inside the interval
+def test_a_parameter_used_as_a_probability_is_drawn_on_0_1(tmp_path):
+    # `sure: 0.5 to 0.95` is a 90% interval; as an event's whole probability it is a probability,
+    # so it is drawn on [0, 1] (normal, clipped as a salience is) and never leaves it
+    from standoff.compile import load
+    from standoff.sample import Sampler
+
     path = write(tmp_path, case_text("sure"))
+    compiled = load(path)
+    assert compiled.crisis is not None
+    assert compiled.crisis.parameters["sure"].quantity.high == 1.0
+    drawn = Sampler(compiled.case, 1, compiled.crisis).draws(0, 5000).params["sure"]
+    assert drawn.max() <= 1.0 and drawn.min() >= 0.0 and (drawn == 1.0).any()
     result = invoke(["forecast", str(path), "--draws", "2000"])
     assert result.exit_code == 0, result.output
 

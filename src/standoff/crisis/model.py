@@ -283,8 +283,10 @@ class _Compiler:
     def probability_parameters(
         self, formula: Formula, path: tuple[str | int, ...], parameters: dict[str, Dist]
     ) -> None:
-        """A parameter whose interval leaves [0, 1] used as a whole probability or as a direct
-        factor of one."""
+        """A parameter used as a whole probability or as a direct factor of one is a probability:
+        its interval must lie in [0, 1] (else a problem), and it is drawn on [0, 1] (its quantity
+        becomes a probability, so that its draws are clipped to [0, 1] as a salience's are, and
+        `A to B` is normal rather than lognormal: docs/cases.md, "Uncertain numbers")."""
         for name in _factors(formula.tree.body):
             dist = parameters.get(name)
             if dist is None:
@@ -296,6 +298,9 @@ class _Compiler:
                     f"parameter {name} ({dist}) is used as a probability, or as a factor of one, "
                     f"but its values leave [0, 1] (from {low:g} to {high:g})",
                 )
+            elif name in self.parameters:
+                ref = self.parameters[name].ref
+                self.parameters[name] = Parameter(ref, dist, Quantity("a probability", 0.0, 1.0))
 
     def effect(self, effect: Effect, path: tuple[str | int, ...]) -> EffectPlan | None:
         required, optional = EFFECT_FIELDS[effect.do]

@@ -132,22 +132,6 @@ class _State:
             else inputs.perceived_salience - inputs.salience[:, None, :, :]
         )
         self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
-        # each parameter's stated interval (its 90% interval, or its support)
-        self.support = {
-            key: parameter.dist.support()
-            for key, parameter in plan.parameters.items()
-            if key in params
-        }
-
-    def in_tails(self, formula: Formula) -> BoolArray:
-        """(D,) the draws in which a parameter the formula uses lies outside its stated interval
-        (in the tails of a 90% interval): there a probability may leave [0, 1] and is clipped."""
-        out = np.zeros(self.alive.shape, dtype=bool)
-        for key in sorted(formula.names & set(self.support)):
-            low, high = self.support[key]
-            value = self.params[key]
-            out |= (value < low - TOLERANCE) | (value > high + TOLERANCE)
-        return out
 
     # -- the perceived world ------------------------------------------------------------------
     def bargaining_inputs(self) -> BargainingInputs:
@@ -437,8 +421,6 @@ def simulate(
         for e, event in enumerate(plan.events):
             probability = state.evaluate(event.probability, t, state.alive, f"event {event.id!r}: ")
             outside = state.alive & ((probability < -TOLERANCE) | (probability > 1 + TOLERANCE))
-            # in the tails of a parameter's interval a probability may leave [0, 1]: clipped
-            outside &= ~state.in_tails(event.probability)
             if outside.any():
                 example = probability[int(np.flatnonzero(outside)[0])]
                 raise state.error(
