@@ -407,3 +407,16 @@ def test_ablation_freezes_model_terms_at_their_means():
     still = ablation(fixed, 500, 3)
     assert still.terms == ()
     assert [s.probability for s in still.baseline] == [s.probability for s in still.ablated]
+
+
+def test_a_question_shows_its_resolution_date_as_written():
+    """A question resolving mid-round is evaluated at the end of the round that holds the date,
+    and shown with the date the author wrote."""
+    import datetime as dt
+
+    extra = """questions:
+  - {id: q, text: "Tick by mid-March?", resolves: 2020-03-15, when: "happened('tick')"}"""
+    case = make("  events:\n    - {id: tick, probability: \"round == 3\"}", extra=extra)
+    (question,) = run(case, draws=20, seed=1).questions
+    assert question.resolves == dt.date(2020, 3, 15)
+    assert question.probability.p == 1.0  # round 3 ends 2020-04-01 and holds 15 March

@@ -171,7 +171,9 @@ def questions(
                 text=spec.text,
                 criteria=spec.criteria,
                 rule=str(spec.when),
-                resolves=plan.dates[index],
+                # as written (the horizon when not given); the question is evaluated on the
+                # history up to the end of the round that holds that date
+                resolves=spec.resolves or case.horizon or plan.dates[index],
                 probability=probability(histories.questions[:, q], plan.replicates),
             )
         )
