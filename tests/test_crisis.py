@@ -416,7 +416,7 @@ def test_a_question_shows_its_resolution_date_as_written():
 
     extra = """questions:
   - {id: q, text: "Tick by mid-March?", resolves: 2020-03-15, when: "happened('tick')"}"""
-    case = make("  events:\n    - {id: tick, probability: \"round == 3\"}", extra=extra)
+    case = make('  events:\n    - {id: tick, probability: "round == 3"}', extra=extra)
     (question,) = run(case, draws=20, seed=1).questions
     assert question.resolves == dt.date(2020, 3, 15)
     assert question.probability.p == 1.0  # round 3 ends 2020-04-01 and holds 15 March
