@@ -1,0 +1,52 @@
+"""Compile the EUM's kernel ahead of use: `python -m standoff.bargaining.eum.warm`, which `make`
+runs when it builds the environment, so that the first forecast on a new machine does not spend
+its first seconds compiling. numba caches the compiled code beside the module (`cache=True`) and
+recompiles, rather than fails, when the cache does not match the source or the machine."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..base import BargainingInputs
+from .engine import ExpectedUtility
+
+
+def _inputs(perceived: bool) -> BargainingInputs:
+    rng = np.random.default_rng(0)
+    draws, actors, issues = 2, 3, 2
+    capability = rng.uniform(1, 10, (draws, actors))
+    position = rng.uniform(0, 100, (draws, actors, issues))
+    salience = rng.uniform(0.2, 1, (draws, actors, issues))
+    extra = {}
+    if perceived:
+        extra = {
+            "perceived_capability": np.repeat(capability[:, None, :], actors, axis=1),
+            "perceived_position": np.repeat(position[:, None, :, :], actors, axis=1),
+            "perceived_salience": np.repeat(salience[:, None, :, :], actors, axis=1),
+        }
+    return BargainingInputs(
+        capability=capability,
+        position=position,
+        salience=salience,
+        low=np.zeros(issues),
+        high=np.full(issues, 100.0),
+        risk=np.zeros((draws, actors)),
+        **extra,
+    )
+
+
+def warm_up() -> float:
+    """Run every configuration the commands use once, on a tiny case; the seconds it took."""
+    start = time.perf_counter()
+    for reading in ("forecast", "scholz-table2"):
+        for perceived in (False, True):
+            for diagnostics in (False, True):
+                engine = ExpectedUtility(reading=reading, diagnostics=diagnostics, threads=1)
+                engine.run(_inputs(perceived), 1 if perceived else None)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(f"EUM kernel compiled or loaded from its cache in {warm_up():.1f} s")
