@@ -19,13 +19,6 @@ def _inputs(perceived: bool) -> BargainingInputs:
     capability = rng.uniform(1, 10, (draws, actors))
     position = rng.uniform(0, 100, (draws, actors, issues))
     salience = rng.uniform(0.2, 1, (draws, actors, issues))
-    extra = {}
-    if perceived:
-        extra = {
-            "perceived_capability": np.repeat(capability[:, None, :], actors, axis=1),
-            "perceived_position": np.repeat(position[:, None, :, :], actors, axis=1),
-            "perceived_salience": np.repeat(salience[:, None, :, :], actors, axis=1),
-        }
     return BargainingInputs(
         capability=capability,
         position=position,
@@ -33,7 +26,15 @@ def _inputs(perceived: bool) -> BargainingInputs:
         low=np.zeros(issues),
         high=np.full(issues, 100.0),
         risk=np.zeros((draws, actors)),
-        **extra,
+        perceived_capability=(
+            np.repeat(capability[:, None, :], actors, axis=1) if perceived else None
+        ),
+        perceived_position=np.repeat(position[:, None, :, :], actors, axis=1)
+        if perceived
+        else None,
+        perceived_salience=np.repeat(salience[:, None, :, :], actors, axis=1)
+        if perceived
+        else None,
     )
 
 
