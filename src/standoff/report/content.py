@@ -48,10 +48,14 @@ class Report:
 
 
 def _scenario_rows(
-    scenarios: tuple[ScenarioForecast, ...], events: Mapping[str, str] | None = None
+    scenarios: tuple[ScenarioForecast, ...],
+    events: Mapping[str, str] | None = None,
+    actors: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per scenario; paths name events by their labels (the JSON keeps the ids)."""
+    """One row per scenario; paths name events by their labels, and views name actors by their
+    names (the JSON keeps the ids)."""
     names = dict(events or {})
+    who = dict(actors or {})
     return [
         {
             "id": s.id,
@@ -67,7 +71,10 @@ def _scenario_rows(
             ],
             "interactions": [
                 {
-                    "sides": [_dominant(side.actor, side.shares) for side in view.sides],
+                    "sides": [
+                        _dominant(who.get(side.actor, side.actor), side.shares)
+                        for side in view.sides
+                    ],
                     "views_differ": view.views_differ,
                 }
                 for view in s.views
@@ -267,7 +274,9 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
     timeline = result.timeline
     sensitivity = result.drivers
     event_labels = {e.id: e.label or e.id for e in timeline.events}
-    rows = _scenario_rows(result.scenarios, event_labels)
+    rows = _scenario_rows(
+        result.scenarios, event_labels, {a.id: a.name or a.id for a in case.actors}
+    )
     scenario_labels = {r["id"]: r["label"] for r in rows}
     question_rows: list[dict[str, Any]] = [
         {
