@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +21,47 @@ def test_version():
     result = run("--version")
     assert result.exit_code == 0
     assert __version__ in result.output
+
+
+def test_version_loads_no_engine():
+    """`standoff --version` (and `--help`) start quickly: numba and the engines load only in the
+    commands that use them."""
+    code = (
+        "import sys, standoff.cli\n"
+        "for args in (['--version'], ['--help']):\n"
+        "    try:\n"
+        "        standoff.cli.app(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('numba', 'standoff.bargaining', 'standoff.forecast')"
+        " if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert __version__ in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_option_defaults_match_their_sources():
+    """cli.py writes out the defaults and engine names its options show (to start quickly)."""
+    from standoff import cli, forecast, sensitivity
+    from standoff.backtest import commands
+    from standoff.backtest import run as backtest_run
+    from standoff.bargaining import ENGINES
+
+    assert cli.MODELS == tuple(sorted(ENGINES))
+    assert cli.DEFAULT_DRAWS == forecast.DEFAULT_DRAWS
+    assert cli.DEFAULT_SEED == forecast.DEFAULT_SEED
+    assert cli.DEFAULT_CHUNK == forecast.DEFAULT_CHUNK
+    assert cli.DEFAULT_TRAJECTORIES == sensitivity.DEFAULT_TRAJECTORIES
+    assert cli.DEFAULT_REPLICATES == sensitivity.DEFAULT_REPLICATES
+    assert commands.DEFAULT_FOLDS == backtest_run.DEFAULT_FOLDS
+
+
+def test_lazy_commands_are_listed_and_suggested():
+    assert "backtest" in run("--help").output
+    result = run("backtst")
+    assert result.exit_code == 2
+    assert "Did you mean 'backtest'?" in result.output
 
 
 def test_help_has_examples():

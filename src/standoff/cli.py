@@ -6,33 +6,30 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from . import __version__, outputs
-from .bargaining import ENGINES, make_engine
-from .case import builtin_cases
-from .compile import CompiledCase, load
 from .errors import CaseError
-from .forecast import (
-    DEFAULT_CHUNK,
-    DEFAULT_DRAWS,
-    DEFAULT_SEED,
-    MAX_SETTLE_ROUNDS,
-    DriverOptions,
-    TooBig,
-    check_fits,
-    run,
-    settle,
-)
-from .result import ForecastResult, Probability
-from .sensitivity import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES, morris
-from .serialize import NonFiniteError, drivers_json, dumps, forecast_json, num, settle_json
+
+if TYPE_CHECKING:
+    from .compile import CompiledCase
+    from .result import ForecastResult, Probability
+
+# The engines, the case loader, numba and pydantic load where a command uses them, not at start-up
+# (`standoff --version` and `--help` stay quick): the defaults and names the options show are
+# written out here, and tests/test_cli.py checks them against their sources.
+MODELS = ("compromise", "eum", "smp")  # standoff.bargaining.ENGINES
+DEFAULT_DRAWS = 10_000  # standoff.forecast
+DEFAULT_SEED = 20180815
+DEFAULT_CHUNK = 4096
+DEFAULT_TRAJECTORIES = 10  # standoff.sensitivity
+DEFAULT_REPLICATES = 64
 
 DEFAULT_CASE = "us-dprk-2018"
 
@@ -82,6 +79,8 @@ def _main(
 
 
 def _load(ref: str) -> CompiledCase:
+    from .compile import load
+
     try:
         return load(ref)
     except CaseError as e:
@@ -91,6 +90,8 @@ def _load(ref: str) -> CompiledCase:
 
 
 def _model(name: str) -> str:
+    from .bargaining import ENGINES
+
     if name not in ENGINES:
         raise _fail(f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
     return name
@@ -98,6 +99,8 @@ def _model(name: str) -> str:
 
 def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     """Engine options from repeated --option KEY=VALUE (numbers and true/false are converted)."""
+    from .bargaining import make_engine
+
     options: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, text = pair.partition("=")
@@ -159,6 +162,8 @@ def _write_text(path: Path, text: str, inputs: list[str]) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
+    from .serialize import NonFiniteError, dumps
+
     try:
         text = dumps(data)
     except NonFiniteError as e:
@@ -172,6 +177,8 @@ def _same_path(a: Path, b: Path) -> bool:
 
 def _fits(compiled: CompiledCase, **run: Any) -> None:
     """Refuse a run that cannot fit in memory, before it starts (see `forecast.estimate`)."""
+    from .forecast import TooBig, check_fits
+
     try:
         check_fits(compiled, **run)
     except TooBig as e:
@@ -200,6 +207,8 @@ def check(case: CaseArg) -> None:
 @app.command()
 def cases() -> None:
     """List the built-in cases."""
+    from .case import builtin_cases
+
     table = Table("id", "title", "actors", "issues", title="Built-in cases")
     for ident, path in builtin_cases().items():
         c = _load(str(path)).case
@@ -211,7 +220,7 @@ def cases() -> None:
 def settle_cmd(
     case: CaseArg,
     model: Annotated[
-        str, typer.Option(help=f"Bargaining engine: {', '.join(sorted(ENGINES))}.")
+        str, typer.Option(help=f"Bargaining engine: {', '.join(MODELS)}.")
     ] = "compromise",
     rounds: Annotated[
         int | None, typer.Option(min=0, help="Rounds to run (default: the engine's).")
@@ -222,6 +231,9 @@ def settle_cmd(
     option: OptionsArg = None,
 ) -> None:
     """One deterministic run of a bargaining engine on the case's central values."""
+    from .forecast import MAX_SETTLE_ROUNDS, settle
+    from .serialize import settle_json
+
     compiled = _load(case)
     loaded = compiled.case
     name = _model(model)
@@ -261,7 +273,7 @@ def forecast(
         str | None,
         typer.Option(
             help="Bargaining engine for cases without a crisis section: "
-            f"{', '.join(sorted(ENGINES))} "
+            f"{', '.join(MODELS)} "
             "(default compromise). A crisis case uses the engine its file names."
         ),
     ] = None,
@@ -287,6 +299,9 @@ def forecast(
     option: OptionsArg = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
+    from .forecast import DriverOptions, run
+    from .serialize import forecast_json
+
     compiled = _load(case)
     crisis = compiled.is_crisis
     if crisis and (model is not None or option):
@@ -355,6 +370,14 @@ class _progress:
     terminal), as a `ProgressFn`."""
 
     def __init__(self, enabled: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -410,6 +433,9 @@ def sensitivity(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write all drivers here.")] = None,
 ) -> None:
     """The drivers of each scenario's probability (method of Morris, SALib), for quick checks."""
+    from .sensitivity import morris
+    from .serialize import drivers_json
+
     compiled = _load(case)
     if compiled.crisis is None:
         raise _fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
@@ -443,6 +469,7 @@ def ablate(
     """How much the bargaining model drives a crisis: each scenario with every model-derived term
     of the formulas (sees, eu, threat, prevails, gap, position) replaced by its mean."""
     from .crisis.ablation import ablation
+    from .serialize import num
 
     compiled = _load(case)
     if compiled.crisis is None:
@@ -530,19 +557,13 @@ def _print_settlement(result: ForecastResult) -> None:
     out.print(table)
 
 
-# backtests and scoring (src/standoff/backtest/commands.py)
-from .backtest.commands import backtest as _backtest_cmd  # noqa: E402
-from .backtest.commands import score_cmd as _score_cmd  # noqa: E402
-
-app.command(name="backtest")(_backtest_cmd)
-app.command(name="score")(_score_cmd)
+# backtests and scoring (src/standoff/backtest/commands.py): made into commands when first named
+# (their module loads the backtest models and the engines). name: the function there.
+_LAZY_COMMANDS = {"backtest": "backtest", "score": "score_cmd"}
 
 
 # A CaseError raised while a command runs (a formula's value out of range in a simulation, say) is
 # reported like one found at load: `FILE:LINE: field: problem` on stderr, exit status 2.
-from typer.core import TyperGroup  # noqa: E402
-
-
 class _CaseErrorsExit2(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -551,6 +572,33 @@ class _CaseErrorsExit2(TyperGroup):
             for problem in e.problems:
                 print(problem, file=sys.stderr)
             raise typer.Exit(2) from None
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return names + [name for name in _LAZY_COMMANDS if name not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            from typer.main import get_command_from_info
+
+            from .backtest import commands
+
+            lazy = typer.Typer()
+            lazy.command(name=cmd_name)(getattr(commands, _LAZY_COMMANDS[cmd_name]))
+            self.add_command(
+                get_command_from_info(
+                    lazy.registered_commands[0],
+                    pretty_exceptions_short=app.pretty_exceptions_short,
+                    rich_markup_mode=app.rich_markup_mode,
+                )
+            )
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands:  # a lazy command, or a typo to suggest for
+            for name in _LAZY_COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 app.info.cls = _CaseErrorsExit2

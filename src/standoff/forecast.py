@@ -3,10 +3,12 @@
     run(compiled, draws=, seed=, ...) -> ForecastResult
 
 One path for every case. The draws are cut into blocks and handed to an executor (`standoff.run`):
-a crisis case plays out its histories (`crisis.simulate`), a plain bargaining case (a KTAB or BDM
-table) runs its engine on each draw; the blocks' results are joined in draw order and summarized
-into typed values. Each block's inputs come from the block-seeded sampler, so the result depends
-on (case, options, draws, seed) only, never on the block size or the executor.
+a crisis case plays out its histories (`crisis.simulate`) and reduces each block's to a tally
+(`crisis.histories.CrisisTally`: counts, per-group hits, per-draw beliefs and settlement), a plain
+bargaining case (a KTAB or BDM table) runs its engine on each draw; the blocks' results are joined
+in draw order and summarized into typed values. Each block's inputs come from the block-seeded
+sampler, so the result depends on (case, options, draws, seed) only, never on the block size or
+the executor.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from .bargaining.base import BargainingInputs, Trajectory
 from .case.schema import Case
 from .compile import CompiledCase
 from .crisis import summary
-from .crisis.histories import CrisisHistories
+from .crisis.histories import CrisisHistories, CrisisTally
 from .crisis.indicators import indicators
 from .result import INTERVAL, ForecastResult, IssueSettlement
 from .run.executor import Executor, ProgressFn, run_blocks
-from .run.tasks import SettleDraws, SimulateCrisis
+from .run.tasks import SettleDraws, SimulateCrisis, TallyCrisis
 from .sample import central_inputs
 
 DEFAULT_DRAWS = 10_000
@@ -85,7 +87,9 @@ def run(
             f"a crisis case runs the engine its file names ({plan.engine}) over its calendar; "
             "model, options and rounds cannot be set"
         )
-    histories = simulate_histories(compiled, draws, seed, chunk_size, executor, progress)
+    tally = CrisisTally.merge(
+        run_blocks(TallyCrisis(compiled, seed), draws, chunk_size, executor, progress)
+    )
     sensitivity = None
     if drivers is not None:
         from .sensitivity import morris  # SALib is imported only when drivers are asked for
@@ -101,12 +105,12 @@ def run(
         rounds=None,
         draws=draws,
         seed=seed,
-        settlement=settlement(case, histories.settlement),
-        scenarios=summary.scenarios(histories, plan, case),
-        questions=summary.questions(histories, plan, case),
-        timeline=summary.timeline(histories, plan),
+        settlement=settlement(case, tally.settlement),
+        scenarios=summary.scenarios(tally, plan, case),
+        questions=summary.questions(tally, plan, case),
+        timeline=summary.timeline(tally, plan),
         replicates=plan.replicates,
-        indicators=indicators(histories, plan),
+        indicators=indicators(tally, plan),
         drivers=sensitivity,
         case_bytes=compiled.source.raw,
     )
@@ -224,8 +228,9 @@ def machine_memory() -> int:
 
 @dataclass(frozen=True)
 class Estimate:
-    """Bytes a run needs: `kept` (held for the whole run: every history of a crisis case, every
-    draw's settlement) and `working` (one chunk of draws at a time)."""
+    """Bytes a run needs: `kept` (held for the whole run: each draw's settlement, and a crisis
+    case's beliefs and tallies) and `working` (one chunk of draws, and its histories, at a
+    time)."""
 
     kept: float
     working: float
@@ -278,13 +283,19 @@ def estimate(
     per_history_working = (
         per_draw_inputs + 8.0 * t * e + 8.0 * n * k * _WORKING + 8.0 * (p * n + n * n)
     )
-    kept = runs * draws * per_history
-    working = chunk * per_history_working
+    # a run keeps, per draw, only the beliefs and the settlement (twice: joined, and in the
+    # summary) and its share of the per-group hits; the histories live one block at a time
+    s = len(plan.scenarios)
+    per_draw_kept = 8.0 * (t + 1) * b + 8.0 * k * 2 + 8.0 * (s + q) / max(plan.replicates, 1)
+    kept = runs * draws * per_draw_kept
+    working = chunk * (per_history + per_history_working)
     if trajectories:
         points = trajectories * (len(plan.parameters) + n * (2 + 2 * k) + 1)
         kept += 8.0 * points * (len(plan.scenarios) + q + 1) * 4
         working = max(working, replicates * (per_history + per_history_working))
-    return Estimate(kept=kept, working=working, what="the histories of this case")
+    return Estimate(
+        kept=kept, working=working, what="each draw's beliefs and settlement of this case"
+    )
 
 
 def check_fits(compiled: CompiledCase, *, memory: int | None = None, **run: Any) -> Estimate:

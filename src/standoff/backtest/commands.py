@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -15,21 +15,16 @@ from rich.table import Table
 
 from .. import outputs
 from ..errors import CaseError
-from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
-from .deu3 import read_deu3
-from .models import MISSING_SALIENCE, REFERENCE, Setup
 from .resolve import calibration, read_forecast, read_resolutions, score, unresolved
-from .run import (
-    CALIBRATE_BY,
-    DEFAULT_FOLDS,
-    Prediction,
-    compare,
-    model_names,
-    predict,
-    scores,
-)
-from .run import training_file as _training_file
-from .run import write_predictions as _write_predictions
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from .run import Prediction
+
+# The backtest models (and the engines, numba) load when `backtest` runs; the default it shows is
+# written out here (tests/test_cli.py checks it against standoff.backtest.run).
+DEFAULT_FOLDS = 5
 
 out = Console()
 err = Console(stderr=True)
@@ -109,6 +104,13 @@ def backtest(
     markdown: Annotated[bool, typer.Option(help="Print the scores as a Markdown table.")] = False,
 ) -> None:
     """Predict every issue of a DEU III file with a model; score where outcomes are known."""
+    from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
+    from .deu3 import read_deu3
+    from .models import MISSING_SALIENCE, REFERENCE, Setup
+    from .run import CALIBRATE_BY, model_names, predict
+    from .run import training_file as _training_file
+    from .run import write_predictions as _write_predictions
+
     _choice(dataset, ("deu3",), "dataset")
     names = model_names()
     models = names if model == "all" else [_choice(model, [*names, "all"], "--model")]
@@ -138,15 +140,19 @@ def backtest(
             raise _write_failed(e) from None
     done: list[Prediction] = []
     timing: dict[str, float] = {}
-    for name in models:
-        start = time.perf_counter()
-        try:
-            done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
-                                folds=folds, calibrate=interval,
-                                calibrate_by=calibrate_by))  # fmt: skip
-        except CaseError as e:
-            raise _fail(e) from None
-        timing[name] = time.perf_counter() - start
+    with _progress() as bar:
+        task = bar.add_task("backtest", total=len(models))
+        for n, name in enumerate(models):
+            bar.update(task, description=f"backtest: {name}", completed=n)
+            start = time.perf_counter()
+            try:
+                done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
+                                    folds=folds, calibrate=interval,
+                                    calibrate_by=calibrate_by))  # fmt: skip
+            except CaseError as e:
+                raise _fail(e) from None
+            timing[name] = time.perf_counter() - start
+        bar.update(task, completed=len(models))
     if predictions is not None:
         try:
             _write_predictions(predictions, done, band=draws > 1, inputs=inputs)
@@ -172,6 +178,27 @@ def backtest(
     _print_scores(done, baseline, bootstrap, seed, timing, markdown)
 
 
+def _progress() -> Progress:
+    """A rich progress bar on stderr, one step a model (silent when stderr is not a terminal)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
 def _print_scores(
     done: list[Prediction],
     baseline: Prediction | None,
@@ -180,6 +207,8 @@ def _print_scores(
     timing: dict[str, float],
     markdown: bool = False,
 ) -> None:
+    from .run import compare, scores
+
     sampled = any(p.samples is not None for p in done)
     calibrated = any(p.half_width is not None for p in done)
     table = Table(title="Scores (95% cluster-bootstrap intervals over proposals)",

@@ -134,9 +134,9 @@ class DyadicRounds:
     eu_self: Float32Array
     eu_other: Float32Array
     interaction: Int8Array
-    offer: Float32Array
-    taken: Int8Array
-    risk_exponent: Float32Array
+    offer: Float32Array | None  # None: not kept (an engine asked for a crisis's fields only)
+    taken: Int8Array | None
+    risk_exponent: Float32Array | None
     p_win: Float32Array
 
     @classmethod
@@ -164,9 +164,9 @@ class DyadicRounds:
             eu_self=self.eu_self[index],
             eu_other=self.eu_other[index],
             interaction=self.interaction[index],
-            offer=self.offer[index],
-            taken=self.taken[index],
-            risk_exponent=self.risk_exponent[index],
+            offer=None if self.offer is None else self.offer[index],
+            taken=None if self.taken is None else self.taken[index],
+            risk_exponent=None if self.risk_exponent is None else self.risk_exponent[index],
             p_win=self.p_win[index],
         )
 
@@ -176,9 +176,9 @@ class DyadicRounds:
             eu_self=self.eu_self[:, :rounds],
             eu_other=self.eu_other[:, :rounds],
             interaction=self.interaction[:, :rounds],
-            offer=self.offer[:, :rounds],
-            taken=self.taken[:, :rounds],
-            risk_exponent=self.risk_exponent[:, :rounds],
+            offer=None if self.offer is None else self.offer[:, :rounds],
+            taken=None if self.taken is None else self.taken[:, :rounds],
+            risk_exponent=None if self.risk_exponent is None else self.risk_exponent[:, :rounds],
             p_win=self.p_win[:, :rounds],
         )
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from ..compile import CompiledCase
 from ..result import ScenarioForecast
 from ..run.executor import Executor, ProgressFn, run_blocks
-from ..run.tasks import RecordTerms, SimulateCrisis
-from .histories import CrisisHistories
+from ..run.tasks import RecordTerms, TallyCrisis
+from .histories import CrisisTally
 from .summary import scenarios
 
 Key = tuple[str, ...]
@@ -61,12 +61,12 @@ def ablation(
             t0, c0, l0, h0 = totals.get(key, (0.0, 0, low, high))
             totals[key] = (t0 + total, c0 + count, min(l0, low), max(h0, high))
     means = {key: (t / c if c else 0.0) for key, (t, c, _, _) in totals.items()}
-    baseline = CrisisHistories.concat(
-        run_blocks(SimulateCrisis(compiled, seed), draws, chunk_size, executor, progress)
+    baseline = CrisisTally.merge(
+        run_blocks(TallyCrisis(compiled, seed), draws, chunk_size, executor, progress)
     )
-    frozen = CrisisHistories.concat(
+    frozen = CrisisTally.merge(
         run_blocks(
-            SimulateCrisis(compiled, seed, means), draws, chunk_size, executor, progress,
+            TallyCrisis(compiled, seed, means), draws, chunk_size, executor, progress,
             stage="ablated",
         )
     )  # fmt: skip

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..result import Indicator
-from .histories import CrisisHistories
+from .histories import CrisisHistories, CrisisTally
 from .model import CompiledCrisis
 
 MIN_SHARE = 0.01  # ignore observations that almost never, or almost always, happen
@@ -27,25 +27,29 @@ def _entropy(p: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def indicators(
-    histories: CrisisHistories, plan: CompiledCrisis, top: int = 8
+    histories: CrisisHistories | CrisisTally, plan: CompiledCrisis, top: int = 8
 ) -> tuple[Indicator, ...]:
     """The `top` most informative early observations, most informative first."""
-    result = histories
     scenario_ids = [rule.id for rule in plan.scenarios]
     n_scenarios = len(scenario_ids)
     if n_scenarios == 0 or not plan.events:  # nothing to tell apart (the loader requires scenarios)
         return ()
-    onehot = np.eye(n_scenarios)[result.scenario]  # (D, S)
-    prior = onehot.mean(axis=0)
-    seen_by = np.cumsum(result.fired, axis=1) > 0  # (D, T, E)
+    tally = (
+        histories
+        if isinstance(histories, CrisisTally)
+        else CrisisTally.of(histories, n_scenarios, plan.replicates)
+    )
+    draws = tally.draws
+    in_scenario = tally.in_scenario.astype(float)  # (S,)
+    prior = in_scenario / draws
     out: list[Indicator] = []
     for e, event in enumerate(plan.events):
-        seen = seen_by[:, :, e]  # (D, T)
-        p_seen = seen.mean(axis=0)  # (T,)
-        n_seen = seen.sum(axis=0)[:, None]
-        n_not = (~seen).sum(axis=0)[:, None]
-        given_seen = (seen.T.astype(float) @ onehot) / np.maximum(n_seen, 1)  # (T, S)
-        given_not = ((~seen).T.astype(float) @ onehot) / np.maximum(n_not, 1)
+        n_seen = tally.happened[:, e]  # (T,)
+        p_seen = n_seen / draws
+        n_not = draws - n_seen
+        joint = tally.seen_in[:, e, :].astype(float)  # (T, S)
+        given_seen = joint / np.maximum(n_seen[:, None], 1)  # (T, S)
+        given_not = (in_scenario[None, :] - joint) / np.maximum(n_not[:, None], 1)
         information = _entropy(prior) - (
             p_seen * _entropy(given_seen) + (1 - p_seen) * _entropy(given_not)
         )

@@ -27,7 +27,7 @@ from ..result import (
     Timeline,
 )
 from ..words import icd203
-from .histories import CrisisHistories
+from .histories import CrisisHistories, CrisisTally
 from .model import CompiledCrisis
 from .simulate import VIEW_CLASSES
 
@@ -50,13 +50,23 @@ def probability(hits: NDArray[np.bool_], replicates: int) -> Probability:
     spread, while the shape (a split into two groups of inputs, say) is kept. The Monte Carlo
     error of p is sqrt(var(x_g) / G), the groups being independent.
     """
-    x = np.asarray(hits, dtype=float)
-    p = float(x.mean())
+    x = np.asarray(hits, dtype=bool)
     n_groups = len(x) // replicates if replicates > 0 else 0
+    grouped = x[: n_groups * replicates].reshape(n_groups, replicates).sum(axis=1)
+    return probability_of(int(x.sum()), len(x), grouped, replicates)
+
+
+def probability_of(
+    count: int, draws: int, group_hits: NDArray[np.int64], replicates: int
+) -> Probability:
+    """`probability` from counts: `count` hits in `draws` draws, and the hits in each whole
+    group of `replicates` consecutive draws (the same numbers, without the draws)."""
+    p = count / draws
+    n_groups = len(group_hits)
     if n_groups < 2:
-        se = float(np.sqrt(p * (1 - p) / len(x)))
+        se = float(np.sqrt(p * (1 - p) / draws))
         return Probability(p, icd203(p), (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se)), None)
-    groups = x[: n_groups * replicates].reshape(n_groups, replicates).mean(axis=1)
+    groups = np.asarray(group_hits, dtype=np.int64) / replicates
     between = float(groups.var(ddof=1))
     se = float(np.sqrt(between / n_groups))
     mc = (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se))
@@ -84,40 +94,38 @@ def probability(hits: NDArray[np.bool_], replicates: int) -> Probability:
     )
 
 
-def paths(
-    histories: CrisisHistories, plan: CompiledCrisis, members: NDArray[np.bool_], top: int = 3
-) -> tuple[PathShare, ...]:
-    """The most common orders in which events first happened, among the given draws."""
-    fired = histories.fired[members]
-    if fired.shape[0] == 0:
+def _tally(histories: CrisisHistories | CrisisTally, plan: CompiledCrisis) -> CrisisTally:
+    if isinstance(histories, CrisisTally):
+        return histories
+    return CrisisTally.of(histories, len(plan.scenarios), plan.replicates)
+
+
+def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tuple[PathShare, ...]:
+    """The most common orders in which events first happened, among the draws of scenario s
+    (ties in the order of the event indices, -1 for none, as rows)."""
+    counted = tally.paths[s]
+    members = sum(counted.values())
+    if members == 0:
         return ()
-    n_rounds, n_events = fired.shape[1], fired.shape[2]
-    ever = fired.any(axis=1)
-    first = np.where(ever, fired.argmax(axis=1), n_rounds)  # (D, E)
-    order = np.argsort(first * n_events + np.arange(n_events), axis=1)
-    sequence = np.where(np.take_along_axis(first, order, axis=1) < n_rounds, order, -1)
-    rows, counts = np.unique(sequence, axis=0, return_counts=True)
-    ranked = np.argsort(-counts, kind="stable")[:top]
+    rows = sorted(counted)
+    ranked = sorted(range(len(rows)), key=lambda r: -counted[rows[r]])[:top]
     ids = [event.id for event in plan.events]
     return tuple(
         PathShare(
             events=tuple(ids[e] for e in rows[r] if e >= 0) or ("(nothing)",),
-            share=float(counts[r] / fired.shape[0]),
+            share=float(np.int64(counted[rows[r]]) / members),
         )
         for r in ranked
     )
 
 
-def views(
-    histories: CrisisHistories, plan: CompiledCrisis, case: Case, members: NDArray[np.bool_]
-) -> tuple[DyadView, ...]:
+def views(tally: CrisisTally, plan: CompiledCrisis, case: Case, s: int) -> tuple[DyadView, ...]:
     """For each dyad: how often each side saw each kind of interaction (rounds while the crisis
-    ran), and how often the two sides' views differed."""
-    seen = histories.views[members]
-    if seen.shape[0] == 0:
+    ran) among the draws of scenario s, and how often the two sides' views differed."""
+    if not tally.paths[s]:
         return ()
-    n_rounds = seen.shape[1]
-    running = np.arange(n_rounds)[None, :] <= histories.ended[members][:, None]
+    cells = int(tally.running[s])
+    counts = tally.view_counts[s]  # (P, 2, C)
     actors = case.actor_ids
     out: list[DyadView] = []
     for p, (a, b) in enumerate(plan.dyads):
@@ -125,24 +133,26 @@ def views(
             SideView(
                 actor=actors[who],
                 shares={
-                    name: float(np.mean(seen[:, :, p, side][running] == c))
+                    name: float(
+                        np.float64(counts[p, side, c] if c < counts.shape[-1] else 0) / cells
+                    )
                     for c, name in enumerate(VIEW_CLASSES)
                 },
             )
             for side, who in ((0, a), (1, b))
         )
-        differ = float(np.mean((seen[:, :, p, 0] != seen[:, :, p, 1])[running]))
+        differ = float(np.float64(tally.differ[s, p]) / cells)
         out.append(DyadView((actors[a], actors[b]), (sides[0], sides[1]), differ))
     return tuple(out)
 
 
 def scenarios(
-    histories: CrisisHistories, plan: CompiledCrisis, case: Case
+    histories: CrisisHistories | CrisisTally, plan: CompiledCrisis, case: Case
 ) -> tuple[ScenarioForecast, ...]:
+    tally = _tally(histories, plan)
     specs = {s.id: s for s in case.scenarios}
     out: list[ScenarioForecast] = []
     for s, rule in enumerate(plan.scenarios):
-        members = histories.scenario == s
         spec = specs[rule.id]
         out.append(
             ScenarioForecast(
@@ -150,17 +160,25 @@ def scenarios(
                 label=spec.label or rule.id,
                 description=spec.description,
                 rule=str(spec.when),
-                probability=probability(members, plan.replicates),
-                paths=paths(histories, plan, members),
-                views=views(histories, plan, case, members),
+                probability=_probability(tally, s),
+                paths=paths(tally, plan, s),
+                views=views(tally, plan, case, s),
             )
         )
     return tuple(out)
 
 
+def _probability(tally: CrisisTally, column: int) -> Probability:
+    """The probability of hit column `column` (a scenario, or n_scenarios + a question)."""
+    return probability_of(
+        int(tally.hits[column]), tally.draws, tally.groups[:, column], tally.replicates
+    )
+
+
 def questions(
-    histories: CrisisHistories, plan: CompiledCrisis, case: Case
+    histories: CrisisHistories | CrisisTally, plan: CompiledCrisis, case: Case
 ) -> tuple[QuestionForecast, ...]:
+    tally = _tally(histories, plan)
     specs = {q.id: q for q in case.questions}
     out: list[QuestionForecast] = []
     for q, (rule, index) in enumerate(plan.questions):
@@ -174,29 +192,30 @@ def questions(
                 # as written (the horizon when not given); the question is evaluated on the
                 # history up to the end of the round that holds that date
                 resolves=spec.resolves or case.horizon or plan.dates[index],
-                probability=probability(histories.questions[:, q], plan.replicates),
+                probability=_probability(tally, len(plan.scenarios) + q),
             )
         )
     return tuple(out)
 
 
-def timeline(histories: CrisisHistories, plan: CompiledCrisis) -> Timeline:
+def timeline(histories: CrisisHistories | CrisisTally, plan: CompiledCrisis) -> Timeline:
     """The probability that each event has happened by each round, and the mean of each belief."""
-    by_round = np.cumsum(histories.fired, axis=1) > 0  # (D, T, E)
+    tally = _tally(histories, plan)
+    by_round = tally.happened / tally.draws  # (T, E)
     return Timeline(
         dates=plan.dates,
         events=tuple(
             EventTimeline(
                 id=event.id,
                 label=event.label,
-                by_round=tuple(float(v) for v in by_round[:, :, e].mean(axis=0)),
+                by_round=tuple(float(v) for v in by_round[:, e]),
             )
             for e, event in enumerate(plan.events)
         ),
         beliefs=tuple(
             BeliefTimeline(
                 id=spec.id,
-                mean_by_round=tuple(float(v) for v in histories.beliefs[:, :, b].mean(axis=0)),
+                mean_by_round=tuple(float(v) for v in tally.beliefs[:, :, b].mean(axis=0)),
             )
             for b, spec in enumerate(plan.beliefs)
         ),

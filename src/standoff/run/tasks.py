@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..bargaining import make_engine, weighted_median
+from ..bargaining import Engine, ExpectedUtility, make_engine, weighted_median
 from ..case.numbers import quantile
 from ..case.schema import Case
 from ..compile import CompiledCase
-from ..crisis.histories import CrisisHistories
+from ..crisis.histories import CrisisHistories, CrisisTally
 from ..crisis.model import CompiledCrisis
 from ..crisis.simulate import Probe, simulate
 from ..result import DRIVER_RANGE
@@ -56,7 +56,7 @@ class SimulateCrisis:
 
     def simulate(self, block: Block, probe: Probe | None) -> CrisisHistories:
         case, plan = self.compiled.case, _crisis(self.compiled)
-        engine = make_engine(plan.engine)
+        engine = _crisis_engine(plan.engine)
         group = np.arange(block.start, block.stop) // plan.replicates
         g0 = int(group[0])
         sampled = Sampler(case, self.seed, plan).draws(g0, int(group[-1]) + 1)
@@ -76,6 +76,22 @@ class SimulateCrisis:
             ended=run.ended,
             settlement=weighted_median(run.final_position, inputs.capability, inputs.salience),
         )
+
+
+@dataclass(frozen=True)
+class TallyCrisis:
+    """A crisis case: play out draws [start, stop) as `SimulateCrisis` does and return what the
+    summaries need of them (`CrisisTally`), not the histories: a run's memory stays flat in the
+    draws. Tallies of the blocks merge in block order (`CrisisTally.merge`)."""
+
+    compiled: CompiledCase
+    seed: int
+    frozen: Mapping[tuple[str, ...], float] | None = None
+
+    def __call__(self, block: Block) -> CrisisTally:
+        plan = _crisis(self.compiled)
+        histories = SimulateCrisis(self.compiled, self.seed, self.frozen)(block)
+        return CrisisTally.of(histories, len(plan.scenarios), plan.replicates, block.start)
 
 
 @dataclass(frozen=True)
@@ -109,7 +125,7 @@ class DesignPoints:
 
     def __call__(self, block: Block) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         case, plan = self.compiled.case, _crisis(self.compiled)
-        engine = make_engine(plan.engine)
+        engine = _crisis_engine(plan.engine)
         column = {slot.key: i for i, slot in enumerate(self.uncertain)}
         units = self.units[block.start : block.stop]
         n, replicates = len(units), self.replicates
@@ -130,6 +146,13 @@ class DesignPoints:
             scenario_share[:, s] = (scenario == s).mean(axis=1)
         question_share = run.questions.reshape(n, replicates, -1).mean(axis=1)
         return scenario_share, question_share
+
+
+def _crisis_engine(name: str) -> Engine:
+    """The engine a crisis names, keeping only the dyadic results a crisis reads; one engine
+    (one thread pool) serves every round of a block."""
+    engine = make_engine(name)
+    return engine.for_crisis() if isinstance(engine, ExpectedUtility) else engine
 
 
 def _crisis(compiled: CompiledCase) -> CompiledCrisis:

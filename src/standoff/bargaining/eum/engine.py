@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
@@ -31,6 +32,7 @@ CHOICE_MODES = ("scholz", "nearest")
 STOP_RULES = ("fixed", "converged")
 CYCLE_RULES = ("average", "off")
 KERNELS = ("compiled", "numpy")
+DYADIC_FIELDS = ("all", "crisis")
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,10 @@ class ExpectedUtility(Engine):
         weighted median averaged over the states of the cycle) or "off" (run on to the cap).
     probability, choice, vote_risk: readings of the paper's ambiguous points (docs/model-eum.md).
     diagnostics: keep the per-round dyadic results in `Trajectory.dyadic` (default True).
-    threads: worker threads over blocks of draws (default: the CPU count).
+    dyadic: which of them: "all" (default) or "crisis" (only what a crisis reads: the
+        interaction codes, eu_self, eu_other and p_win; offer, taken and risk_exponent are None).
+    threads: worker threads over blocks of draws (default: the CPU count), one pool for the
+        engine's lifetime (started at the first run that needs it; not pickled or copied).
     kernel: "compiled" (default: the numba kernel of `kernel.py`) or "numpy" (the vectorized
         numpy implementation of `equations.py`, kept as the reference the kernel is tested
         against). The two agree up to float rounding; neither changes the model.
@@ -135,6 +140,7 @@ class ExpectedUtility(Engine):
         diagnostics: bool = True,
         threads: int | None = None,
         kernel: str = "compiled",
+        dyadic: str = "all",
     ) -> None:
         if reading not in READINGS:
             raise ValueError(f"reading must be one of {', '.join(READINGS)}; got {reading!r}")
@@ -156,6 +162,7 @@ class ExpectedUtility(Engine):
             ("probability", probability, PROBABILITY_MODES),
             ("choice", choice, CHOICE_MODES),
             ("kernel", kernel, KERNELS),
+            ("dyadic", dyadic, DYADIC_FIELDS),
         ):
             if value not in allowed:
                 raise ValueError(f"{label} must be one of {', '.join(allowed)}; got {value!r}")
@@ -181,11 +188,39 @@ class ExpectedUtility(Engine):
         self.diagnostics = bool(diagnostics)
         self.threads = max(1, int(threads if threads is not None else (os.cpu_count() or 1)))
         self.kernel = kernel
+        self.dyadic = dyadic
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The options, without the thread pool (a copy or an unpickled engine starts its own)."""
+        state = dict(self.__dict__)
+        state["_pool"] = None
+        del state["_pool_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._pool = None
+        self._pool_lock = threading.Lock()
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The engine's thread pool, started on first use and reused by every later run."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="eum")
+            return self._pool
 
     @property
     def provides_dyadic(self) -> bool:
         """Whether `run` fills `Trajectory.dyadic` (the `diagnostics` option)."""
         return self.diagnostics
+
+    def for_crisis(self) -> ExpectedUtility:
+        """A copy that keeps only the dyadic results a crisis reads (dyadic="crisis")."""
+        engine = copy.copy(self)
+        engine.dyadic = "crisis"
+        return engine
 
     def positions_only(self) -> ExpectedUtility:
         """A copy with `diagnostics` off: `run` keeps no per-round dyadic results."""
@@ -248,8 +283,7 @@ class ExpectedUtility(Engine):
             results[b] = [self._run_issue(part, k, steps, readings) for k in range(n_issues)]
 
         if self.threads > 1 and len(blocks) > 1:
-            with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                list(pool.map(one_block, range(len(blocks))))
+            list(self._threads().map(one_block, range(len(blocks))))
         else:
             for b in range(len(blocks)):
                 one_block(b)
@@ -268,7 +302,11 @@ class ExpectedUtility(Engine):
         positions = np.empty((n_draws, kept + 1, n_actors, n_issues))
         cycle_length = np.zeros((n_draws, n_issues))
         cycle_settlement = np.full((n_draws, n_issues), np.nan)
-        dyadic = _unfilled(n_draws, kept, n_actors, n_issues) if self.diagnostics else None
+        dyadic = (
+            _unfilled(n_draws, kept, n_actors, n_issues, self.dyadic == "all")
+            if self.diagnostics
+            else None
+        )
         for block, runs in zip(blocks, results, strict=True):
             for k, run in enumerate(runs):
                 last = min(run.rounds, kept)
@@ -319,7 +357,7 @@ class ExpectedUtility(Engine):
         fingerprint = np.empty((n_draws, steps + 1)) if detect else np.empty((0, 0))
         if detect:
             fingerprint[:, 0] = x @ coefficient
-        dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]] = []
+        dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array | None, ...]]] = []
         computed = np.zeros(n_draws, dtype=np.int64)
         t = 0
         while t < steps and active.any():
@@ -365,7 +403,7 @@ class ExpectedUtility(Engine):
             if detect:
                 fingerprint[:, t + 1] = x @ coefficient
             if self.diagnostics:
-                dyadic.append((rows, _dyadic_round(step)))
+                dyadic.append((rows, _dyadic_round(step, self.dyadic == "all")))
             computed[slice(None) if rows is None else rows] = t + 1
             t += 1
         return _IssueRun(
@@ -460,34 +498,39 @@ class _IssueRun(NamedTuple):
     cycle_length: FloatArray  # (D,) 1 converged, L >= 2 a cycle of L states, 0 not stopped
     cycle_settlement: FloatArray  # (D,) the cycle's averaged weighted median; NaN: no cycle
     # per round: the draws computed (None: all) and their `DyadicRounds` fields
-    dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array, ...]]]
+    dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array | None, ...]]]
 
 
-def _unfilled(draws: int, rounds: int, n_actors: int, n_issues: int) -> DyadicRounds:
+def _unfilled(
+    draws: int, rounds: int, n_actors: int, n_issues: int, full: bool = True
+) -> DyadicRounds:
     """`DyadicRounds` arrays left uninitialized: `_assemble` writes every round of every draw
-    (each block's run computes at least one round where any is kept)."""
+    (each block's run computes at least one round where any is kept). Not `full`: no offer,
+    taken or risk_exponent (None)."""
     pair = (draws, rounds, n_issues, n_actors, n_actors)
     single = (draws, rounds, n_issues, n_actors)
     return DyadicRounds(
         eu_self=np.empty(pair, dtype=np.float32),
         eu_other=np.empty(pair, dtype=np.float32),
         interaction=np.empty(pair, dtype=np.int8),
-        offer=np.empty(pair, dtype=np.float32),
-        taken=np.empty(single, dtype=np.int8),
-        risk_exponent=np.empty(single, dtype=np.float32),
+        offer=np.empty(pair, dtype=np.float32) if full else None,
+        taken=np.empty(single, dtype=np.int8) if full else None,
+        risk_exponent=np.empty(single, dtype=np.float32) if full else None,
         p_win=np.empty(pair, dtype=np.float32),
     )
 
 
-def _dyadic_round(step: Step) -> tuple[Array, ...]:
-    """One round's dyadic results in the order and types of `DyadicRounds`' fields."""
+def _dyadic_round(step: Step, full: bool = True) -> tuple[Array | None, ...]:
+    """One round's dyadic results in the order and types of `DyadicRounds`' fields (not `full`:
+    None for offer, taken and risk_exponent)."""
     return (
         step.eu_self.astype(np.float32),
         step.eu_other.astype(np.float32),
         step.code.astype(np.int8),
-        np.swapaxes(step.offers, 1, 2).astype(np.float32),  # offer[.., j, i]: made by j to i
-        step.taken.astype(np.int8),
-        step.risk_exponent.astype(np.float32),
+        # offer[.., j, i]: made by j to i
+        np.swapaxes(step.offers, 1, 2).astype(np.float32) if full else None,
+        step.taken.astype(np.int8) if full else None,
+        step.risk_exponent.astype(np.float32) if full else None,
         step.p_win.astype(np.float32),
     )
 
@@ -496,7 +539,7 @@ def _assemble(dyadic: DyadicRounds, k: int, run: _IssueRun) -> None:
     """Issue k's per-round results into `dyadic` (views of a block of draws). A draw at rest
     repeats the last round computed for it (computed from the same positions, a later round
     would give the same results)."""
-    targets: tuple[Array, ...] = (
+    targets: tuple[Array | None, ...] = (
         dyadic.eu_self,
         dyadic.eu_other,
         dyadic.interaction,
@@ -508,12 +551,14 @@ def _assemble(dyadic: DyadicRounds, k: int, run: _IssueRun) -> None:
     kept = dyadic.rounds
     for t, (rows, fields) in enumerate(run.dyadic[:kept]):
         for target, value in zip(targets, fields, strict=True):
-            target[slice(None) if rows is None else rows, t, k] = value
+            if target is not None:
+                target[slice(None) if rows is None else rows, t, k] = value
     computed = np.minimum(run.computed, kept)
     for count in np.unique(computed[computed < kept]):
         resting = np.flatnonzero(computed == count)
         for target in targets:
-            target[resting, count:, k] = target[resting, count - 1, k][:, None]
+            if target is not None:
+                target[resting, count:, k] = target[resting, count - 1, k][:, None]
 
 
 def _cycles(
