@@ -391,7 +391,7 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
             "Scenarios",
         ),
         "questions": figures.probabilities(
-            [q["id"] for q in question_rows],
+            [q["text"] or q["id"] for q in question_rows],
             [q["p"] for q in question_rows],
             [q["interval"] for q in question_rows],
             "Questions",

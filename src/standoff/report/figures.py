@@ -69,7 +69,9 @@ def probabilities(
     """Horizontal bars of probabilities, each with a line over its range across input draws
     (5th to 95th percentile; the probability need not lie inside it when the spread is skewed)."""
     n = len(labels)
-    fig, ax = plt.subplots(figsize=(7, 0.45 * n + 0.8))
+    wrapped = [textwrap.fill(label, 40, max_lines=3, placeholder=" …") for label in labels]
+    lines = sum(w.count("\n") + 1 for w in wrapped)
+    fig, ax = plt.subplots(figsize=(7, 0.3 * lines + 0.2 * n + 0.8))
     y = np.arange(n)[::-1]
     ax.barh(y, p, color=OKABE_ITO[4], height=0.6)
     for yi, iv in zip(y, intervals, strict=True):
@@ -77,7 +79,7 @@ def probabilities(
         ax.plot([iv[0], iv[1]], [yi, yi], "|", color="black", ms=8)
     for yi, pi in zip(y, p, strict=True):
         ax.text(min(pi + 0.02, 0.93), yi + 0.3, f"{pi:.0%}", va="center", fontsize=9)
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, wrapped, fontsize=8 if lines > n else 10)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_title(title, loc="left", fontsize=10)
