@@ -9,7 +9,9 @@ so a published-result check can never be skipped unnoticed.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +39,18 @@ def shared(*parts: str, what: str = "shared reference data") -> Path:
             f"{reason}; CI=true, so a missing reference fails instead of skipping", pytrace=False
         )
     pytest.skip(reason)
+
+
+def clear_refusal(result: Any, file: str | None = None) -> str:
+    """A CLI result that refused its input as the project promises: exit status 2, no traceback,
+    and stderr made only of `FILE:LINE: field: problem` lines (of `file`, when given). Returns
+    stderr."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [x for x in result.stderr.splitlines() if x.strip()]
+    assert lines
+    where = re.escape(file) if file is not None else r"[^:]+"
+    for x in lines:
+        assert re.match(rf"^{where}:\d+: [^:]+: .+", x), x
+    return str(result.stderr)
