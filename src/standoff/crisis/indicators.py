@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..result import Indicator
-from .histories import CrisisHistories, CrisisTally
+from .histories import CrisisTally
 from .model import CompiledCrisis
 
 MIN_SHARE = 0.01  # ignore observations that almost never, or almost always, happen
@@ -26,19 +26,12 @@ def _entropy(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(terms.sum(axis=-1))
 
 
-def indicators(
-    histories: CrisisHistories | CrisisTally, plan: CompiledCrisis, top: int = 8
-) -> tuple[Indicator, ...]:
+def indicators(tally: CrisisTally, plan: CompiledCrisis, top: int = 8) -> tuple[Indicator, ...]:
     """The `top` most informative early observations, most informative first."""
     scenario_ids = [rule.id for rule in plan.scenarios]
     n_scenarios = len(scenario_ids)
     if n_scenarios == 0 or not plan.events:  # nothing to tell apart (the loader requires scenarios)
         return ()
-    tally = (
-        histories
-        if isinstance(histories, CrisisTally)
-        else CrisisTally.of(histories, n_scenarios, plan.replicates)
-    )
     draws = tally.draws
     in_scenario = tally.in_scenario.astype(float)  # (S,)
     prior = in_scenario / draws

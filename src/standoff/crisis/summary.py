@@ -27,7 +27,7 @@ from ..result import (
     Timeline,
 )
 from ..words import icd203
-from .histories import CrisisHistories, CrisisTally
+from .histories import CrisisTally
 from .model import CompiledCrisis
 from .simulate import VIEW_CLASSES
 
@@ -94,12 +94,6 @@ def probability_of(
     )
 
 
-def _tally(histories: CrisisHistories | CrisisTally, plan: CompiledCrisis) -> CrisisTally:
-    if isinstance(histories, CrisisTally):
-        return histories
-    return CrisisTally.of(histories, len(plan.scenarios), plan.replicates)
-
-
 def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tuple[PathShare, ...]:
     """The most common orders in which events first happened, among the draws of scenario s
     (ties in the order of the event indices, -1 for none, as rows)."""
@@ -146,10 +140,7 @@ def views(tally: CrisisTally, plan: CompiledCrisis, case: Case, s: int) -> tuple
     return tuple(out)
 
 
-def scenarios(
-    histories: CrisisHistories | CrisisTally, plan: CompiledCrisis, case: Case
-) -> tuple[ScenarioForecast, ...]:
-    tally = _tally(histories, plan)
+def scenarios(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[ScenarioForecast, ...]:
     specs = {s.id: s for s in case.scenarios}
     out: list[ScenarioForecast] = []
     for s, rule in enumerate(plan.scenarios):
@@ -175,10 +166,7 @@ def _probability(tally: CrisisTally, column: int) -> Probability:
     )
 
 
-def questions(
-    histories: CrisisHistories | CrisisTally, plan: CompiledCrisis, case: Case
-) -> tuple[QuestionForecast, ...]:
-    tally = _tally(histories, plan)
+def questions(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[QuestionForecast, ...]:
     specs = {q.id: q for q in case.questions}
     out: list[QuestionForecast] = []
     for q, (rule, index) in enumerate(plan.questions):
@@ -198,9 +186,8 @@ def questions(
     return tuple(out)
 
 
-def timeline(histories: CrisisHistories | CrisisTally, plan: CompiledCrisis) -> Timeline:
+def timeline(tally: CrisisTally, plan: CompiledCrisis) -> Timeline:
     """The probability that each event has happened by each round, and the mean of each belief."""
-    tally = _tally(histories, plan)
     by_round = tally.happened / tally.draws  # (T, E)
     return Timeline(
         dates=plan.dates,
