@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -171,10 +170,6 @@ def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
     _write_text(path, text, inputs)
 
 
-def _same_path(a: Path, b: Path) -> bool:
-    return os.path.realpath(a) == os.path.realpath(b)
-
-
 def _fits(compiled: CompiledCase, **run: Any) -> None:
     """Refuse a run that cannot fit in memory, before it starts (see `forecast.estimate`)."""
     from .forecast import TooBig, check_fits
@@ -315,7 +310,7 @@ def forecast(
     inputs = _inputs(compiled, case)
     _check_output(json_out, inputs)
     _check_output(report, inputs)
-    if json_out is not None and report is not None and _same_path(json_out, report):
+    if json_out is not None and report is not None and outputs.same_file(json_out, report):
         raise _fail(f"{report}: --json and --report name the same file")
     if report is not None and report.suffix.lower() == ".md":
         try:
@@ -562,9 +557,11 @@ def _print_settlement(result: ForecastResult) -> None:
 _LAZY_COMMANDS = {"backtest": "backtest", "score": "score_cmd"}
 
 
-# A CaseError raised while a command runs (a formula's value out of range in a simulation, say) is
-# reported like one found at load: `FILE:LINE: field: problem` on stderr, exit status 2.
-class _CaseErrorsExit2(TyperGroup):
+class _Commands(TyperGroup):
+    """The command group: a CaseError raised while a command runs (a formula's value out of range
+    in a simulation, say) is reported like one found at load, `FILE:LINE: field: problem` on
+    stderr with exit status 2; `backtest` and `score` are made into commands when first named."""
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -601,7 +598,7 @@ class _CaseErrorsExit2(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
-app.info.cls = _CaseErrorsExit2
+app.info.cls = _Commands
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ class OutputError(Exception):
         super().__init__(f"{path}: {reason}")
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path | str, b: Path | str) -> bool:
+    """Whether two paths name one file, however spelled (links, `..`, hard links)."""
     if os.path.realpath(a) == os.path.realpath(b):
         return True
     try:
@@ -45,7 +46,7 @@ def check(path: Path, inputs: Iterable[Path | str] = (), what: str = "") -> None
     for given in inputs:
         if given is None:
             continue
-        if _same(path, Path(given)):
+        if same_file(path, Path(given)):
             raise OutputError(path, f"refusing to overwrite an input of this command ({given})")
     if path.name in ("", ".", ".."):
         raise OutputError(path, "is a directory, not a file")
@@ -103,7 +104,7 @@ def check_folder(folder: Path, names: Iterable[str], inputs: Iterable[Path | str
     if os.path.lexists(folder) and not os.path.isdir(folder):
         raise OutputError(folder, "the figures folder's name is taken by a file; move it away")
     for given in inputs:
-        if given is not None and _same(folder, Path(given)):
+        if given is not None and same_file(folder, Path(given)):
             raise OutputError(folder, f"refusing to overwrite an input of this command ({given})")
     if os.path.isdir(folder):
         for name in names:
