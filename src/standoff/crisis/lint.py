@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import ast
 
-import numpy as np
-
-from ..bargaining import make_engine
 from ..case.yamlread import Path as KeyPath
 from ..compile import CompiledCase
 from ..errors import Problem
-from ..sample import Sampler, event_uniforms
+from ..run.executor import Block
+from ..run.tasks import RecordTerms
 from .expr import Formula
-from .simulate import MODEL_TERMS, Probe, simulate
+from .simulate import MODEL_TERMS
 
 PILOT_DRAWS = 256
 PILOT_SEED = 0
@@ -68,25 +66,16 @@ def dead_terms(
     plan = compiled.crisis
     if plan is None:
         return []
-    sampler = Sampler(compiled.case, seed, plan)
-    groups = -(-draws // plan.replicates)
-    sampled = sampler.draws(0, groups)
-    index = np.arange(draws) // plan.replicates
-    probe = Probe()
-    simulate(
-        plan,
-        sampled.inputs.take(index),
-        {k: v[index] for k, v in sampled.params.items()},
-        event_uniforms(seed, 0, draws, (plan.rounds, len(plan.events))),
-        make_engine(plan.engine),
-        probe,
-    )
+    ranges = {  # the pilot is the forecast's own block task, on one block
+        key: (low, high)
+        for key, (_, _, low, high) in RecordTerms(compiled, seed)(Block(0, draws)).items()
+    }
     problems: list[Problem] = []
     for path, formula in formulas(compiled):
         for text, key in _terms(formula):
-            if key not in probe.ranges:
+            if key not in ranges:
                 continue
-            low, high = probe.ranges[key]
+            low, high = ranges[key]
             if high - low <= CONSTANT:
                 problems.append(
                     compiled.source.problem(
