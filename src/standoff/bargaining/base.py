@@ -226,6 +226,10 @@ class Engine:
         """The engine's options, for provenance in JSON output and reports."""
         return {}
 
+    def for_crisis(self) -> Engine:
+        """This engine, set to keep only the per-round dyadic results a crisis reads."""
+        return self
+
     def positions_only(self) -> Engine:
         """This engine, set to return only positions: no per-round dyadic results, for runs that
         read only where the bargain settles (they can hold gigabytes over many draws)."""

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..bargaining import Engine, ExpectedUtility, make_engine, weighted_median
+from ..bargaining import Engine, make_engine, weighted_median
 from ..case.numbers import quantile
 from ..case.schema import Case
 from ..compile import CompiledCase
@@ -149,10 +149,8 @@ class DesignPoints:
 
 
 def _crisis_engine(name: str) -> Engine:
-    """The engine a crisis names, keeping only the dyadic results a crisis reads; one engine
-    (one thread pool) serves every round of a block."""
-    engine = make_engine(name)
-    return engine.for_crisis() if isinstance(engine, ExpectedUtility) else engine
+    """The engine that drives a crisis, keeping only the dyadic results a crisis reads."""
+    return make_engine(name).for_crisis()
 
 
 def _crisis(compiled: CompiledCase) -> CompiledCrisis:
