@@ -292,6 +292,13 @@ def forecast(
         int, typer.Option(min=1, help="Histories per sensitivity design point.")
     ] = DEFAULT_REPLICATES,
     option: OptionsArg = None,
+    observed: Annotated[
+        Path | None,
+        typer.Option(
+            help="Condition the forecast on what was seen: a YAML file with as_of and the "
+            "events that happened (see docs/observations.md)."
+        ),
+    ] = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
     from .forecast import DriverOptions, run
@@ -301,6 +308,9 @@ def forecast(
     crisis = compiled.is_crisis
     if crisis and (model is not None or option):
         raise _fail(f"{case}: a crisis case runs the engine its file names; drop --model/--option")
+    if observed is not None and not crisis:
+        raise _fail(f"--observed {observed}: needs a crisis case (events to observe)")
+    seen = _observations(observed)
     if report is not None and (not crisis or report.suffix.lower() not in (".html", ".md")):
         problem = "needs a crisis case" if not crisis else "must end in .html or .md"
         raise _fail(f"--report {report}: {problem}")
@@ -322,7 +332,7 @@ def forecast(
     with _progress(enabled=draws > chunk_size or report is not None) as progress:
         result = run(
             compiled, draws=draws, seed=seed, model=name, options=options or None,
-            chunk_size=chunk_size, drivers=drivers, progress=progress,
+            chunk_size=chunk_size, drivers=drivers, progress=progress, observed=seen,
         )  # fmt: skip
     if json_out:
         _write_json(json_out, forecast_json(result), inputs)
@@ -397,12 +407,23 @@ class _progress:
         self.bar.update(self.tasks[stage], completed=done)
 
 
+def _observations(path: Path | None) -> Any:
+    """The observation file read and its shape checked (None without one)."""
+    if path is None:
+        return None
+    from .crisis.observed import read_observations
+
+    return read_observations(path)
+
+
 def _print_forecast(result: ForecastResult) -> None:
     loaded = result.case
     header = _safe(f"{loaded.title or loaded.id}")
     if loaded.as_of:
         header += f", as of {loaded.as_of:%d %B %Y}"
     out.print(f"[bold]{header}[/bold]  ({result.draws:,} draws, seed {result.seed})")
+    if result.observed is not None:
+        _print_observed(result)
     if result.is_crisis:
         _print_probabilities(
             "Scenarios", [(s.label or s.id, s.id, s.probability) for s in result.scenarios]
@@ -503,6 +524,37 @@ def ablate(
                       for t in result.terms},
         }  # fmt: skip
         _write_json(json_out, data, inputs)
+
+
+def _print_observed(result: ForecastResult) -> None:
+    seen = result.observed
+    assert seen is not None
+    out.print(
+        _safe(
+            f"Conditioned on {Path(seen.file).name}: what was seen to {seen.as_of:%d %B %Y} "
+            f"({seen.rounds} round{'s' if seen.rounds != 1 else ''}). The {result.draws:,} "
+            "histories weigh as "
+            f"{seen.effective_draws:,.0f} effective ones ({seen.effective_inputs:,.0f} effective "
+            "input draws)."
+        ),
+        markup=False,
+    )
+    moved = [s for s in seen.inputs if abs(s.shift) >= 0.1][:5]
+    if not moved:
+        return
+    table = Table(title="Inputs the observations moved most", title_justify="left")
+    table.add_column("input")
+    table.add_column("before (5–50–95%)", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("shift (sd)", justify="right")
+    for s in moved:
+        table.add_row(
+            _safe(s.label),
+            " – ".join(f"{v:.3g}" for v in s.prior),
+            " – ".join(f"{v:.3g}" for v in s.posterior),
+            f"{s.shift:+.2f}",
+        )
+    out.print(table)
 
 
 def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) -> None:

@@ -23,18 +23,23 @@ from numpy.typing import NDArray
 from .bargaining import ENGINES, Engine, make_engine, weighted_mean, weighted_median
 from .bargaining.base import BargainingInputs, Trajectory
 from .case.schema import Case
+from .case.yamlread import line_of
 from .compile import CompiledCase
 from .crisis import summary
 from .crisis.histories import CrisisHistories, CrisisTally
 from .crisis.indicators import indicators
-from .result import INTERVAL, ForecastResult, IssueSettlement
+from .crisis.observed import Observations, ObservedPlan, compile_observations
+from .errors import CaseError, Problem
+from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
 from .run.executor import Executor, ProgressFn, run_blocks
 from .run.tasks import SettleDraws, SimulateCrisis, TallyCrisis
 from .sample import central_inputs
+from .sample import slots as sample_slots
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20180815
 DEFAULT_CHUNK = 4096
+MIN_EFFECTIVE = 100.0  # fewer effective histories than this and a conditioned forecast is refused
 
 
 @dataclass(frozen=True)
@@ -57,14 +62,25 @@ def run(
     drivers: DriverOptions | None = None,
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
+    observed: Observations | None = None,
+    min_effective: float = MIN_EFFECTIVE,
 ) -> ForecastResult:
     """Forecast a case. A crisis case runs the engine its file names (`model`, `options` and
-    `rounds` must be left unset); a plain bargaining case runs `model` (default compromise)."""
+    `rounds` must be left unset); a plain bargaining case runs `model` (default compromise).
+
+    With `observed` (a crisis case only), the forecast is conditioned on the observations: every
+    probability, the settlement, the timeline and the indicators are over the histories weighted
+    by the probability of what was observed (`crisis.simulate`), and the result says how far the
+    observations moved each uncertain input. A CaseError, at the observation file's line, when
+    the observations are impossible under the case or fewer than `min_effective` effective
+    histories carry the weight."""
     if draws < 1:
         raise ValueError("draws must be at least 1")
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
     case, plan = compiled.case, compiled.crisis
+    if plan is None and observed is not None:
+        raise ValueError("observations need a crisis case (events to observe)")
     if plan is None:
         if drivers is not None:
             raise ValueError("drivers need a crisis case (scenarios with rules)")
@@ -87,9 +103,19 @@ def run(
             f"a crisis case runs the engine its file names ({plan.engine}) over its calendar; "
             "model, options and rounds cannot be set"
         )
+    observed_plan = None
+    if observed is not None:
+        assert case.as_of is not None  # a crisis case has one
+        observed_plan = compile_observations(observed, plan, case.as_of)
     tally = CrisisTally.merge(
-        run_blocks(TallyCrisis(compiled, seed), draws, chunk_size, executor, progress)
-    )
+        run_blocks(
+            TallyCrisis(compiled, seed, observed=observed_plan), draws, chunk_size, executor,
+            progress,
+        )
+    )  # fmt: skip
+    observed_result = None
+    if observed is not None and observed_plan is not None:
+        observed_result = conditioned(compiled, observed, observed_plan, tally, min_effective)
     sensitivity = None
     if drivers is not None:
         from .sensitivity import morris  # SALib is imported only when drivers are asked for
@@ -105,15 +131,100 @@ def run(
         rounds=None,
         draws=draws,
         seed=seed,
-        settlement=settlement(case, tally.settlement),
+        settlement=settlement(case, tally.settlement, tally.settlement_weight),
         scenarios=summary.scenarios(tally, plan, case),
         questions=summary.questions(tally, plan, case),
         timeline=summary.timeline(tally, plan),
         replicates=plan.replicates,
-        indicators=indicators(tally, plan),
+        indicators=indicators(tally, plan, after=observed_plan.rounds if observed_plan else 0),
         drivers=sensitivity,
         case_bytes=compiled.source.raw,
+        observed=observed_result,
     )
+
+
+def conditioned(
+    compiled: CompiledCase,
+    observed: Observations,
+    plan: ObservedPlan,
+    tally: CrisisTally,
+    min_effective: float,
+) -> ObservedResult:
+    """Check that the observations left enough weight, and say how they moved each input."""
+    post = tally.posterior
+    assert post is not None and compiled.crisis is not None
+    n_events = len(compiled.crisis.events)
+    if post.total <= 0:
+        what = plan.describe(post.killed, n_events) if post.killed >= 0 else "the observations"
+        ident = plan.ids[plan.column(post.killed % n_events)] if post.killed >= 0 else ""
+        at = ("events", ident) if ident else ("as_of",)
+        raise CaseError(
+            [
+                Problem(
+                    observed.file,
+                    observed.lines.get((*at, "<key>"), line_of(observed.lines, at)),
+                    f"events.{ident}" if ident else "as_of",
+                    f"impossible under the case: none of the {tally.draws:,} simulated "
+                    f"histories has {what} (the case gives it probability 0 wherever the "
+                    "earlier observations hold); check the date, or the event's formula",
+                )
+            ]
+        )
+    effective = post.effective
+    if effective < min_effective:
+        needed = int(np.ceil(tally.draws * min_effective / max(effective, 1e-9)))
+        raise CaseError(
+            [
+                Problem(
+                    observed.file,
+                    line_of(observed.lines, ("as_of",)),
+                    "as_of",
+                    f"too few histories carry the weight of the observations: the "
+                    f"{tally.draws:,} simulated histories weigh as {effective:.1f} independent "
+                    f"ones (at least {min_effective:g} are needed); run about {needed:,} draws "
+                    "(--draws), or check that the case makes what was observed plausible",
+                )
+            ]
+        )
+    square = float((post.weight**2).sum())
+    effective_inputs = post.total**2 / square if square > 0 else 0.0
+    slots = [s for s in sample_slots(compiled.case, compiled.crisis) if not s.dist.is_fixed]
+    shifts: list[InputShift] = []
+    for c, slot in enumerate(slots):
+        values = post.values[:, c]
+        prior_w = post.count.astype(float)
+        prior_mean = float(np.average(values, weights=prior_w))
+        prior_sd = float(np.sqrt(np.average((values - prior_mean) ** 2, weights=prior_w)))
+        shifts.append(
+            InputShift(
+                key=slot.key,
+                label=slot.label,
+                prior=_three(summary.weighted_quantiles(values, prior_w, SHIFT_QUANTILES)),
+                posterior=_three(summary.weighted_quantiles(values, post.weight, SHIFT_QUANTILES)),
+                prior_mean=prior_mean,
+                posterior_mean=float(np.average(values, weights=post.weight)),
+                prior_sd=prior_sd,
+            )
+        )
+    shifts.sort(key=lambda s: -abs(s.shift))
+    return ObservedResult(
+        file=observed.file,
+        text=observed.text,
+        as_of=observed.as_of,
+        events=dict(observed.events),
+        hash=observed.hash,
+        rounds=plan.rounds,
+        effective_draws=effective,
+        effective_inputs=effective_inputs,
+        inputs=tuple(shifts),
+    )
+
+
+SHIFT_QUANTILES = (0.05, 0.5, 0.95)
+
+
+def _three(q: tuple[float, ...]) -> tuple[float, float, float]:
+    return (q[0], q[1], q[2])
 
 
 def simulate_histories(
@@ -130,12 +241,32 @@ def simulate_histories(
     )
 
 
-def settlement(case: Case, values: NDArray[np.float64]) -> tuple[IssueSettlement, ...]:
-    """Where the bargain settles on each issue: values (D, K) summarized across draws."""
+def settlement(
+    case: Case, values: NDArray[np.float64], weights: NDArray[np.float64] | None = None
+) -> tuple[IssueSettlement, ...]:
+    """Where the bargain settles on each issue: values (D, K) summarized across draws (weighted by
+    `weights`, a conditioned forecast's, where given)."""
     lo_q, hi_q = INTERVAL
     out: list[IssueSettlement] = []
     for k, issue in enumerate(case.issues):
         v = values[:, k]
+        if weights is not None:
+            med, lo, hi = summary.weighted_quantiles(v, weights, (0.5, lo_q, hi_q))
+            mean = float(np.average(v, weights=weights))
+            out.append(
+                IssueSettlement(
+                    id=issue.id,
+                    label=issue.label,
+                    scale=(issue.range[0], issue.range[1]),
+                    median=med,
+                    interval=(lo, hi),
+                    mean=mean,
+                    sd=float(np.sqrt(np.average((v - mean) ** 2, weights=weights))),
+                    values=v,
+                    weights=weights,
+                )
+            )
+            continue
         out.append(
             IssueSettlement(
                 id=issue.id,

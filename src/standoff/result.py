@@ -139,6 +139,8 @@ class IssueSettlement:
     mean: float
     sd: float
     values: NDArray[np.float64] = field(repr=False)  # (D,) the settled position in each draw
+    # conditioned on observations: each draw's weight (None: every draw counts the same)
+    weights: NDArray[np.float64] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,43 @@ class Sensitivity:
 
 
 @dataclass(frozen=True)
+class InputShift:
+    """How the observations moved one uncertain input: its distribution over the input draws
+    before (the prior, as the case states it) and after weighting by the observations."""
+
+    key: str
+    label: str
+    prior: tuple[float, float, float]  # 5th, 50th and 95th percentile
+    posterior: tuple[float, float, float]
+    prior_mean: float
+    posterior_mean: float
+    prior_sd: float
+
+    @property
+    def shift(self) -> float:
+        """The move of the mean, in prior standard deviations (0 for a fixed input)."""
+        if self.prior_sd <= 0:
+            return 0.0
+        return (self.posterior_mean - self.prior_mean) / self.prior_sd
+
+
+@dataclass(frozen=True)
+class ObservedResult:
+    """What a forecast was conditioned on (an observation file, `crisis.observed`) and what the
+    conditioning did: the effective sample size and the inputs it moved, most moved first."""
+
+    file: str
+    text: str
+    as_of: dt.date
+    events: Mapping[str, tuple[dt.date, ...]]
+    hash: str
+    rounds: int  # rounds observed (the first `rounds` of the calendar)
+    effective_draws: float  # Kish's effective sample size of the weighted histories
+    effective_inputs: float  # the same over input draws (groups of replicates)
+    inputs: tuple[InputShift, ...]
+
+
+@dataclass(frozen=True)
 class ForecastResult:
     """One forecast run: the case, how it was run, and everything it found.
 
@@ -229,6 +268,7 @@ class ForecastResult:
     indicators: tuple[Indicator, ...] = ()
     drivers: Sensitivity | None = None
     case_bytes: bytes | None = field(default=None, repr=False)  # for the reproducibility hash
+    observed: ObservedResult | None = None  # conditioned on observations
 
     @property
     def is_crisis(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from .result import (
     DyadView,
     ForecastResult,
     Indicator,
+    ObservedResult,
     Probability,
     Sensitivity,
 )
@@ -148,8 +150,35 @@ def forecast_json(result: ForecastResult) -> JSON:
     }  # fmt: skip
     if result.drivers is not None:
         out["drivers"] = drivers_json(result.drivers)
+    if result.observed is not None:
+        out["observed"] = observed_json(result.observed)
+        out["effective_draws"] = num(result.observed.effective_draws)
     out["standoff"] = __version__
     return out
+
+
+def observed_json(seen: ObservedResult) -> JSON:
+    """What a conditioned forecast was conditioned on (the file's text, its dates and its hash),
+    and how far it moved each uncertain input (prior and posterior 5th, 50th, 95th percentiles
+    and means, and the shift of the mean in prior standard deviations), most moved first."""
+    return {
+        "file": Path(seen.file).name,
+        "as_of": seen.as_of.isoformat(),
+        "events": {e: [d.isoformat() for d in days] for e, days in seen.events.items()},
+        "hash": seen.hash,
+        "text": seen.text,
+        "rounds_observed": seen.rounds,
+        "effective_input_draws": num(seen.effective_inputs),
+        "inputs": [
+            {
+                "input": s.key, "label": s.label,
+                "prior": [num(v) for v in s.prior], "posterior": [num(v) for v in s.posterior],
+                "prior_mean": num(s.prior_mean), "posterior_mean": num(s.posterior_mean),
+                "shift_sd": num(s.shift),
+            }
+            for s in seen.inputs
+        ],
+    }  # fmt: skip
 
 
 def _probability(p: Probability) -> JSON:

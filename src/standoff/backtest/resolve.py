@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..case.yamlread import line_of, read_yaml
+from ..case.yamlread import line_of, read_text_file, read_yaml
 from ..errors import CaseError, Problem
 from .scores import brier, calibration_table, log_score, rps
 
 UNRESOLVED = "unresolved"
-MAX_BYTES = 20_000_000
 TOP_KEYS = ("case", "resolved", "scenario", "scenario_order", "questions", "note", "source")
 QUESTION_KEYS = ("outcome", "note", "source")
 Lines = dict[tuple[str | int, ...], int]
@@ -51,20 +50,6 @@ class Scored:
     brier: float
     log: float
     rps: float | None
-
-
-def _read_text(path: Path) -> str:
-    file = str(path)
-    try:
-        if path.is_dir():
-            raise CaseError([Problem(file, 1, "(file)", "is a directory, not a file")])
-        if path.stat().st_size > MAX_BYTES:
-            raise CaseError([Problem(file, 1, "(file)", f"larger than {MAX_BYTES:,} bytes")])
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
-    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError, a NUL in the name
-        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}"[:300])]) from None
 
 
 def _json_int(text: str) -> int | float:
@@ -96,7 +81,7 @@ def _probability(value: Any) -> bool:
 def read_forecast(path: Path) -> dict[str, Any]:
     """A forecast JSON of `standoff forecast --json`, its shape checked. Raises CaseError."""
     file = str(path)
-    text = _read_text(path)
+    text = read_text_file(path)
     try:
         data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
@@ -176,7 +161,7 @@ def _unknown_keys(
 def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
     """A resolution file, its shape checked (see the module's docstring). Raises CaseError."""
     file = str(path)
-    data, lines = read_yaml(_read_text(path), file)
+    data, lines = read_yaml(read_text_file(path), file)
     if not isinstance(data, dict):
         raise CaseError(
             [

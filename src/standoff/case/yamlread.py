@@ -14,6 +14,7 @@ in `read_yaml`'s `typed` map, so that a later "expected a string" can say how to
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -21,6 +22,7 @@ import yaml
 from ..errors import CaseError, Problem
 
 MAX_NODES = 200_000
+MAX_BYTES = 20_000_000  # a YAML input file (resolutions, observations) larger than this is refused
 MAX_DEPTH = 100  # a case file nests fewer than 20 levels
 DEEP = "nested too deeply; not a case file"
 STR = "tag:yaml.org,2002:str"
@@ -261,3 +263,19 @@ def line_of(lines: dict[Path, int], path: Path) -> int:
 
 
 dotted = _dotted
+
+
+def read_text_file(path: FilePath) -> str:
+    """The text of a small input file (UTF-8, a BOM allowed); a missing, unreadable, binary or
+    oversized file is a CaseError naming it."""
+    file = str(path)
+    try:
+        if path.is_dir():
+            raise CaseError([Problem(file, 1, "(file)", "is a directory, not a file")])
+        if path.stat().st_size > MAX_BYTES:
+            raise CaseError([Problem(file, 1, "(file)", f"larger than {MAX_BYTES:,} bytes")])
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
+    except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError, a NUL in the name
+        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}"[:300])]) from None

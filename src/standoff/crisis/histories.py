@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +20,12 @@ class CrisisHistories:
     beliefs: NDArray[np.float64]  # (D, T + 1, B): each belief's probability after each round
     ended: NDArray[np.int64]  # (D,): the round in which the crisis ended, or T
     settlement: NDArray[np.float64]  # (D, K): weighted median of the final positions
+    # conditioned on observations only (else None): each draw's weight (the probability of what
+    # was observed), the observation that set it to 0 (t * E + e, or -1), and each draw's values
+    # of the uncertain inputs, in the order of `uncertain_keys` of the run
+    weight: NDArray[np.float64] | None = None
+    killed: NDArray[np.int64] | None = None
+    uncertain: NDArray[np.float64] | None = None
 
     @property
     def draws(self) -> int:
@@ -30,20 +37,102 @@ class CrisisHistories:
         if len(parts) == 1:
             return parts[0]
         joined = {
-            f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(parts[0])
+            f.name: (
+                None
+                if getattr(parts[0], f.name) is None
+                else np.concatenate([getattr(p, f.name) for p in parts])
+            )
+            for f in fields(parts[0])
         }
-        return CrisisHistories(**joined)
+        return CrisisHistories(**joined)  # type: ignore[arg-type]
 
 
 Path = tuple[int, ...]  # event indices in the order they first happened
 
 
+# Beliefs are summed over draws as integer multiples of this (a belief is a probability, so a sum
+# over fewer than 2**31 draws fits in int64): the sum is exact, the same in any order or chunking.
+BELIEF_QUANTUM = 2.0**-32
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A conditioned run's weights per input draw (group of replicates) touched by a block: what
+    the effective sample size, the weighted probabilities with their intervals, and the posterior
+    of each uncertain input are computed from. Rows are in group order; a group cut by a block's
+    ends has a row in each block, joined by `merge`."""
+
+    group: NDArray[np.int64]  # (G,): the group (input draw) index
+    count: NDArray[np.int64]  # (G,): its draws in the block
+    weight: NDArray[np.float64]  # (G,): the sum of their weights
+    weight_sq: NDArray[np.float64]  # (G,): the sum of their squared weights
+    hits: NDArray[np.float64]  # (G, H): the weight of the draws where each item held
+    values: NDArray[np.float64]  # (G, k): the group's value of each uncertain input
+    killed: int  # the latest observation (t * E + e) that set a draw's weight to 0, or -1
+
+    @staticmethod
+    def of(h: CrisisHistories, hit: NDArray[np.bool_], replicates: int, start: int) -> Posterior:
+        assert h.weight is not None and h.killed is not None
+        group = (start + np.arange(h.draws)) // replicates
+        ids, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+        w = h.weight
+        values = h.uncertain[first] if h.uncertain is not None else np.zeros((len(ids), 0))
+        hits = np.zeros((len(ids), hit.shape[1]))
+        np.add.at(hits, inverse, w[:, None] * hit)
+        return Posterior(
+            group=ids.astype(np.int64),
+            count=np.bincount(inverse, minlength=len(ids)).astype(np.int64),
+            weight=np.bincount(inverse, weights=w, minlength=len(ids)).astype(np.float64),
+            weight_sq=np.bincount(inverse, weights=w * w, minlength=len(ids)).astype(np.float64),
+            hits=hits,
+            values=values,
+            killed=int(h.killed.max(initial=-1)),
+        )
+
+    @staticmethod
+    def merge(parts: Sequence[Posterior]) -> Posterior:
+        """The rows of consecutive blocks, a group cut between two blocks joined into one row."""
+        group = np.concatenate([p.group for p in parts])
+        ids, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+        n = len(ids)
+
+        def summed(name: str) -> NDArray[Any]:
+            rows = np.concatenate([getattr(p, name) for p in parts])
+            out = np.zeros((n, *rows.shape[1:]), dtype=rows.dtype)
+            np.add.at(out, inverse, rows)
+            return out
+
+        return Posterior(
+            group=ids.astype(np.int64),
+            count=summed("count"),
+            weight=summed("weight"),
+            weight_sq=summed("weight_sq"),
+            hits=summed("hits"),
+            values=np.concatenate([p.values for p in parts])[first],
+            killed=max(p.killed for p in parts),
+        )
+
+    @property
+    def total(self) -> float:
+        return float(self.weight.sum())
+
+    @property
+    def effective(self) -> float:
+        """Kish's effective sample size of the weighted histories, (sum w)^2 / sum w^2."""
+        square = float(self.weight_sq.sum())
+        return self.total**2 / square if square > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class CrisisTally:
     """What the summaries need of the histories of draws [start, stop), reduced so that its size
-    does not grow with the draws (except the beliefs and the settlement, kept per draw: the
-    beliefs' means and the settlement's quantiles are taken over every draw). Tallies of
-    consecutive blocks merge (`merge`) into the tally of their union, with the same numbers.
+    does not grow with the draws (except the settlement, kept per draw for its quantiles, and a
+    conditioned run's per-input-draw weights). Tallies of consecutive blocks merge (`merge`) into
+    the tally of their union, with the same numbers.
+
+    Unconditioned, every count is an integer count of draws. Conditioned on observations
+    (`posterior` is set), every count is instead a sum of the draws' weights, and `total` is the
+    sum of all weights: the shares are then the conditioned probabilities.
 
     Hits (the scenarios, then the questions) are summed per group of `replicates` consecutive
     draws; a group cut by the block's ends keeps its draws' hits (`head`, `tail`) until merging
@@ -52,33 +141,55 @@ class CrisisTally:
     start: int
     stop: int
     replicates: int
-    hits: NDArray[np.int64]  # (H,): draws where each scenario (S), then each question (Q), held
+    hits: NDArray[Any]  # (H,): draws (or weight) where each scenario (S), then question (Q), held
     head: NDArray[np.bool_]  # (h, H): per-draw hits before the first group boundary
     groups: NDArray[np.int64]  # (G, H): hits per whole group inside
     tail: NDArray[np.bool_]  # (t, H): per-draw hits after the last group boundary
-    paths: tuple[dict[Path, int], ...]  # per scenario: draws per first-occurrence order
-    view_counts: NDArray[np.int64]  # (S, P, 2, C): running rounds with each side's view class
-    running: NDArray[np.int64]  # (S,): running (draw, round) cells
-    differ: NDArray[np.int64]  # (S, P): running rounds where the two sides' views differed
-    happened: NDArray[np.int64]  # (T, E): draws where the event has happened by round t
-    seen_in: NDArray[np.int64]  # (T, E, S): same, jointly with the indicators' scenario index
-    in_scenario: NDArray[np.int64]  # (S,): draws per indicators' scenario index (-1 is the last)
-    beliefs: NDArray[np.float64]  # (D, T + 1, B) per draw
+    paths: tuple[dict[Path, Any], ...]  # per scenario: draws (weight) per first-occurrence order
+    view_counts: NDArray[Any]  # (S, P, 2, C): running rounds with each side's view class
+    running: NDArray[Any]  # (S,): running (draw, round) cells
+    differ: NDArray[Any]  # (S, P): running rounds where the two sides' views differed
+    happened: NDArray[Any]  # (T, E): draws where the event has happened by round t
+    seen_in: NDArray[Any]  # (T, E, S): same, jointly with the indicators' scenario index
+    in_scenario: NDArray[Any]  # (S,): draws per indicators' scenario index (-1 is the last)
+    belief_sum: NDArray[Any]  # (T + 1, B): beliefs summed over draws (in BELIEF_QUANTUM units
+    # unconditioned; weighted sums conditioned)
     settlement: NDArray[np.float64]  # (D, K) per draw
+    settlement_weight: NDArray[np.float64] | None = None  # (D,) conditioned
+    posterior: Posterior | None = None
 
     @property
     def draws(self) -> int:
         return self.stop - self.start
 
     @property
+    def total(self) -> float:
+        """What a share is a share of: the draws, or conditioned, the sum of their weights."""
+        return float(self.draws) if self.posterior is None else self.posterior.total
+
+    @property
     def n_scenarios(self) -> int:
         return len(self.paths)
+
+    def belief_means(self) -> NDArray[np.float64]:
+        """(T + 1, B): each belief's mean (conditioned: weighted mean) after each round."""
+        if self.posterior is None:
+            return np.asarray(self.belief_sum * BELIEF_QUANTUM / self.draws, dtype=np.float64)
+        return np.asarray(self.belief_sum / self.total, dtype=np.float64)
 
     @staticmethod
     def of(h: CrisisHistories, n_scenarios: int, replicates: int, start: int = 0) -> CrisisTally:
         """The tally of histories `h` of draws [start, start + h.draws)."""
         d, s_n = h.draws, n_scenarios
         stop = start + d
+        w = h.weight
+
+        def count(mask: NDArray[Any]) -> NDArray[Any]:
+            """Draws (axis 0) where mask holds: counted, or with weights, weighed."""
+            if w is None:
+                return np.asarray(mask.sum(axis=0, dtype=np.int64))
+            return np.tensordot(w, mask, axes=(0, 0))
+
         onehot = h.scenario[:, None] == np.arange(s_n)[None, :]  # (D, S)
         hit = np.concatenate([onehot, h.questions.astype(bool)], axis=1)  # (D, H)
         r = replicates
@@ -95,39 +206,74 @@ class CrisisTally:
         running = np.arange(h.views.shape[1])[None, :] <= h.ended[:, None]  # (D, T)
         n_pairs = h.views.shape[2]
         n_classes = int(h.views.max(initial=0)) + 1
-        paths: list[dict[Path, int]] = []
-        view_counts = np.zeros((s_n, n_pairs, 2, n_classes), np.int64)
-        differ = np.zeros((s_n, n_pairs), np.int64)
-        cells = np.zeros(s_n, np.int64)
+        dtype = np.int64 if w is None else np.float64
+        paths: list[dict[Path, Any]] = []
+        view_counts = np.zeros((s_n, n_pairs, 2, n_classes), dtype)
+        differ = np.zeros((s_n, n_pairs), dtype)
+        cells = np.zeros(s_n, dtype)
         for s in range(s_n):
             members = onehot[:, s]
-            counted: dict[Path, int] = {}
+            counted: dict[Path, Any] = {}
             if members.any():
-                rows, counts = np.unique(sequence[members], axis=0, return_counts=True)
-                counted = {
-                    tuple(int(e) for e in row): int(c) for row, c in zip(rows, counts, strict=True)
-                }
+                rows, inverse, counts = np.unique(
+                    sequence[members], axis=0, return_inverse=True, return_counts=True
+                )
+                if w is not None:
+                    weighed = np.bincount(
+                        inverse.reshape(-1), weights=w[members], minlength=len(rows)
+                    )
+                    counted = {
+                        tuple(int(e) for e in row): float(c)
+                        for row, c in zip(rows, weighed, strict=True)
+                    }
+                else:
+                    counted = {
+                        tuple(int(e) for e in row): int(c)
+                        for row, c in zip(rows, counts, strict=True)
+                    }
                 run = running[members]
-                cells[s] = int(run.sum())
                 seen = h.views[members][run]  # (cells, P, 2)
+                if w is None:
+                    cells[s] = int(run.sum())
+                    cell_w = None
+                else:
+                    cell_w = np.broadcast_to(w[members][:, None], run.shape)[run]
+                    cells[s] = float(cell_w.sum())
                 for p in range(n_pairs):
                     for side in range(2):
                         view_counts[s, p, side] = np.bincount(
-                            seen[:, p, side].astype(np.int64), minlength=n_classes
+                            seen[:, p, side].astype(np.int64), weights=cell_w, minlength=n_classes
                         )[:n_classes]
-                    differ[s, p] = int(np.count_nonzero(seen[:, p, 0] != seen[:, p, 1]))
+                    differs = seen[:, p, 0] != seen[:, p, 1]
+                    differ[s, p] = (
+                        int(np.count_nonzero(differs))
+                        if cell_w is None
+                        else float(cell_w[differs].sum())
+                    )
             paths.append(counted)
         by_round = np.cumsum(h.fired, axis=1) > 0  # (D, T, E)
         scen = np.where(h.scenario < 0, h.scenario + s_n, h.scenario)  # as np.eye(S)[scenario]
-        in_scenario = np.bincount(scen, minlength=s_n).astype(np.int64)
-        seen_in = np.zeros((n_rounds, n_events, s_n), np.int64)
+        in_scenario = (
+            np.bincount(scen, minlength=s_n).astype(np.int64)
+            if w is None
+            else np.bincount(scen, weights=w, minlength=s_n)
+        )
+        seen_in = np.zeros((n_rounds, n_events, s_n), dtype)
         for s in range(s_n):
-            seen_in[:, :, s] = by_round[scen == s].sum(axis=0, dtype=np.int64)
+            seen_in[:, :, s] = (
+                count(by_round[scen == s])
+                if w is None
+                else np.tensordot(w[scen == s], by_round[scen == s], axes=(0, 0))
+            )
+        if w is None:
+            belief_sum = np.rint(h.beliefs / BELIEF_QUANTUM).astype(np.int64).sum(axis=0)
+        else:
+            belief_sum = np.tensordot(w, h.beliefs, axes=(0, 0))
         return CrisisTally(
             start=start,
             stop=stop,
             replicates=r,
-            hits=hit.sum(axis=0, dtype=np.int64),
+            hits=count(hit),
             head=hit[: b0 - start],
             groups=groups,
             tail=hit[b1 - start :],
@@ -135,11 +281,13 @@ class CrisisTally:
             view_counts=view_counts,
             running=cells,
             differ=differ,
-            happened=by_round.sum(axis=0, dtype=np.int64),
+            happened=count(by_round),
             seen_in=seen_in,
             in_scenario=in_scenario,
-            beliefs=h.beliefs,
+            belief_sum=belief_sum,
             settlement=h.settlement,
+            settlement_weight=w,
+            posterior=None if w is None else Posterior.of(h, hit, r, start),
         )
 
     @staticmethod
@@ -169,17 +317,18 @@ class CrisisTally:
         rows = np.concatenate(pending)
         if pending_start % r:  # no group boundary at all: every draw is in the head
             head, rows = rows, np.zeros((0, width), bool)
-        paths: list[dict[Path, int]] = [dict(p) for p in first.paths]
+        paths: list[dict[Path, Any]] = [dict(p) for p in first.paths]
         for part in parts[1:]:
             for s, counted in enumerate(part.paths):
                 for path, c in counted.items():
                     paths[s][path] = paths[s].get(path, 0) + c
         n_classes = max(p.view_counts.shape[-1] for p in parts)
 
-        def padded(v: NDArray[np.int64]) -> NDArray[np.int64]:
+        def padded(v: NDArray[Any]) -> NDArray[Any]:
             pad = n_classes - v.shape[-1]
             return np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, pad)]) if pad else v
 
+        weighted = first.posterior is not None
         return CrisisTally(
             start=first.start,
             stop=parts[-1].stop,
@@ -195,11 +344,27 @@ class CrisisTally:
             happened=_total([p.happened for p in parts]),
             seen_in=_total([p.seen_in for p in parts]),
             in_scenario=_total([p.in_scenario for p in parts]),
-            beliefs=np.concatenate([p.beliefs for p in parts]),
+            belief_sum=_total([p.belief_sum for p in parts]),
             settlement=np.concatenate([p.settlement for p in parts]),
+            settlement_weight=(
+                np.concatenate(
+                    [p.settlement_weight for p in parts if p.settlement_weight is not None]
+                )
+                if weighted
+                else None
+            ),
+            posterior=(
+                Posterior.merge([p.posterior for p in parts if p.posterior is not None])
+                if weighted
+                else None
+            ),
         )
 
 
-def _total(arrays: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
-    """The element-wise sum of equally shaped integer arrays."""
-    return np.asarray(np.sum(arrays, axis=0, dtype=np.int64), dtype=np.int64)
+def _total(arrays: Sequence[NDArray[Any]]) -> NDArray[Any]:
+    """The element-wise sum of equally shaped arrays (counts, or a conditioned run's weights),
+    added in block order."""
+    out = np.array(arrays[0], copy=True)
+    for a in arrays[1:]:
+        out = out + a
+    return out

@@ -10,6 +10,8 @@ ranks events by it and shows how each scenario's probability moves if A is seen,
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,13 +28,22 @@ def _entropy(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(terms.sum(axis=-1))
 
 
-def indicators(tally: CrisisTally, plan: CompiledCrisis, top: int = 8) -> tuple[Indicator, ...]:
-    """The `top` most informative early observations, most informative first."""
+def _share(part: NDArray[np.float64], whole: NDArray[Any]) -> NDArray[np.float64]:
+    """part / whole per row, 0 where the whole is 0 (no draws, or no weight)."""
+    whole = np.asarray(whole, dtype=float)[:, None]
+    return np.asarray(np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), 0.0))
+
+
+def indicators(
+    tally: CrisisTally, plan: CompiledCrisis, top: int = 8, after: int = 0
+) -> tuple[Indicator, ...]:
+    """The `top` most informative early observations, most informative first. `after`: rounds
+    already observed (a conditioned forecast), which are not early signs of anything."""
     scenario_ids = [rule.id for rule in plan.scenarios]
     n_scenarios = len(scenario_ids)
     if n_scenarios == 0 or not plan.events:  # nothing to tell apart (the loader requires scenarios)
         return ()
-    draws = tally.draws
+    draws = tally.total
     in_scenario = tally.in_scenario.astype(float)  # (S,)
     prior = in_scenario / draws
     out: list[Indicator] = []
@@ -41,12 +52,13 @@ def indicators(tally: CrisisTally, plan: CompiledCrisis, top: int = 8) -> tuple[
         p_seen = n_seen / draws
         n_not = draws - n_seen
         joint = tally.seen_in[:, e, :].astype(float)  # (T, S)
-        given_seen = joint / np.maximum(n_seen[:, None], 1)  # (T, S)
-        given_not = (in_scenario[None, :] - joint) / np.maximum(n_not[:, None], 1)
+        given_seen = _share(joint, n_seen)  # (T, S)
+        given_not = _share(in_scenario[None, :] - joint, n_not)
         information = _entropy(prior) - (
             p_seen * _entropy(given_seen) + (1 - p_seen) * _entropy(given_not)
         )
-        early = np.arange(len(p_seen)) < max(1, -(-len(p_seen) // 2))
+        rounds = np.arange(len(p_seen))
+        early = (rounds >= after) & (rounds < after + max(1, -(-(len(p_seen) - after) // 2)))
         usable = early & (p_seen >= MIN_SHARE) & (p_seen <= 1 - MIN_SHARE)
         if not usable.any():
             continue

@@ -24,6 +24,7 @@ from ..bargaining.interactions import Interaction
 from ..errors import CaseError, Problem
 from .expr import Formula, FormulaEvalError
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
+from .observed import ObservedPlan
 
 # The interaction classes shown in explanations, in this order.
 VIEW_CLASSES = ("conflict", "compromise", "compel", "capitulation", "stalemate", "agreement")
@@ -45,6 +46,11 @@ class CrisisRun:
     beliefs: FloatArray  # (D, T + 1, B): each belief's probability after each round
     final_position: FloatArray  # (D, N, K)
     ended: NDArray[np.int64]  # (D,): the round in which the crisis ended, or T if it ran to the end
+    # conditioned on observations (`observed`): each draw's weight, the probability of what was
+    # observed in its history; and where its weight fell to 0, the observation that did it
+    # (t * E + e), else -1. None without observations.
+    weight: FloatArray | None = None
+    killed: NDArray[np.int64] | None = None
 
 
 # The functions whose values come from the bargaining model and the positions it moves: a
@@ -392,9 +398,18 @@ def simulate(
     uniforms: FloatArray,
     engine: Engine,
     probe: Probe | None = None,
+    observed: ObservedPlan | None = None,
 ) -> CrisisRun:
     """Run the crisis for a batch of draws. `uniforms` (D, T, E) decide which events happen.
-    A `probe` records the range of every model-derived term the formulas use."""
+    A `probe` records the range of every model-derived term the formulas use.
+
+    With `observed`, each observed event in each observed round happens exactly as observed (its
+    uniform is not used), and each draw's weight is multiplied by the probability, under that
+    draw's history so far, of what was observed: p where it happened, 1 - p where it did not (an
+    event that could not happen, the crisis having ended or a `once` event having happened, has
+    p = 0). The weighted histories are then exact draws from the histories conditioned on the
+    observations (sequential importance sampling with the prior as proposal for everything not
+    observed)."""
     state = _State(plan, inputs, params, probe)
     d = inputs.draws
     n_rounds, n_events = plan.rounds, len(plan.events)
@@ -402,6 +417,9 @@ def simulate(
     beliefs = np.zeros((d, n_rounds + 1, len(plan.beliefs)))
     beliefs[:, 0] = state.belief
     questions = np.zeros((d, len(plan.questions)), dtype=bool)
+    weight = np.ones(d) if observed is not None else None
+    killed = np.full(d, -1, dtype=np.int64) if observed is not None else None
+    columns = {e: c for c, e in enumerate(observed.events)} if observed is not None else {}
     calendar: dict[int, list[EffectPlan]] = {}
     for index, effects in plan.calendar:
         calendar.setdefault(index, []).extend(effects)
@@ -433,6 +451,15 @@ def simulate(
             fire = state.alive & (uniforms[:, t, e] < probability)
             if event.once:
                 fire &= state.counts[:, e] == 0
+            if observed is not None and t < observed.rounds and e in columns:
+                assert weight is not None and killed is not None
+                possible = state.alive & (state.counts[:, e] == 0 if event.once else True)
+                chance = np.where(possible, probability, 0.0)
+                seen = bool(observed.fired[t, columns[e]])
+                before = weight > 0
+                weight *= chance if seen else 1.0 - chance
+                killed[before & (weight <= 0)] = t * n_events + e
+                fire = possible if seen else np.zeros(d, dtype=bool)
             state.fired[:, t, e] = fire
             state.counts[:, e] += fire
             state.last[:, e] = np.where(fire, t, state.last[:, e])
@@ -466,4 +493,6 @@ def simulate(
         beliefs=beliefs,
         final_position=state.position,
         ended=state.ended,
+        weight=weight,
+        killed=killed,
     )

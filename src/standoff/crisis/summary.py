@@ -94,6 +94,68 @@ def probability_of(
     )
 
 
+def weighted_quantiles(
+    values: NDArray[np.float64], weights: NDArray[np.float64], qs: tuple[float, ...]
+) -> tuple[float, ...]:
+    """Quantiles of a weighted sample: for each q, the smallest value whose cumulative weight
+    share reaches q (the inverse of the weighted empirical distribution function)."""
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w)
+    total = cum[-1]
+    at = np.searchsorted(cum, np.asarray(qs) * total, side="left")
+    return tuple(float(v[min(int(i), len(v) - 1)]) for i in at)
+
+
+def weighted_probability(
+    hits: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    weight_sq: NDArray[np.float64],
+    replicates: int,
+) -> Probability:
+    """`probability_of` for weighted histories (conditioned on observations), from each input
+    draw's (group's) weighted hits Y_g, weight W_g and sum of squared weights.
+
+    p = sum Y_g / sum W_g. Its Monte Carlo error treats the groups as independent draws of a ratio
+    estimator: var(p) = G / (G - 1) sum (Y_g - p W_g)^2 / (sum W_g)^2, G the groups with weight.
+    The spread across input draws is the method of moments of `probability_of` with group g
+    weighed by its share of the weight, W_g / W, and its binomial noise taken over its effective
+    number of replicates W_g^2 / sum w^2."""
+    total = float(weight.sum())
+    p = float(hits.sum()) / total
+    live = weight > 0
+    n_groups = int(live.sum())
+    y, w, w2 = hits[live], weight[live], weight_sq[live]
+    if n_groups < 2:
+        return Probability(p, icd203(p), (p, p), None)
+    se = float(np.sqrt(n_groups / (n_groups - 1) * np.sum((y - p * w) ** 2))) / total
+    mc = (max(0.0, p - Z90 * se), min(1.0, p + Z90 * se))
+    share = w / total
+    x = y / w
+    between = float(np.sum(share * (x - p) ** 2))
+    effective = w * w / w2  # effective replicates per group
+    noisy = effective > 1.0
+    noise = np.where(noisy, x * (1 - x) / np.where(noisy, effective - 1.0, 1.0), 0.0)
+    spread = max(0.0, between - float(np.sum(share * noise)))
+    shrink = float(np.sqrt(spread / between)) if between > 0 else 0.0
+    true = np.clip(p + (x - p) * shrink, 0.0, 1.0)
+    q = weighted_quantiles(true, share, SPREAD_QUANTILES)
+    below, above = float(np.sum(share[true < LOW_CUT])), float(np.sum(share[true > HIGH_CUT]))
+    return Probability(
+        p=p,
+        words=icd203(p),
+        mc=mc,
+        spread=Spread(
+            quantiles=(q[0], q[1], q[2], q[3], q[4]),
+            groups=n_groups,
+            replicates=replicates,
+            below=below,
+            above=above,
+            two_peaked=below >= SPLIT_SHARE and above >= SPLIT_SHARE,
+        ),
+    )
+
+
 def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tuple[PathShare, ...]:
     """The most common orders in which events first happened, among the draws of scenario s
     (ties in the order of the event indices, -1 for none, as rows)."""
@@ -107,7 +169,7 @@ def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tup
     return tuple(
         PathShare(
             events=tuple(ids[e] for e in rows[r] if e >= 0) or ("(nothing)",),
-            share=float(np.int64(counted[rows[r]]) / members),
+            share=float(np.float64(counted[rows[r]]) / members),
         )
         for r in ranked
     )
@@ -118,7 +180,7 @@ def views(tally: CrisisTally, plan: CompiledCrisis, case: Case, s: int) -> tuple
     ran) among the draws of scenario s, and how often the two sides' views differed."""
     if not tally.paths[s]:
         return ()
-    cells = int(tally.running[s])
+    cells = tally.running[s]
     counts = tally.view_counts[s]  # (P, 2, C)
     actors = case.actor_ids
     out: list[DyadView] = []
@@ -161,6 +223,11 @@ def scenarios(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[Sce
 
 def _probability(tally: CrisisTally, column: int) -> Probability:
     """The probability of hit column `column` (a scenario, or n_scenarios + a question)."""
+    if tally.posterior is not None:
+        post = tally.posterior
+        return weighted_probability(
+            post.hits[:, column], post.weight, post.weight_sq, tally.replicates
+        )
     return probability_of(
         int(tally.hits[column]), tally.draws, tally.groups[:, column], tally.replicates
     )
@@ -188,7 +255,8 @@ def questions(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[Que
 
 def timeline(tally: CrisisTally, plan: CompiledCrisis) -> Timeline:
     """The probability that each event has happened by each round, and the mean of each belief."""
-    by_round = tally.happened / tally.draws  # (T, E)
+    by_round = tally.happened / tally.total  # (T, E)
+    means = tally.belief_means()  # (T + 1, B)
     return Timeline(
         dates=plan.dates,
         events=tuple(
@@ -202,7 +270,7 @@ def timeline(tally: CrisisTally, plan: CompiledCrisis) -> Timeline:
         beliefs=tuple(
             BeliefTimeline(
                 id=spec.id,
-                mean_by_round=tuple(float(v) for v in tally.beliefs[:, :, b].mean(axis=0)),
+                mean_by_round=tuple(float(v) for v in means[:, b]),
             )
             for b, spec in enumerate(plan.beliefs)
         ),

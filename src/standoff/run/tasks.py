@@ -17,6 +17,7 @@ from ..case.schema import Case
 from ..compile import CompiledCase
 from ..crisis.histories import CrisisHistories, CrisisTally
 from ..crisis.model import CompiledCrisis
+from ..crisis.observed import ObservedPlan
 from ..crisis.simulate import Probe, simulate
 from ..result import DRIVER_RANGE
 from ..sample import Sampler, Slot, assemble, event_uniforms
@@ -49,6 +50,7 @@ class SimulateCrisis:
     compiled: CompiledCase
     seed: int
     frozen: Mapping[tuple[str, ...], float] | None = None
+    observed: ObservedPlan | None = None
 
     def __call__(self, block: Block) -> CrisisHistories:
         probe = Probe(dict(self.frozen)) if self.frozen is not None else None
@@ -66,7 +68,15 @@ class SimulateCrisis:
         uniforms = event_uniforms(
             self.seed, block.start, block.stop, (plan.rounds, len(plan.events))
         )
-        run = simulate(plan, inputs, params, uniforms, engine, probe)
+        run = simulate(plan, inputs, params, uniforms, engine, probe, self.observed)
+        uncertain = None
+        if self.observed is not None:  # the posterior of each uncertain input is reported
+            keys = list(sampled.uncertain)  # the order of the uncertain slots
+            uncertain = (
+                np.stack([sampled.uncertain[k][index] for k in keys], axis=1)
+                if keys
+                else np.zeros((len(index), 0))
+            )
         return CrisisHistories(
             scenario=run.scenario,
             questions=run.questions,
@@ -75,6 +85,9 @@ class SimulateCrisis:
             beliefs=run.beliefs,
             ended=run.ended,
             settlement=weighted_median(run.final_position, inputs.capability, inputs.salience),
+            weight=run.weight,
+            killed=run.killed,
+            uncertain=uncertain,
         )
 
 
@@ -82,15 +95,17 @@ class SimulateCrisis:
 class TallyCrisis:
     """A crisis case: play out draws [start, stop) as `SimulateCrisis` does and return what the
     summaries need of them (`CrisisTally`), not the histories: a run's memory stays flat in the
-    draws. Tallies of the blocks merge in block order (`CrisisTally.merge`)."""
+    draws. Tallies of the blocks merge in block order (`CrisisTally.merge`). With `observed`, the
+    histories are conditioned on the observations (weighted; see `crisis.simulate`)."""
 
     compiled: CompiledCase
     seed: int
     frozen: Mapping[tuple[str, ...], float] | None = None
+    observed: ObservedPlan | None = None
 
     def __call__(self, block: Block) -> CrisisTally:
         plan = _crisis(self.compiled)
-        histories = SimulateCrisis(self.compiled, self.seed, self.frozen)(block)
+        histories = SimulateCrisis(self.compiled, self.seed, self.frozen, self.observed)(block)
         return CrisisTally.of(histories, len(plan.scenarios), plan.replicates, block.start)
 
 
