@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from . import __version__, outputs
 from .errors import CaseError
+from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 
 if TYPE_CHECKING:
     from .compile import CompiledCase
@@ -299,6 +300,19 @@ def forecast(
             "events that happened (see docs/observations.md)."
         ),
     ] = None,
+    backend: BackendOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Store the forecast in the ledger (docs/ledger.md).")
+    ] = False,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            help="The ledger for --record: a SQLite file or postgresql://... URL "
+            "(default: $STANDOFF_LEDGER, else ~/.standoff/ledger.sqlite)."
+        ),
+    ] = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
     from .forecast import DriverOptions, run
@@ -329,17 +343,32 @@ def forecast(
             raise _fail(str(e)) from None
     more = {"trajectories": trajectories, "replicates": replicates} if drivers else {}
     _fits(compiled, draws=draws, chunk_size=chunk_size, model=name, **more)
-    with _progress(enabled=draws > chunk_size or report is not None) as progress:
+    book = _open_ledger(ledger, record)  # before the run: a bad ledger fails at once
+    with (
+        cli_executor(backend, scheduler, workers) as executor,
+        _progress(enabled=draws > chunk_size or report is not None) as progress,
+    ):
         result = run(
             compiled, draws=draws, seed=seed, model=name, options=options or None,
             chunk_size=chunk_size, drivers=drivers, progress=progress, observed=seen,
+            executor=executor,
         )  # fmt: skip
     if json_out:
         _write_json(json_out, forecast_json(result), inputs)
     if report is not None:
         from .report import build_report, render_html, render_markdown  # matplotlib: only here
 
-        built = build_report(result, reproduce=_reproduce(case, result, trajectories, replicates))
+        before = None
+        if seen is not None:  # "What changed": the same forecast without the observations
+            with _progress(enabled=True) as progress:
+                before = run(
+                    compiled, draws=draws, seed=seed, chunk_size=chunk_size, progress=progress
+                )
+        built = build_report(
+            result,
+            reproduce=_reproduce(case, result, trajectories, replicates, observed),
+            before=before,
+        )
         if report.suffix.lower() == ".html":
             _write_text(report, render_html(built), inputs)
         else:
@@ -358,11 +387,52 @@ def forecast(
                 raise
         err.print(f"report written to {report}", markup=False, highlight=False)
     _print_forecast(result)
+    if book is not None:
+        _record_forecast(book, forecast_json(result), compiled)
 
 
-def _reproduce(case: str, result: ForecastResult, trajectories: int, replicates: int) -> str:
+def _open_ledger(url: str | None, record: bool) -> Any:
+    """The ledger `forecast --record` stores into (None without --record); a LedgerError is
+    `error: FILE-or-URL: problem`, exit 2."""
+    if not record:
+        if url is not None:
+            raise _fail(f"--ledger {url}: add --record to store the forecast there")
+        return None
+    from .ledger import LedgerError, open_ledger
+
+    try:
+        return open_ledger(url)
+    except LedgerError as e:
+        raise _fail(str(e)) from None
+
+
+def _record_forecast(book: Any, data: dict[str, Any], compiled: CompiledCase) -> None:
+    """Record the forecast JSON with the sha256 of the case file's bytes."""
+    import hashlib
+
+    from .ledger import LedgerError
+
+    raw = compiled.source.raw
+    case_hash = hashlib.sha256(raw).hexdigest() if raw is not None else None
+    try:
+        with book:
+            rid = book.record(data, case_hash=case_hash)
+    except LedgerError as e:
+        raise _fail(str(e)) from None
+    err.print(f"recorded as ledger record {rid}", markup=False, highlight=False)
+
+
+def _reproduce(
+    case: str,
+    result: ForecastResult,
+    trajectories: int,
+    replicates: int,
+    observed: Path | None = None,
+) -> str:
     """The command that reproduces a report, naming the case as the user gave it."""
     command = f"standoff forecast {case} --draws {result.draws} --seed {result.seed}"
+    if observed is not None:
+        command += f" --observed {observed}"
     if trajectories != DEFAULT_TRAJECTORIES:
         command += f" --trajectories {trajectories}"
     if replicates != DEFAULT_REPLICATES:
@@ -433,6 +503,10 @@ def _print_forecast(result: ForecastResult) -> None:
         )
         _print_paths(result)
     _print_settlement(result)
+    if result.outside_view is not None:  # the case declares a reference class
+        from .outside.case import print_outside_view
+
+        print_outside_view(result.outside_view, out)
 
 
 @app.command()
@@ -447,6 +521,13 @@ def sensitivity(
     seed: Annotated[int, typer.Option(min=0, help="Seed.")] = DEFAULT_SEED,
     top: Annotated[int, typer.Option(min=1, help="Drivers shown per scenario.")] = 5,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write all drivers here.")] = None,
+    observed: Annotated[
+        Path | None,
+        typer.Option(help="Screen the forecast conditioned on these observations (YAML)."),
+    ] = None,
+    backend: BackendOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """The drivers of each scenario's probability (method of Morris, SALib), for quick checks."""
     from .sensitivity import morris
@@ -455,11 +536,15 @@ def sensitivity(
     compiled = _load(case)
     if compiled.crisis is None:
         raise _fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
+    seen = _observations(observed)
     inputs = _inputs(compiled, case)
     _check_output(json_out, inputs)
     _fits(compiled, trajectories=trajectories, replicates=replicates)
-    with _progress(enabled=True) as progress:
-        result = morris(compiled, trajectories, replicates, seed, progress=progress)
+    with cli_executor(backend, scheduler, workers) as executor, _progress(True) as progress:
+        result = morris(
+            compiled, trajectories, replicates, seed, executor=executor, progress=progress,
+            observed=seen,
+        )  # fmt: skip
     if json_out:
         _write_json(json_out, drivers_json(result), inputs)
     table = Table(title=f"Drivers ({result.evaluations} design points x {replicates} histories)",
@@ -526,6 +611,9 @@ def ablate(
         _write_json(json_out, data, inputs)
 
 
+FEW_INPUT_DRAWS = 50  # below this many effective input draws a conditioned forecast is flagged
+
+
 def _print_observed(result: ForecastResult) -> None:
     seen = result.observed
     assert seen is not None
@@ -539,6 +627,14 @@ def _print_observed(result: ForecastResult) -> None:
         ),
         markup=False,
     )
+    if seen.effective_inputs < FEW_INPUT_DRAWS:
+        err.print(
+            f"warning: the conditioned forecast rests on {seen.effective_inputs:.0f} effective "
+            "draws of the uncertain inputs; its spreads across input draws are rough; more "
+            "--draws steady them",
+            markup=False,
+            highlight=False,
+        )
     moved = [s for s in seen.inputs if abs(s.shift) >= 0.1][:5]
     if not moved:
         return
@@ -606,7 +702,14 @@ def _print_settlement(result: ForecastResult) -> None:
 
 # backtests and scoring (src/standoff/backtest/commands.py): made into commands when first named
 # (their module loads the backtest models and the engines). name: the function there.
-_LAZY_COMMANDS = {"backtest": "backtest", "score": "score_cmd"}
+_LAZY_COMMANDS = {
+    "backtest": "backtest", "score": "score_cmd", "baserates": "baserates", "serve": "serve",
+}  # fmt: skip
+# the module each lazy command lives in (default: backtest/commands.py)
+_LAZY_MODULES = {"baserates": "standoff.outside.commands", "serve": "standoff.web.commands"}
+# command groups made when first named (SQLAlchemy loads only then): name -> the module whose
+# `<name>_app` Typer holds the group's commands
+_LAZY_GROUPS = {"ledger": "standoff.ledger.commands"}
 
 
 class _Commands(TyperGroup):
@@ -624,14 +727,25 @@ class _Commands(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
-        return names + [name for name in _LAZY_COMMANDS if name not in names]
+        lazy = [*_LAZY_COMMANDS, *_LAZY_GROUPS]
+        return names + [name for name in lazy if name not in names]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in _LAZY_GROUPS and cmd_name not in self.commands:
+            import importlib
+
+            from typer.main import get_group
+
+            module = importlib.import_module(_LAZY_GROUPS[cmd_name])
+            self.add_command(get_group(getattr(module, f"{cmd_name}_app")), cmd_name)
         if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
             from typer.main import get_command_from_info
 
-            from .backtest import commands
-
+            commands = importlib.import_module(
+                _LAZY_MODULES.get(cmd_name, "standoff.backtest.commands")
+            )
             lazy = typer.Typer()
             lazy.command(name=cmd_name)(getattr(commands, _LAZY_COMMANDS[cmd_name]))
             self.add_command(
@@ -645,7 +759,7 @@ class _Commands(TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands:  # a lazy command, or a typo to suggest for
-            for name in _LAZY_COMMANDS:
+            for name in [*_LAZY_COMMANDS, *_LAZY_GROUPS]:
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
 

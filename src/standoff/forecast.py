@@ -88,7 +88,7 @@ def run(
         engine = make_engine(name, **dict(options or {}))
         task = SettleDraws(case, name, dict(options or {}), seed, rounds)
         parts = run_blocks(task, draws, chunk_size, executor, progress)
-        return ForecastResult(
+        plain = ForecastResult(
             case=case,
             model=name,
             options=engine.options(),
@@ -98,6 +98,7 @@ def run(
             settlement=settlement(case, np.concatenate(parts)),
             case_bytes=compiled.source.raw,
         )
+        return _outside_view(plain, compiled)
     if (model is not None and model != plan.engine) or options or rounds is not None:
         raise ValueError(
             f"a crisis case runs the engine its file names ({plan.engine}) over its calendar; "
@@ -122,9 +123,9 @@ def run(
 
         sensitivity = morris(
             compiled, drivers.trajectories, drivers.replicates, seed, executor=executor,
-            progress=progress,
+            progress=progress, observed=observed,
         )  # fmt: skip
-    return ForecastResult(
+    result = ForecastResult(
         case=case,
         model=plan.engine,
         options={},
@@ -141,6 +142,17 @@ def run(
         case_bytes=compiled.source.raw,
         observed=observed_result,
     )
+    return _outside_view(result, compiled)
+
+
+def _outside_view(result: ForecastResult, compiled: CompiledCase) -> ForecastResult:
+    """The result with the case's reference-class base rates beside it (only when it declares a
+    reference class: nothing is read otherwise)."""
+    if result.case.reference_class is None:
+        return result
+    from .outside.case import attach
+
+    return attach(result, compiled.source)
 
 
 def conditioned(

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 
 from .case.numbers import quantile
 from .compile import CompiledCase
+from .crisis.observed import Observations, ObservedPlan, compile_observations
+from .errors import CaseError, Problem
 from .result import DRIVER_RANGE, Driver, Sensitivity
 from .run.executor import Executor, ProgressFn, run_blocks
 from .run.tasks import DesignPoints
@@ -44,11 +46,14 @@ def evaluate_points(
     seed: int,
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
+    observed: ObservedPlan | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Scenario and question probabilities at design points. units: (P, k) in [0, 1], one
     column per uncertain input, mapped to the input's 5th..95th percentile. Returns (P, S) and
     (P, Q) shares over `replicates` event draws, the same draws at every point."""
-    task = DesignPoints(compiled, tuple(uncertain_slots(compiled)), units, replicates, seed)
+    task = DesignPoints(
+        compiled, tuple(uncertain_slots(compiled)), units, replicates, seed, observed
+    )
     parts = run_blocks(
         task,
         units.shape[0],
@@ -60,6 +65,40 @@ def evaluate_points(
     return np.concatenate([s for s, _ in parts]), np.concatenate([q for _, q in parts])
 
 
+def effects_where_defined(
+    design: NDArray[np.float64], y: NDArray[np.float64], k: int
+) -> dict[str, NDArray[np.float64]]:
+    """Morris's statistics from the elementary effects whose two points both have a value (y is
+    NaN where a conditioned forecast is undefined: the observations cannot happen there).
+
+    Each trajectory is k + 1 points that change one input at a time; the effect of input i is
+    (y(after) - y(before)) / (step of i). mu is the mean effect, mu* the mean absolute effect,
+    sigma their standard deviation, and mu*_conf the half-width of a normal 95% interval of mu*
+    (1.96 sd / sqrt(n)); an input with no defined effect gets 0 throughout."""
+    effects: list[list[float]] = [[] for _ in range(k)]
+    for start in range(0, len(design) - k, k + 1):
+        x, v = design[start : start + k + 1], y[start : start + k + 1]
+        step = np.diff(x, axis=0)  # (k, k): one non-zero per row
+        which = np.argmax(np.abs(step), axis=1)
+        for j in range(k):
+            if np.isnan(v[j]) or np.isnan(v[j + 1]):
+                continue
+            i = int(which[j])
+            effects[i].append(float((v[j + 1] - v[j]) / step[j, i]))
+    out = {name: np.zeros(k) for name in ("mu", "mu_star", "sigma", "mu_star_conf")}
+    for i, e in enumerate(effects):
+        if not e:
+            continue
+        a = np.asarray(e)
+        out["mu"][i] = a.mean()
+        out["mu_star"][i] = np.abs(a).mean()
+        out["sigma"][i] = a.std(ddof=1) if len(a) > 1 else 0.0
+        out["mu_star_conf"][i] = (
+            1.96 * np.abs(a).std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
+        )
+    return out
+
+
 def morris(
     compiled: CompiledCase,
     trajectories: int = DEFAULT_TRAJECTORIES,
@@ -68,8 +107,14 @@ def morris(
     levels: int = DEFAULT_LEVELS,
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
+    observed: Observations | None = None,
 ) -> Sensitivity:
-    """Morris screening of every uncertain input of a crisis case, per scenario and question."""
+    """Morris screening of every uncertain input of a crisis case, per scenario and question.
+
+    With `observed`, each design point's shares are conditioned on the observations (weighted,
+    as in `forecast.run`). Where the observations are impossible at a design point (no replicate
+    carries weight), the elementary effects through that point are undefined and left out
+    (`effects_where_defined`); a CaseError when fewer than two points are left."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
@@ -86,9 +131,27 @@ def morris(
         "bounds": [[0.0, 1.0]] * len(uncertain),
     }
     design = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    plan_seen = None
+    if observed is not None:
+        assert compiled.case.as_of is not None
+        plan_seen = compile_observations(observed, plan, compiled.case.as_of)
     scenario_share, question_share = evaluate_points(
-        compiled, design, replicates, seed, executor, progress
+        compiled, design, replicates, seed, executor, progress, plan_seen
     )
+    fits = None
+    if observed is not None:
+        fits = ~np.isnan(scenario_share).any(axis=1)  # points where the observations can happen
+        if fits.sum() < 2:
+            raise CaseError(
+                [
+                    Problem(
+                        observed.file, 1, "(file)",
+                        f"the observations are impossible at {int((~fits).sum())} of "
+                        f"{int(np.size(fits))} Morris design points, leaving too few to screen the "
+                        "inputs; raise --trajectories or --replicates",
+                    )
+                ]
+            )  # fmt: skip
     targets = [(rule.id, "scenario", scenario_share[:, s]) for s, rule in enumerate(plan.scenarios)]
     targets += [
         (rule.id, "question", question_share[:, q]) for q, (rule, _) in enumerate(plan.questions)
@@ -99,8 +162,12 @@ def morris(
     }
     drivers: list[Driver] = []
     for target, kind, y in targets:
-        result = morris_analyze.analyze(
-            problem, design, y, num_levels=levels, seed=seed, print_to_console=False
+        result = (
+            morris_analyze.analyze(
+                problem, design, y, num_levels=levels, seed=seed, print_to_console=False
+            )
+            if fits is None
+            else effects_where_defined(design, y, len(uncertain))
         )
         for i, slot in enumerate(uncertain):
             drivers.append(

@@ -225,6 +225,7 @@ class CrisisTally:
                     counted = {
                         tuple(int(e) for e in row): float(c)
                         for row, c in zip(rows, weighed, strict=True)
+                        if c > 0  # a path no weight rests on is not a path of the forecast
                     }
                 else:
                     counted = {

@@ -178,9 +178,9 @@ def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tup
 def views(tally: CrisisTally, plan: CompiledCrisis, case: Case, s: int) -> tuple[DyadView, ...]:
     """For each dyad: how often each side saw each kind of interaction (rounds while the crisis
     ran) among the draws of scenario s, and how often the two sides' views differed."""
-    if not tally.paths[s]:
-        return ()
     cells = tally.running[s]
+    if not tally.paths[s] or not cells > 0:  # no draws (or, conditioned, no weight)
+        return ()
     counts = tally.view_counts[s]  # (P, 2, C)
     actors = case.actor_ids
     out: list[DyadView] = []

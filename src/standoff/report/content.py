@@ -45,6 +45,8 @@ class Report:
     method: dict[str, Any]
     footer: dict[str, Any]
     figures: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, Any] | None = None  # conditioned on observations: what they changed
+    outside: dict[str, Any] | None = None  # the reference class's base rates beside the case
 
 
 def _scenario_rows(
@@ -265,9 +267,67 @@ def _perceptions(case: Case) -> tuple[list[dict[str, Any]], list[tuple[int, int,
     return rows, positions
 
 
-def build_report(result: ForecastResult, reproduce: str | None = None) -> Report:
+def _changed(result: ForecastResult, before: ForecastResult | None) -> dict[str, Any] | None:
+    """What the observations changed: each scenario and question before (`before`, the same
+    forecast unconditioned) and after, and the inputs they moved most."""
+    seen = result.observed
+    if seen is None:
+        return None
+    items: list[dict[str, Any]] = []
+    if before is not None:
+        for kind, now, then in (
+            ("scenario", result.scenarios, before.scenarios),
+            ("question", result.questions, before.questions),
+        ):
+            old = {x.id: x for x in then}
+            for x in now:
+                label = getattr(x, "label", None) or getattr(x, "text", None) or x.id
+                p0, p1 = old[x.id].probability.p, x.probability.p
+                items.append(
+                    {"kind": kind, "id": x.id, "label": label, "before": p0, "after": p1,
+                     "delta": p1 - p0}
+                )  # fmt: skip
+    moved = [s for s in seen.inputs if abs(s.shift) >= 0.05][:8]
+    inputs = [
+        {
+            "label": s.label, "key": s.key, "prior": list(s.prior), "posterior": list(s.posterior),
+            "shift": s.shift,
+            "sentence": (
+                f"{s.label}: {'up' if s.shift > 0 else 'down'} {abs(s.shift):.1f} prior standard "
+                f"deviations (median {s.prior[1]:.3g} → {s.posterior[1]:.3g})"
+            ),
+        }
+        for s in moved
+    ]  # fmt: skip
+    beliefs: list[dict[str, Any]] = []
+    if before is not None and result.timeline is not None and before.timeline is not None:
+        old_beliefs = {line.id: line for line in before.timeline.beliefs}
+        t = seen.rounds
+        for line in result.timeline.beliefs:
+            beliefs.append(
+                {"id": line.id, "before": old_beliefs[line.id].mean_by_round[t],
+                 "after": line.mean_by_round[t]}
+            )  # fmt: skip
+    return {
+        "file": seen.file.rsplit("/", 1)[-1],
+        "as_of": seen.as_of.isoformat(),
+        "rounds": seen.rounds,
+        "hash": seen.hash,
+        "events": {e: [d.isoformat() for d in days] for e, days in seen.events.items()},
+        "effective": seen.effective_draws,
+        "effective_inputs": seen.effective_inputs,
+        "items": items,
+        "inputs": inputs,
+        "beliefs": beliefs,
+    }
+
+
+def build_report(
+    result: ForecastResult, reproduce: str | None = None, before: ForecastResult | None = None
+) -> Report:
     """Everything the report says, from a crisis forecast (with its drivers, if it ran them).
-    `reproduce`: the command that reproduces the run, as the user would type it."""
+    `reproduce`: the command that reproduces the run, as the user would type it. `before`: for
+    a forecast conditioned on observations, the same forecast without them ("What changed")."""
     case = result.case
     if result.timeline is None:
         raise ValueError("the report needs a crisis case")
@@ -420,8 +480,30 @@ def build_report(result: ForecastResult, reproduce: str | None = None) -> Report
         "settlement": figures.distributions(
             [(i.label or i.id, i.range[0], i.range[1]) for i in case.issues],
             np.stack([s.values for s in result.settlement], axis=1),
+            [s.median for s in result.settlement],
+            result.settlement[0].weights if result.settlement else None,
         ),
     }
+    report.changed = _changed(result, before)
+    if result.outside_view is not None:
+        from ..outside.case import report_rows
+
+        report.outside = report_rows(result.outside_view)
+    if report.changed is not None:
+        if report.changed["items"]:
+            report.figures["changed"] = figures.changes(
+                [i["label"] for i in report.changed["items"]],
+                [i["before"] for i in report.changed["items"]],
+                [i["after"] for i in report.changed["items"]],
+                "Before and after the observations",
+            )
+        if report.changed["inputs"]:
+            report.figures["moved"] = figures.shifts(
+                [i["label"] for i in report.changed["inputs"]],
+                [i["prior"] for i in report.changed["inputs"]],
+                [i["posterior"] for i in report.changed["inputs"]],
+                "The inputs the observations moved most",
+            )
     if drivers:
         report.figures["drivers"] = figures.drivers(
             [d["name"] for d in drivers],

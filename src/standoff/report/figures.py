@@ -168,16 +168,26 @@ def actors_map(
     return to_svg(fig)
 
 
-def distributions(issues: Sequence[tuple[str, float, float]], values: NDArray[np.float64]) -> str:
-    """Histogram of the settlement across draws, one panel per issue, with the median marked."""
+def distributions(
+    issues: Sequence[tuple[str, float, float]],
+    values: NDArray[np.float64],
+    medians: Sequence[float] | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> str:
+    """Histogram of the settlement across draws (weighted, for a forecast conditioned on
+    observations), one panel per issue, with the median marked."""
     n = len(issues)
     fig, axes = plt.subplots(1, n, figsize=(2.4 * n + 0.5, 2.4), squeeze=False)
     for k, (label, low, high) in enumerate(issues):
         ax = axes[0, k]
         ax.hist(
-            values[:, k], bins=np.linspace(low, high, 26), color=OKABE_ITO[1], edgecolor="white"
+            values[:, k],
+            bins=np.linspace(low, high, 26),
+            weights=weights,
+            color=OKABE_ITO[1],
+            edgecolor="white",
         )
-        median = float(np.median(values[:, k]))
+        median = float(np.median(values[:, k])) if medians is None else medians[k]
         ax.axvline(median, color="black", lw=1.2, linestyle="--")
         ax.set_title(f"{label}\nmedian {median:.0f}", loc="left", fontsize=9)
         ax.set_yticks([])
@@ -202,5 +212,67 @@ def drivers(
     ax.set_yticks(y, wrapped, fontsize=8)
     ax.set_xlabel("change in probability across the input's 90% range (points, Morris μ*)")
     ax.set_xlim(0, max([100 * e for e in effects] + [1]) * 1.35)
+    ax.set_title(title, loc="left", fontsize=10)
+    return to_svg(fig)
+
+
+def changes(
+    labels: Sequence[str], before: Sequence[float], after: Sequence[float], title: str
+) -> str:
+    """Each probability before the observations (hollow circle) and after (filled), joined by an
+    arrow."""
+    n = len(labels)
+    wrapped = [textwrap.fill(label, 40, max_lines=3, placeholder=" …") for label in labels]
+    lines = sum(w.count("\n") + 1 for w in wrapped)
+    fig, ax = plt.subplots(figsize=(7, 0.3 * lines + 0.2 * n + 0.9))
+    y = np.arange(n)[::-1]
+    for yi, b, a in zip(y, before, after, strict=True):
+        ax.annotate(
+            "", xy=(a, yi), xytext=(b, yi),
+            arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 1.2},
+        )  # fmt: skip
+        ax.text(min(max(a, b) + 0.03, 0.9), yi + 0.25, f"{b:.0%} → {a:.0%}", fontsize=9)
+    ax.plot(before, y, "o", mfc="white", mec=OKABE_ITO[0], ms=7, label="before")
+    ax.plot(after, y, "o", color=OKABE_ITO[4], ms=7, label="after the observations")
+    ax.set_yticks(y, wrapped, fontsize=8 if lines > n else 10)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ax.set_title(title, loc="left", fontsize=10)
+    return to_svg(fig)
+
+
+def shifts(
+    labels: Sequence[str],
+    prior: Sequence[Sequence[float]],
+    posterior: Sequence[Sequence[float]],
+    title: str,
+) -> str:
+    """Each input's 5th–95th percentile and median before the observations (upper, hollow) and
+    after (lower, filled), on a scale from the prior's 5th to 95th percentile (0 to 1), so that
+    inputs in different units share one axis."""
+    n = len(labels)
+    wrapped = [textwrap.fill(label, 45, max_lines=3, placeholder=" …") for label in labels]
+    lines = sum(w.count("\n") + 1 for w in wrapped)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * lines + 0.3 * n + 1.0))
+    y = np.arange(n)[::-1].astype(float)
+    for yi, pr, po in zip(y, prior, posterior, strict=True):
+        low, high = pr[0], pr[2]
+        span = high - low if high > low else 1.0
+
+        def unit(v: float, low: float = low, span: float = span) -> float:
+            return (v - low) / span
+
+        ax.plot([unit(pr[0]), unit(pr[2])], [yi + 0.15] * 2, color=OKABE_ITO[0], lw=2)
+        ax.plot([unit(pr[1])], [yi + 0.15], "o", mfc="white", mec=OKABE_ITO[0], ms=6)
+        ax.plot([unit(po[0]), unit(po[2])], [yi - 0.15] * 2, color=OKABE_ITO[4], lw=2)
+        ax.plot([unit(po[1])], [yi - 0.15], "o", color=OKABE_ITO[4], ms=6)
+    ax.set_yticks(y, wrapped, fontsize=8)
+    ax.set_xlabel("position within the prior's 5th–95th percentile (0 to 1)")
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.plot([], [], color=OKABE_ITO[0], lw=2, label="before (5–95%, median)")
+    ax.plot([], [], color=OKABE_ITO[4], lw=2, label="after the observations")
+    ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.set_title(title, loc="left", fontsize=10)
     return to_svg(fig)

@@ -137,6 +137,7 @@ class DesignPoints:
     units: NDArray[np.float64] = field(repr=False)
     replicates: int
     seed: int
+    observed: ObservedPlan | None = None
 
     def __call__(self, block: Block) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         case, plan = self.compiled.case, _crisis(self.compiled)
@@ -154,8 +155,25 @@ class DesignPoints:
 
         drawn = assemble(case, value, n * replicates, plan)
         uniforms = event_uniforms(self.seed, 0, replicates, (plan.rounds, len(plan.events)))
-        run = simulate(plan, drawn.inputs, drawn.params, np.tile(uniforms, (n, 1, 1)), engine)
+        run = simulate(
+            plan, drawn.inputs, drawn.params, np.tile(uniforms, (n, 1, 1)), engine,
+            observed=self.observed,
+        )  # fmt: skip
         scenario = run.scenario.reshape(n, replicates)
+        if run.weight is not None:  # conditioned: weighted shares; NaN where nothing fits
+            w = run.weight.reshape(n, replicates)
+            total = w.sum(axis=1)
+            safe = np.where(total > 0, total, 1.0)
+            scenario_share = np.stack(
+                [(w * (scenario == s)).sum(axis=1) / safe for s in range(len(plan.scenarios))],
+                axis=1,
+            ).reshape(n, len(plan.scenarios))
+            question_share = (
+                np.einsum("nr,nrq->nq", w, run.questions.reshape(n, replicates, -1)) / safe[:, None]
+            )
+            scenario_share[total <= 0] = np.nan
+            question_share[total <= 0] = np.nan
+            return scenario_share, question_share
         scenario_share = np.zeros((n, len(plan.scenarios)))
         for s in range(len(plan.scenarios)):
             scenario_share[:, s] = (scenario == s).mean(axis=1)
