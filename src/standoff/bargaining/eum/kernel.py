@@ -78,11 +78,12 @@ class KernelOptions(NamedTuple):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _distances(xrow, rv, powered, scale, dd, pairs, x_true, true_dd, reuse):  # type: ignore[no-untyped-def]
+def _distances(xrow, rv, powered, scale, dd, pairs, x_true, true_dd, reuse, need_pairs):  # type: ignore[no-untyped-def]
     """dd[k, a] = (|x_k - x_a| / R)^r_k (eq. v; r = 1 unless powered) in one world (xrow: the
-    positions its viewer sees), and pairs[k] = sum_{a, b} |d_ka - d_kb| for the all-triples
-    denominator. One log serves both d_ka and d_ak. With `reuse`, a pair whose two positions are
-    seen truly takes its value from true_dd (the same numbers, computed once)."""
+    positions its viewer sees), and, with `need_pairs`, pairs[k] = sum_{a, b} |d_ka - d_kb| for
+    the all-triples denominator (O(N^3), unused by the pairwise P). One log serves both d_ka and
+    d_ak. With `reuse`, a pair whose two positions are seen truly takes its value from true_dd
+    (the same numbers, computed once)."""
     n = xrow.shape[0]
     for k in range(n):
         dd[k, k] = 0.0
@@ -102,6 +103,8 @@ def _distances(xrow, rv, powered, scale, dd, pairs, x_true, true_dd, reuse):  # 
             else:
                 dd[k, a] = 0.0
                 dd[a, k] = 0.0
+    if not need_pairs:
+        return
     for k in range(n):
         total = 0.0
         for a in range(n):
@@ -258,7 +261,7 @@ def _views(  # type: ignore[no-untyped-def]
         if pos_true[i]:
             _probabilities(true_dd, wv[i], true_pairs, pairwise, wd, p_win, p_lose, i)
         else:
-            _distances(xv[i], rv, powered, scale, dd, pairs, xt[0], true_dd, True)
+            _distances(xv[i], rv, powered, scale, dd, pairs, xt[0], true_dd, True, not pairwise)
             _probabilities(dd, wv[i], pairs, pairwise, wd, p_win, p_lose, i)
         _eu_row(i, xv, sv, r[i], neutral, Q, T, scale, same_position, mu_view[i], pos_true[i],
                 xt[0], u_success, u_failure, p_win, p_lose, eu_self, eu_other)  # fmt: skip
@@ -386,7 +389,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
                     same = same and wv[i, j] == w_true[j] and sv[i, j] == st[i, j]
                 pos_true[i] = same_position
                 full_true[i] = same and same_position
-        _distances(xd, ones, False, scale, base, base_pairs, xd, base, False)
+        _distances(xd, ones, False, scale, base, base_pairs, xd, base, False, not pairwise)
         if recompute_risk:
             # security_i = sum_j E^j(U_ji), everyone risk neutral; R_i = (2 sec_i - max - min) /
             # (max - min); r_i = (1 - R_i / 3) / (1 + R_i / 3)
@@ -409,7 +412,9 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
             r[:] = r_given[d]
         r_out[d] = r
         if vote_risk:
-            _distances(xd, r, True, scale, powered_dd, powered_pairs, xd, base, False)
+            _distances(
+                xd, r, True, scale, powered_dd, powered_pairs, xd, base, False, not pairwise
+            )
         else:
             powered_dd[:, :] = base
             powered_pairs[:] = base_pairs
