@@ -237,3 +237,45 @@ def test_every_built_in_case_has_observations_that_condition_it():
         result = run(compiled, draws=2_000, seed=1, observed=seen)
         assert result.observed is not None and result.observed.effective_draws >= 100
         assert np.isclose(sum(s.probability.p for s in result.scenarios), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\xff\xfe\x00binary", "cannot read"),
+        (b"- a\n- b\n", "expected a mapping"),
+        (b"as_of: 2020-04-01\nevents: strike\n", "expected a mapping of event id"),
+        (b"as_of: 2020-04-01\nevents:\n  strike: {dates: [2020-02-02], when: x}\n", "unknown key"),
+        (b"as_of: [2020-04-01\n", "(yaml)"),
+        (b"a: &a [*a, *a]\n", "(yaml)"),
+    ],
+)
+def test_hostile_observation_files_are_refused_at_their_line(tmp_path: Path, content, message):
+    case_file = tmp_path / "hazard.yaml"
+    case_file.write_text(CASE.replace("STRIKES", "0"))
+    seen = tmp_path / "seen.yaml"
+    seen.write_bytes(content)
+    got = CliRunner().invoke(app, ["forecast", str(case_file), "--observed", str(seen)])
+    assert got.exit_code == 2, got.output
+    assert message in got.output
+    assert got.output.startswith(f"{seen}:")
+    assert "Traceback" not in got.output
+    assert seen.read_bytes() == content  # never touched
+
+
+def test_a_missing_or_folder_observation_file_is_a_clear_error(tmp_path: Path):
+    case_file = tmp_path / "hazard.yaml"
+    case_file.write_text(CASE.replace("STRIKES", "0"))
+    for path, message in ((tmp_path / "nope.yaml", "no such file"), (tmp_path, "directory")):
+        got = CliRunner().invoke(app, ["forecast", str(case_file), "--observed", str(path)])
+        assert got.exit_code == 2 and message in got.output, got.output
+
+
+def test_observations_of_a_plain_table_are_refused(tmp_path: Path):
+    table = tmp_path / "t.csv"
+    table.write_text("Actor,Capability,Position,Salience\nA,1,0,1\nB,1,100,1\n")
+    seen = tmp_path / "seen.yaml"
+    seen.write_text("as_of: 2020-04-01\n")
+    got = CliRunner().invoke(app, ["forecast", str(table), "--observed", str(seen)])
+    assert got.exit_code == 2 and "needs a crisis case" in got.output
