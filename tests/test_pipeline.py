@@ -90,7 +90,7 @@ def test_merged_tallies_equal_the_tally_of_the_histories():
         assert np.array_equal(merged.view_counts, whole.view_counts)
         assert merged.paths == whole.paths
         assert np.array_equal(merged.belief_sum, whole.belief_sum)  # exact in any chunking
-        assert np.array_equal(merged.settlement, whole.settlement)
+        assert np.array_equal(merged.settlement_counts, whole.settlement_counts)
     # the groups are those of the draws: 6 whole groups of 50, then 33 draws left over
     assert whole.groups.shape[0] == 6 and whole.tail.shape[0] == 33 and whole.head.shape[0] == 0
 

@@ -26,7 +26,7 @@ from .case.schema import Case
 from .case.yamlread import line_of
 from .compile import CompiledCase
 from .crisis import summary
-from .crisis.histories import CrisisHistories, CrisisTally
+from .crisis.histories import CrisisHistories, CrisisTally, settlement_histogram
 from .crisis.indicators import indicators
 from .crisis.observed import Observations, ObservedPlan, compile_observations
 from .errors import CaseError, Problem
@@ -132,7 +132,7 @@ def run(
         rounds=None,
         draws=draws,
         seed=seed,
-        settlement=settlement(case, tally.settlement, tally.settlement_weight),
+        settlement=tallied_settlement(case, tally),
         scenarios=summary.scenarios(tally, plan, case),
         questions=summary.questions(tally, plan, case),
         timeline=summary.timeline(tally, plan),
@@ -253,32 +253,15 @@ def simulate_histories(
     )
 
 
-def settlement(
-    case: Case, values: NDArray[np.float64], weights: NDArray[np.float64] | None = None
-) -> tuple[IssueSettlement, ...]:
-    """Where the bargain settles on each issue: values (D, K) summarized across draws (weighted by
-    `weights`, a conditioned forecast's, where given)."""
+def settlement(case: Case, values: NDArray[np.float64]) -> tuple[IssueSettlement, ...]:
+    """Where the bargain settles on each issue: values (D, K) summarized across draws (exact
+    quantiles; the histogram for the figures)."""
     lo_q, hi_q = INTERVAL
+    bounds = np.array([issue.range for issue in case.issues], dtype=float)
+    counts = settlement_histogram(values, bounds, None)
     out: list[IssueSettlement] = []
     for k, issue in enumerate(case.issues):
         v = values[:, k]
-        if weights is not None:
-            med, lo, hi = summary.weighted_quantiles(v, weights, (0.5, lo_q, hi_q))
-            mean = float(np.average(v, weights=weights))
-            out.append(
-                IssueSettlement(
-                    id=issue.id,
-                    label=issue.label,
-                    scale=(issue.range[0], issue.range[1]),
-                    median=med,
-                    interval=(lo, hi),
-                    mean=mean,
-                    sd=float(np.sqrt(np.average((v - mean) ** 2, weights=weights))),
-                    values=v,
-                    weights=weights,
-                )
-            )
-            continue
         out.append(
             IssueSettlement(
                 id=issue.id,
@@ -288,9 +271,56 @@ def settlement(
                 interval=(float(np.quantile(v, lo_q)), float(np.quantile(v, hi_q))),
                 mean=float(v.mean()),
                 sd=float(v.std()),
-                values=v,
+                counts=counts[k].astype(float),
             )
         )
+    return tuple(out)
+
+
+def tallied_settlement(case: Case, tally: CrisisTally) -> tuple[IssueSettlement, ...]:
+    """Where the bargain settles on each issue, from a tally's histograms (each quantile to
+    within range / SETTLEMENT_BINS, linear within its bin) and exact sums (mean, sd); weighted
+    for a conditioned forecast."""
+    lo_q, hi_q = INTERVAL
+    total = tally.total
+    out: list[IssueSettlement] = []
+    for k, issue in enumerate(case.issues):
+        counts = tally.settlement_counts[k].astype(float)
+        low, high = float(tally.bounds[k, 0]), float(tally.bounds[k, 1])
+        mean = float(tally.settlement_sum[k]) / total
+        variance = max(float(tally.settlement_sq[k]) / total - mean * mean, 0.0)
+        median, lo, hi = histogram_quantiles(counts, low, high, (0.5, lo_q, hi_q))
+        out.append(
+            IssueSettlement(
+                id=issue.id,
+                label=issue.label,
+                scale=(issue.range[0], issue.range[1]),
+                median=median,
+                interval=(lo, hi),
+                mean=mean,
+                sd=float(np.sqrt(variance)),
+                counts=counts,
+            )
+        )
+    return tuple(out)
+
+
+def histogram_quantiles(
+    counts: NDArray[np.float64], low: float, high: float, qs: tuple[float, ...]
+) -> tuple[float, ...]:
+    """Quantiles of values known by their counts in equal bins over [low, high], taking the
+    values spread evenly within each bin."""
+    cum = np.cumsum(counts)
+    total = float(cum[-1])
+    width = (high - low) / len(counts)
+    out: list[float] = []
+    for q in qs:
+        target = q * total
+        i = min(int(np.searchsorted(cum, target, side="left")), len(counts) - 1)
+        before = float(cum[i - 1]) if i > 0 else 0.0
+        inside = float(counts[i])
+        fraction = (target - before) / inside if inside > 0 else 0.0
+        out.append(low + (i + min(max(fraction, 0.0), 1.0)) * width)
     return tuple(out)
 
 

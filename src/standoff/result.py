@@ -15,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .case.schema import Case
+
+if TYPE_CHECKING:
+    from .outside.case import OutsideView
 
 INTERVAL = (0.05, 0.95)
 DRIVER_RANGE = (0.05, 0.95)  # each input is moved over its 5th..95th percentile
@@ -138,9 +141,8 @@ class IssueSettlement:
     interval: tuple[float, float]  # 5th and 95th percentile across draws
     mean: float
     sd: float
-    values: NDArray[np.float64] = field(repr=False)  # (D,) the settled position in each draw
-    # conditioned on observations: each draw's weight (None: every draw counts the same)
-    weights: NDArray[np.float64] | None = field(default=None, repr=False)
+    # draws (conditioned: their weight) per bin of equal width over the scale
+    counts: NDArray[np.float64] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ class ForecastResult:
     drivers: Sensitivity | None = None
     case_bytes: bytes | None = field(default=None, repr=False)  # for the reproducibility hash
     observed: ObservedResult | None = None  # conditioned on observations
+    outside_view: OutsideView | None = None  # the reference class's base rates (outside/case.py)
 
     @property
     def is_crisis(self) -> bool:

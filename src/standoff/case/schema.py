@@ -7,6 +7,7 @@ scale, a perception about a known actor) are checked in `checks.py`, which knows
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import Field, FiniteFloat
 
@@ -101,6 +102,8 @@ class Case(Strict):
     scenarios: list[Scenario] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
     crisis: Crisis | None = None
+    # the outside view's filters and comparisons, checked by standoff.outside.case
+    reference_class: dict[str, Any] | None = None
     source: str = ""
 
     @property

@@ -50,6 +50,28 @@ class CrisisHistories:
 Path = tuple[int, ...]  # event indices in the order they first happened
 
 
+# The settlement of each issue is kept as a histogram of this many equal bins over the issue's
+# range (its quantiles are read from it, to within range / SETTLEMENT_BINS) with the exact sums for
+# its mean and standard deviation: a tally's size does not grow with the draws.
+SETTLEMENT_BINS = 4096
+
+
+def settlement_histogram(
+    values: NDArray[np.float64], bounds: NDArray[np.float64], weights: NDArray[np.float64] | None
+) -> NDArray[Any]:
+    """(K, SETTLEMENT_BINS): per issue k, the draws (or their weights) whose value falls in each
+    bin of [bounds[k, 0], bounds[k, 1]] (a value at the top goes in the last bin)."""
+    n_issues = values.shape[1]
+    dtype = np.int64 if weights is None else np.float64
+    out = np.zeros((n_issues, SETTLEMENT_BINS), dtype)
+    for k in range(n_issues):
+        low, high = float(bounds[k, 0]), float(bounds[k, 1])
+        width = (high - low) / SETTLEMENT_BINS if high > low else 1.0
+        index = np.clip(((values[:, k] - low) / width).astype(np.int64), 0, SETTLEMENT_BINS - 1)
+        out[k] = np.bincount(index, weights=weights, minlength=SETTLEMENT_BINS)
+    return out
+
+
 # Beliefs are summed over draws as integer multiples of this (a belief is a probability, so a sum
 # over fewer than 2**31 draws fits in int64): the sum is exact, the same in any order or chunking.
 BELIEF_QUANTUM = 2.0**-32
@@ -126,9 +148,9 @@ class Posterior:
 @dataclass(frozen=True)
 class CrisisTally:
     """What the summaries need of the histories of draws [start, stop), reduced so that its size
-    does not grow with the draws (except the settlement, kept per draw for its quantiles, and a
-    conditioned run's per-input-draw weights). Tallies of consecutive blocks merge (`merge`) into
-    the tally of their union, with the same numbers.
+    does not grow with the draws (except the hits per group of replicates, and a conditioned
+    run's per-input-draw weights: one row per input draw). Tallies of consecutive blocks merge
+    (`merge`) into the tally of their union, with the same numbers.
 
     Unconditioned, every count is an integer count of draws. Conditioned on observations
     (`posterior` is set), every count is instead a sum of the draws' weights, and `total` is the
@@ -154,8 +176,10 @@ class CrisisTally:
     in_scenario: NDArray[Any]  # (S,): draws per indicators' scenario index (-1 is the last)
     belief_sum: NDArray[Any]  # (T + 1, B): beliefs summed over draws (in BELIEF_QUANTUM units
     # unconditioned; weighted sums conditioned)
-    settlement: NDArray[np.float64]  # (D, K) per draw
-    settlement_weight: NDArray[np.float64] | None = None  # (D,) conditioned
+    bounds: NDArray[np.float64]  # (K, 2): each issue's range, the histogram's span
+    settlement_counts: NDArray[Any]  # (K, SETTLEMENT_BINS): draws (weight) per settlement bin
+    settlement_sum: NDArray[np.float64]  # (K,): sum over draws (weighted) of the settlement
+    settlement_sq: NDArray[np.float64]  # (K,): the same of its square
     posterior: Posterior | None = None
 
     @property
@@ -178,11 +202,23 @@ class CrisisTally:
         return np.asarray(self.belief_sum / self.total, dtype=np.float64)
 
     @staticmethod
-    def of(h: CrisisHistories, n_scenarios: int, replicates: int, start: int = 0) -> CrisisTally:
-        """The tally of histories `h` of draws [start, start + h.draws)."""
+    def of(
+        h: CrisisHistories,
+        n_scenarios: int,
+        replicates: int,
+        start: int = 0,
+        bounds: NDArray[np.float64] | None = None,
+    ) -> CrisisTally:
+        """The tally of histories `h` of draws [start, start + h.draws). `bounds` (K, 2): each
+        issue's range (default 0 to 100)."""
         d, s_n = h.draws, n_scenarios
         stop = start + d
         w = h.weight
+        span = (
+            np.tile([0.0, 100.0], (h.settlement.shape[1], 1))
+            if bounds is None
+            else np.asarray(bounds, dtype=np.float64)
+        )
 
         def count(mask: NDArray[Any]) -> NDArray[Any]:
             """Draws (axis 0) where mask holds: counted, or with weights, weighed."""
@@ -286,8 +322,16 @@ class CrisisTally:
             seen_in=seen_in,
             in_scenario=in_scenario,
             belief_sum=belief_sum,
-            settlement=h.settlement,
-            settlement_weight=w,
+            bounds=span,
+            settlement_counts=settlement_histogram(h.settlement, span, w),
+            settlement_sum=(
+                h.settlement.sum(axis=0) if w is None else np.tensordot(w, h.settlement, axes=1)
+            ),
+            settlement_sq=(
+                (h.settlement**2).sum(axis=0)
+                if w is None
+                else np.tensordot(w, h.settlement**2, axes=1)
+            ),
             posterior=None if w is None else Posterior.of(h, hit, r, start),
         )
 
@@ -346,14 +390,10 @@ class CrisisTally:
             seen_in=_total([p.seen_in for p in parts]),
             in_scenario=_total([p.in_scenario for p in parts]),
             belief_sum=_total([p.belief_sum for p in parts]),
-            settlement=np.concatenate([p.settlement for p in parts]),
-            settlement_weight=(
-                np.concatenate(
-                    [p.settlement_weight for p in parts if p.settlement_weight is not None]
-                )
-                if weighted
-                else None
-            ),
+            bounds=first.bounds,
+            settlement_counts=_total([p.settlement_counts for p in parts]),
+            settlement_sum=_total([p.settlement_sum for p in parts]),
+            settlement_sq=_total([p.settlement_sq for p in parts]),
             posterior=(
                 Posterior.merge([p.posterior for p in parts if p.posterior is not None])
                 if weighted

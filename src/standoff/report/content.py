@@ -10,8 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from .. import __version__
 from ..bargaining import ENGINES
 from ..case.numbers import Dist
@@ -479,9 +477,8 @@ def build_report(
         ),
         "settlement": figures.distributions(
             [(i.label or i.id, i.range[0], i.range[1]) for i in case.issues],
-            np.stack([s.values for s in result.settlement], axis=1),
+            [s.counts for s in result.settlement],
             [s.median for s in result.settlement],
-            result.settlement[0].weights if result.settlement else None,
         ),
     }
     report.changed = _changed(result, before)

@@ -170,24 +170,21 @@ def actors_map(
 
 def distributions(
     issues: Sequence[tuple[str, float, float]],
-    values: NDArray[np.float64],
-    medians: Sequence[float] | None = None,
-    weights: NDArray[np.float64] | None = None,
+    counts: Sequence[NDArray[np.float64]],
+    medians: Sequence[float],
 ) -> str:
-    """Histogram of the settlement across draws (weighted, for a forecast conditioned on
-    observations), one panel per issue, with the median marked."""
+    """Histogram of the settlement across draws (for a forecast conditioned on observations,
+    weighted), one panel per issue, with the median marked. counts[k]: draws per bin of equal
+    width over issue k's scale, summed here into 25 bins."""
     n = len(issues)
     fig, axes = plt.subplots(1, n, figsize=(2.4 * n + 0.5, 2.4), squeeze=False)
     for k, (label, low, high) in enumerate(issues):
         ax = axes[0, k]
-        ax.hist(
-            values[:, k],
-            bins=np.linspace(low, high, 26),
-            weights=weights,
-            color=OKABE_ITO[1],
-            edgecolor="white",
-        )
-        median = float(np.median(values[:, k])) if medians is None else medians[k]
+        fine = np.asarray(counts[k], dtype=float)
+        edges = np.linspace(low, high, 26)
+        centres = low + (np.arange(len(fine)) + 0.5) * (high - low) / len(fine)
+        ax.hist(centres, bins=edges, weights=fine, color=OKABE_ITO[1], edgecolor="white")
+        median = float(medians[k])
         ax.axvline(median, color="black", lw=1.2, linestyle="--")
         ax.set_title(f"{label}\nmedian {median:.0f}", loc="left", fontsize=9)
         ax.set_yticks([])

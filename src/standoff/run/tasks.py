@@ -106,7 +106,8 @@ class TallyCrisis:
     def __call__(self, block: Block) -> CrisisTally:
         plan = _crisis(self.compiled)
         histories = SimulateCrisis(self.compiled, self.seed, self.frozen, self.observed)(block)
-        return CrisisTally.of(histories, len(plan.scenarios), plan.replicates, block.start)
+        bounds = np.array([issue.range for issue in self.compiled.case.issues], dtype=float)
+        return CrisisTally.of(histories, len(plan.scenarios), plan.replicates, block.start, bounds)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,247 @@
+"""`standoff ledger ...`: list, show, resolve, score and plot recorded forecasts (registered in
+cli.py, loaded when a ledger command runs). Every command takes `--ledger URL` (default
+$STANDOFF_LEDGER, else ~/.standoff/ledger.sqlite) and, except plot, `--json`: the same content as
+JSON on stdout, for machines. A problem is `error: FILE-or-URL: problem` on stderr, exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import CaseError
+from .errors import LedgerError
+from .record import Record
+
+if TYPE_CHECKING:
+    from .store import Ledger
+
+out = Console()
+err = Console(stderr=True)
+
+ledger_app = typer.Typer(
+    name="ledger",
+    help=(
+        "The forecast ledger: forecasts recorded with `standoff forecast --record`, resolved "
+        "and scored.\n\n"
+        "Examples:\n\n"
+        "  standoff ledger list\n\n"
+        "  standoff ledger resolve cases/resolutions/us-dprk-2018.yaml\n\n"
+        "  standoff ledger score --json\n\n"
+        "  standoff ledger plot us-dprk-2018:second_summit --out summit.png"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LedgerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger",
+        help="A SQLite file, sqlite:///PATH or postgresql://USER@HOST/DB "
+        "(default: $STANDOFF_LEDGER, else ~/.standoff/ledger.sqlite).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+CaseOpt = Annotated[str | None, typer.Option("--case", help="Only this case's records.")]
+
+
+def _safe(value: object) -> str:
+    return escape(str(value).encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _fail(message: str) -> typer.Exit:
+    text = f"error: {message}".encode("utf-8", "backslashreplace").decode("utf-8")
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+@contextmanager
+def _opened(url: str | None) -> Iterator[Ledger]:
+    """The ledger, closed afterwards; a LedgerError or a CaseError (a resolution file's
+    `FILE:LINE: field: problem`) ends the command with exit status 2."""
+    from .store import open_ledger
+
+    try:
+        with open_ledger(url) as ledger:
+            yield ledger
+    except LedgerError as e:
+        raise _fail(str(e)) from None
+    except CaseError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: Any) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
+def record_json(record: Record, forecast: bool = False) -> dict[str, Any]:
+    """A record as JSON: its fields, its probabilities by kind, and the forecast if asked."""
+    data: dict[str, Any] = {
+        "id": record.id,
+        "case": record.case_id,
+        "case_hash": record.case_hash,
+        "recorded_at": record.recorded_at,
+        "as_of": record.as_of,
+        "observed_hash": record.observed_hash,
+        "seed": record.seed,
+        "draws": record.draws,
+        "model": record.model,
+        "scenarios": {i: p for k, i, p in record.probabilities if k == "scenario"},
+        "questions": {i: p for k, i, p in record.probabilities if k == "question"},
+    }
+    if forecast:
+        data["forecast"] = record.forecast
+    return data
+
+
+@ledger_app.command(name="list")
+def list_cmd(case: CaseOpt = None, ledger: LedgerOpt = None, json_out: JsonOpt = False) -> None:
+    """The recorded forecasts, oldest first."""
+    with _opened(ledger) as opened:
+        records = opened.records(case)
+        name = opened.name
+    if json_out:
+        _print_json({"ledger": name, "records": [record_json(r) for r in records]})
+        return
+    table = Table("id", "case", "recorded (UTC)", "as of", "draws", "seed", "observed",
+                  "questions", title=f"Ledger {_safe(name)}", title_justify="left")  # fmt: skip
+    for r in records:
+        n = sum(1 for k, _, _ in r.probabilities if k == "question")
+        table.add_row(str(r.id), _safe(r.case_id), _safe(r.recorded_at[:16].replace("T", " ")),
+                      _safe(r.as_of or "—"), f"{r.draws:,}" if r.draws is not None else "—",
+                      str(r.seed) if r.seed is not None else "—",
+                      _safe(r.observed_hash[:12]) if r.observed_hash else "—", str(n))  # fmt: skip
+    out.print(table)
+    if not records:
+        out.print("No records yet: `standoff forecast CASE --record` adds one.")
+
+
+@ledger_app.command()
+def show(
+    record_id: Annotated[int, typer.Argument(metavar="ID", help="The record's id.")],
+    ledger: LedgerOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """One record: what was forecast, from what, and every probability (`--json`: the whole
+    forecast JSON as recorded)."""
+    with _opened(ledger) as opened:
+        record = opened.get(record_id)
+    if json_out:
+        _print_json(record_json(record, forecast=True))
+        return
+    out.print(f"[bold]Record {record.id}[/bold]: {_safe(record.case_id)}")
+    for label, value in (
+        ("recorded", record.recorded_at),
+        ("as of", record.as_of),
+        ("case sha256", record.case_hash),
+        ("observations sha256", record.observed_hash),
+        ("model", record.model),
+        ("draws", record.draws),
+        ("seed", record.seed),
+    ):
+        out.print(f"  {label}: {_safe(value if value is not None else '—')}")
+    for kind, title in (("scenario", "Scenarios"), ("question", "Questions")):
+        rows = [(i, p) for k, i, p in record.probabilities if k == kind]
+        if rows:
+            table = Table(kind, "probability", title=title, title_justify="left")
+            for ident, p in rows:
+                table.add_row(_safe(ident), f"{p:.1%}")
+            out.print(table)
+
+
+@ledger_app.command()
+def resolve(
+    file: Annotated[
+        Path, typer.Argument(metavar="RESOLUTIONS.yaml", help="What happened (cases/resolutions/).")
+    ],
+    ledger: LedgerOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Store what happened. A newer resolution of a question is a new row; the newest counts."""
+    with _opened(ledger) as opened:
+        stored = opened.resolve(file)
+        name = opened.name
+    if json_out:
+        _print_json({"ledger": name, "file": str(file), "questions_stored": stored})
+        return
+    out.print(f"{_safe(file)}: {stored} question resolutions stored in {_safe(name)}")
+
+
+@ledger_app.command()
+def score(
+    case: CaseOpt = None,
+    bins: Annotated[int, typer.Option(min=2, help="Bins of the calibration table.")] = 5,
+    ledger: LedgerOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Brier and log scores of every recorded forecast against the newest resolutions: per case
+    and overall, with a calibration table. Brier: the two-category form, 2 (p - outcome)^2, in
+    [0, 2], as `standoff score`; lower is better."""
+    with _opened(ledger) as opened:
+        data = opened.score(case, bins=bins)
+    if json_out:
+        _print_json(data)
+        return
+    table = Table("case", "records", "questions scored", "mean Brier", "mean log score",
+                  "scenario Brier", title="Scores", title_justify="left")  # fmt: skip
+
+    def row(label: str, s: dict[str, Any]) -> None:
+        def f(v: float | None) -> str:
+            return "—" if v is None else f"{v:.3f}"
+
+        table.add_row(_safe(label), str(s["records"]), str(s["n"]), f(s["brier"]), f(s["log"]),
+                      f(s["scenarios"]["brier"]))  # fmt: skip
+
+    for case_id, summary in data["cases"].items():
+        row(case_id, summary)
+    if len(data["cases"]) != 1:
+        row("overall", data["overall"])
+    out.print(table)
+    cal = Table("forecast bin", "n", "mean forecast", "observed",
+                title="Calibration (questions)", title_justify="left")  # fmt: skip
+    for r in data["overall"]["calibration"]:
+        if r["n"]:
+            cal.add_row(f"{r['low']:.0%}–{r['high']:.0%}", str(r["n"]), f"{r['forecast']:.0%}",
+                        f"{r['observed']:.0%}")  # fmt: skip
+    if data["overall"]["n"]:
+        out.print(cal)
+    for case_id, items in data["unresolved"].items():
+        out.print(f"{_safe(case_id)}: not resolved yet: {_safe(', '.join(items))}")
+
+
+@ledger_app.command()
+def plot(
+    question: Annotated[
+        str, typer.Argument(help="A question id, or CASE:QUESTION for one case's.")
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="The PNG to write (default QUESTION.png).")
+    ] = None,
+    by: Annotated[
+        str, typer.Option(help="Time axis: as-of (the forecast's as-of date) or recorded.")
+    ] = "as-of",
+    ledger: LedgerOpt = None,
+) -> None:
+    """Draw a question's probability over time, each case's line with its resolution."""
+    from .plot import BY, plot_question, split_question
+
+    if by not in BY:
+        raise _fail(f"--by {by!r}: choose from {', '.join(BY)}")
+    target = out_file or Path(f"{split_question(question)[1]}.png")
+    with _opened(ledger) as opened:
+        records = opened.records(split_question(question)[0])
+        n = plot_question(opened.name, records, opened.resolutions(), question, target, by)
+    err.print(f"{n} forecasts drawn to {target}", markup=False, highlight=False)

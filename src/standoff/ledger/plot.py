@@ -1,0 +1,138 @@
+"""A question's probability over time, one line per case, with its resolution (matplotlib,
+loaded here only)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import outputs
+from .errors import LedgerError
+from .record import Record
+
+BY = ("as-of", "recorded")
+
+
+def _when(record: Record, by: str) -> datetime:
+    """The time a record is drawn at: its as-of date (the record time when it has none), or the
+    time it was recorded."""
+    if by == "as-of" and record.as_of:
+        with contextlib.suppress(ValueError):
+            return datetime.combine(date.fromisoformat(record.as_of[:10]), datetime.min.time())
+    return datetime.fromisoformat(record.recorded_at).replace(tzinfo=None)
+
+
+def split_question(question: str) -> tuple[str | None, str]:
+    """`CASE:QUESTION` or `QUESTION` as (case or None, question).
+
+    >>> split_question("us-dprk-2018:second_summit")
+    ('us-dprk-2018', 'second_summit')
+    """
+    case, sep, item = question.rpartition(":")
+    return (case or None, item) if sep else (None, question)
+
+
+def plot_question(
+    name: str,
+    records: list[Record],
+    resolved: dict[tuple[str, str, str], dict[str, Any]],
+    question: str,
+    out: Path,
+    by: str = "as-of",
+) -> int:
+    """Draw `question` (`QUESTION` or `CASE:QUESTION`) of the records into the PNG `out`:
+    P(yes) of each record with its 90% Monte Carlo interval where the forecast has one, a line
+    per case, and a dashed line at the outcome (1 yes, 0 no) from the newest resolution. Gives the
+    number of points drawn; LedgerError when no record has the question."""
+    case, item = split_question(question)
+    series: dict[str, list[tuple[datetime, float, list[float] | None]]] = {}
+    for record in records:
+        if case is not None and record.case_id != case:
+            continue
+        p = record.p("question", item)
+        if p is None:
+            continue
+        entry = (record.forecast.get("questions") or {}).get(item) or {}
+        mc = entry.get("mc_interval") if isinstance(entry, dict) else None
+        interval = [float(v) for v in mc] if isinstance(mc, list) and len(mc) == 2 else None
+        series.setdefault(record.case_id, []).append((_when(record, by), p, interval))
+    if not series:
+        raise LedgerError(f"{name}: no recorded forecast has the question {question!r}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.dates import date2num
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    try:
+        for n, (case_id, points) in enumerate(sorted(series.items())):
+            points.sort(key=lambda x: x[0])
+            color = f"C{n % 10}"
+            xs = [float(date2num(x)) for x, _, _ in points]
+            ys = [y for _, y, _ in points]
+            ax.plot(xs, ys, marker="o", color=color, label=case_id)
+            for x, (_, _, interval) in zip(xs, points, strict=True):
+                if interval is not None:
+                    ax.vlines(x, interval[0], interval[1], color=color, alpha=0.4)
+            resolution = resolved.get((case_id, "question", item))
+            if resolution is not None:
+                outcome = 1.0 if resolution["outcome"] == "yes" else 0.0
+                when = resolution.get("resolved_on") or ""
+                at = xs[-1]
+                with contextlib.suppress(ValueError):
+                    resolved_day = date.fromisoformat(str(when)[:10])
+                    at = float(date2num(datetime.combine(resolved_day, datetime.min.time())))
+                    ax.plot([at], [outcome], marker="*", markersize=12, color=color)
+                ax.axhline(outcome, color=color, linestyle="--", linewidth=1)
+                ax.annotate(
+                    f"resolved {resolution['outcome']} {when}".strip(),
+                    (at, outcome),
+                    textcoords="offset points",
+                    xytext=(4, -12 if outcome else 4),
+                    color=color,
+                    fontsize=8,
+                )
+        ax.xaxis_date()
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_ylabel("P(yes)")
+        ax.set_xlabel("as-of date" if by == "as-of" else "recorded (UTC)")
+        ax.set_title(f"{item}: probability over time")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+        fig.autofmt_xdate()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    finally:
+        plt.close(fig)
+    _write_bytes(out, buffer.getvalue())
+    return sum(len(points) for points in series.values())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write atomically beside the target, after `outputs.check`; problems are LedgerErrors."""
+    try:
+        outputs.check(path)
+    except outputs.OutputError as e:
+        raise LedgerError(str(e)) from None
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise LedgerError(f"{path}: {e.strerror or e}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,38 @@
+"""A forecast as the ledger holds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Probability = tuple[str, str, float]  # (kind: "scenario" or "question", the item's id, p)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recorded forecast. Records are never changed: a revised forecast is a new record.
+
+    `recorded_at` is when it was stored (UTC, ISO 8601); `as_of` the date the forecast speaks from
+    (the observations' as-of date for a conditioned forecast, else the case's); `observed_hash` the
+    sha256 of the observation file a conditioned forecast used; `case_hash` the sha256 of the case
+    file's bytes. `probabilities` holds every scenario's and question's p in the forecast's order;
+    `forecast` is the whole forecast JSON as recorded."""
+
+    id: int
+    case_id: str
+    case_hash: str | None
+    recorded_at: str
+    as_of: str | None
+    observed_hash: str | None
+    seed: int | None
+    draws: int | None
+    model: str | None
+    probabilities: tuple[Probability, ...]
+    forecast: dict[str, Any] = field(compare=False, repr=False)
+
+    def p(self, kind: str, item: str) -> float | None:
+        """The probability of one scenario or question, or None when the record lacks it."""
+        for k, ident, value in self.probabilities:
+            if k == kind and ident == item:
+                return value
+        return None
