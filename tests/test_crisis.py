@@ -420,3 +420,15 @@ def test_a_question_shows_its_resolution_date_as_written():
     (question,) = run(case, draws=20, seed=1).questions
     assert question.resolves == dt.date(2020, 3, 15)
     assert question.probability.p == 1.0  # round 3 ends 2020-04-01 and holds 15 March
+
+
+def test_a_parameter_written_as_beta_is_a_share_on_zero_to_one():
+    crisis = """  parameters:
+    k: beta(2, 5)
+  events:
+    - {id: e, probability: "min(1, k * 2)"}"""
+    case = make(crisis)
+    values = case.crisis.parameters["k"]
+    assert (values.quantity.low, values.quantity.high) == (0.0, 1.0)
+    result = run(case, draws=400, seed=1)
+    assert 0.0 <= result.scenarios[0].probability.p <= 1.0

@@ -528,7 +528,12 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
             )
     names = set(crisis.parameters) | BUILTIN_NAMES
     for name, dist in crisis.parameters.items():
-        quantity = Quantity(f"parameter {name}", -1e12, None)
+        # a parameter is any number; written beta(a, b) it is a share, Beta(a, b) on [0, 1]
+        quantity = (
+            Quantity(f"parameter {name}", 0.0, 1.0)
+            if dist.kind == "beta"
+            else Quantity(f"parameter {name}", -1e12, None)
+        )
         ref = InputRef(key=name, label=f"parameter {name}", attribute="parameter", parameter=name)
         c.add_parameter(ref, dist, quantity)
 
