@@ -456,18 +456,19 @@ def estimate(
     per_history_working = (
         per_draw_inputs + 8.0 * t * e + 8.0 * n * k * _WORKING + 8.0 * (p * n + n * n)
     )
-    # a run keeps, per draw, only the beliefs and the settlement (twice: joined, and in the
-    # summary) and its share of the per-group hits; the histories live one block at a time
+    # a run keeps, per draw, only its share of the per-group hits (and, conditioned on
+    # observations, of the per-group weights and inputs); the histories live one block at a time,
+    # the settlement and the beliefs are tallied into histograms and sums of fixed size
     s = len(plan.scenarios)
-    per_draw_kept = 8.0 * (t + 1) * b + 8.0 * k * 2 + 8.0 * (s + q) / max(plan.replicates, 1)
-    kept = runs * draws * per_draw_kept
+    per_draw_kept = 8.0 * (s + q) * 2 / max(plan.replicates, 1)
+    kept = runs * (draws * per_draw_kept + 8.0 * k * 4096 + 8.0 * (t + 1) * b)
     working = chunk * (per_history + per_history_working)
     if trajectories:
         points = trajectories * (len(plan.parameters) + n * (2 + 2 * k) + 1)
         kept += 8.0 * points * (len(plan.scenarios) + q + 1) * 4
         working = max(working, replicates * (per_history + per_history_working))
     return Estimate(
-        kept=kept, working=working, what="each draw's beliefs and settlement of this case"
+        kept=kept, working=working, what="the hits of each group of replicates of this case"
     )
 
 
