@@ -1,0 +1,221 @@
+"""Forecasts run for the web workspace: bounded in draws and time, and full runs as jobs whose
+progress a page can poll.
+
+A run's time is bounded by its progress callback: after each block of draws it checks the
+deadline and stops the run with `RunTimeout` once it has passed. The numbers of a finished run do
+not depend on the block size (`docs/architecture.md`, "One seed, one answer"), so the small
+blocks used here change nothing but how often the deadline is checked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..compile import CompiledCase
+from ..errors import CaseError, Problem
+from ..result import ForecastResult
+
+DEFAULT_CHUNK = 4096  # standoff.cli.DEFAULT_CHUNK
+DEADLINE_CHUNK = 1024  # block size of runs with a deadline: the deadline is checked per block
+
+
+class RunTimeout(Exception):
+    """A run passed its time limit and was stopped."""
+
+
+class RunBusy(Exception):
+    """Too many full runs are queued or running."""
+
+
+class RunRefused(ValueError):
+    """A run that would not fit in this machine's memory (the message says which number to
+    lower)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of the workspace. draws: the most draws of a forecast (`/api/forecast`, the Run
+    page); whatif_draws: of a what-if; seconds, whatif_seconds: how long each may run; body: the
+    largest request body in bytes."""
+
+    draws: int = 200_000
+    whatif_draws: int = 20_000
+    seconds: float = 300.0
+    whatif_seconds: float = 30.0
+    body: int = 2_000_000
+    trajectories: int = 10  # the drivers of a full run (standoff.cli.DEFAULT_TRAJECTORIES)
+    replicates: int = 64  # (standoff.cli.DEFAULT_REPLICATES)
+    jobs: int = 2  # full runs at the same time
+    waiting: int = 6  # full runs queued or running at once; more are refused
+    kept_jobs: int = 20  # finished runs kept in memory for their reports
+
+
+class _Deadline:
+    """A progress callback that stops the run once `seconds` have passed, and passes progress
+    on to `then`."""
+
+    def __init__(self, seconds: float, then: Any = None):
+        self.until = time.monotonic() + seconds
+        self.seconds = seconds
+        self.then = then
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.then is not None:
+            self.then(stage, done, total)
+        if time.monotonic() > self.until and done < total:
+            raise RunTimeout(
+                f"the run took longer than {self.seconds:g} s and was stopped; ask for fewer draws"
+            )
+
+
+def forecast(
+    compiled: CompiledCase,
+    draws: int,
+    seed: int,
+    seconds: float,
+    *,
+    drivers: tuple[int, int] | None = None,
+    progress: Any = None,
+) -> ForecastResult:
+    """`standoff forecast CASE --draws N --seed S` on a compiled case (the command's defaults),
+    stopped with RunTimeout after `seconds`. `drivers`: (trajectories, replicates) of the
+    sensitivity analysis to run too, as `--report` does."""
+    from ..forecast import DriverOptions, TooBig, check_fits, run
+
+    name = None if compiled.is_crisis else "compromise"
+    more: dict[str, Any] = {}
+    options = DriverOptions(*drivers) if drivers and compiled.is_crisis else None
+    if options is not None:
+        more = {"trajectories": options.trajectories, "replicates": options.replicates}
+    try:
+        check_fits(compiled, draws=draws, chunk_size=DEADLINE_CHUNK, model=name, **more)
+    except TooBig as e:
+        raise RunRefused(str(e)) from None
+    return run(
+        compiled, draws=draws, seed=seed, model=name, chunk_size=DEADLINE_CHUNK,
+        drivers=options, progress=_Deadline(seconds, progress),
+    )  # fmt: skip
+
+
+@dataclass
+class Job:
+    """A full run with its report. state: queued, running, done or failed; stage, done, total:
+    the latest progress; problems: what failed, at its line; message: a failure without a line."""
+
+    id: str
+    case_id: str
+    draws: int
+    seed: int
+    text: str = ""  # the case's YAML text, whose hash a recorded run keeps
+    state: str = "queued"
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    message: str = ""
+    result: ForecastResult | None = None
+    report_html: str = ""
+    report_md: str = ""
+    figures: dict[str, str] = field(default_factory=dict)
+    record: int | None = None  # its ledger record, once recorded
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def status(self) -> dict[str, Any]:
+        """The job's state as the Run page polls it."""
+        return {
+            "id": self.id, "case": self.case_id, "draws": self.draws, "seed": self.seed,
+            "state": self.state, "stage": self.stage, "done": self.done, "total": self.total,
+            "problems": [problem_json(p) for p in self.problems], "message": self.message,
+            "elapsed": round((self.finished or time.time()) - self.started, 1),
+            "record": self.record,
+        }  # fmt: skip
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    """A problem as the API gives it."""
+    return {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+
+
+class Jobs:
+    """Full runs in their own small thread pool (so they never take the threads that answer
+    requests), the latest `limits.kept_jobs` kept for their reports."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.pool = ThreadPoolExecutor(max_workers=limits.jobs, thread_name_prefix="standoff-run")
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self.lock = threading.Lock()
+        self.counter = itertools.count(1)
+
+    def start(
+        self, compiled: CompiledCase, case_id: str, draws: int, seed: int, text: str = ""
+    ) -> Job:
+        """Queue a full run of a compiled case; the job to poll. Refused (RunBusy) while
+        `limits.waiting` runs are already queued or running."""
+        job = Job(f"run{next(self.counter)}", case_id, draws, seed, text)
+        with self.lock:
+            active = sum(j.state in ("queued", "running") for j in self.jobs.values())
+            if active >= self.limits.waiting:
+                raise RunBusy(
+                    f"{active} runs are already queued or running; wait for one to finish"
+                )
+            self.jobs[job.id] = job
+            while len(self.jobs) > self.limits.kept_jobs:
+                self.jobs.popitem(last=False)
+        self.pool.submit(self._work, job, compiled)
+        return job
+
+    def get(self, ident: str) -> Job | None:
+        with self.lock:
+            return self.jobs.get(ident)
+
+    def _work(self, job: Job, compiled: CompiledCase) -> None:
+        job.state = "running"
+
+        def progress(stage: str, done: int, total: int) -> None:
+            job.stage, job.done, job.total = stage, done, total
+
+        try:
+            drivers = (self.limits.trajectories, self.limits.replicates)
+            result = forecast(compiled, job.draws, job.seed, self.limits.seconds,
+                              drivers=drivers, progress=progress)  # fmt: skip
+            job.result = result
+            if result.is_crisis:
+                from pathlib import Path
+
+                from ..report import build_report, render_html, render_markdown
+
+                job.stage = "report"
+                built = build_report(result, reproduce=_reproduce(job, self.limits))
+                job.report_html = render_html(built)
+                job.report_md, job.figures = render_markdown(built, Path("report.md"))
+            job.state = "done"
+        except CaseError as e:
+            job.problems, job.state = list(e.problems), "failed"
+        except (RunTimeout, RunRefused, ValueError) as e:
+            job.message, job.state = str(e), "failed"
+        except Exception as e:  # shown on the page, never as a traceback
+            job.message, job.state = f"the run failed: {type(e).__name__}: {e}", "failed"
+        finally:
+            job.finished = time.time()
+
+    def close(self) -> None:
+        """Stop taking runs; queued ones are dropped."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _reproduce(job: Job, limits: Limits) -> str:
+    """The command that makes the same report."""
+    command = f"standoff forecast {job.case_id} --draws {job.draws} --seed {job.seed}"
+    if limits.trajectories != 10:
+        command += f" --trajectories {limits.trajectories}"
+    if limits.replicates != 64:
+        command += f" --replicates {limits.replicates}"
+    return command + " --report report.html"

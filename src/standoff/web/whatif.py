@@ -1,0 +1,205 @@
+"""What-if changes to a case: the knobs a case offers and a case with some of them moved.
+
+A knob is one uncertain number of the case: a crisis parameter, a belief's prior, an actor's
+capability, or an actor's position or salience on an issue. Its value is the centre of the number
+as written (the midpoint of `40 to 60`, the value of a fixed number). Moving a knob to `v` moves
+the whole number by `v - centre`, so its uncertainty is kept: `40 to 60` moved to 70 becomes
+`60 to 80`. Ends are clipped to the quantity's valid range (a collapsed interval becomes the fixed
+number), and kinds with no simple shift (`beta(...)`) become the fixed number `v`.
+
+The changed case is the case's own YAML mapping with the moved numbers written in, compiled again
+through the loader, so it passes every check a case file does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from ..case.numbers import Dist, Quantity
+from ..case.types import CAPABILITY, SALIENCE
+from ..case.yamlread import read_yaml
+from ..compile import CompiledCase, load_yaml
+from ..errors import CaseError, Problem
+
+MAX_OVERRIDES = 500
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One number the what-if page can move.
+
+    key: `param:NAME`, `belief:ID`, `actor:ID:capability`, `actor:ID:ISSUE:position` or
+    `actor:ID:ISSUE:salience`; group: the heading it is shown under; label: a reader's name;
+    written: the number as the case writes it; value: its centre; low, high: the slider's ends;
+    step: the slider's step."""
+
+    key: str
+    group: str
+    label: str
+    written: str
+    value: float
+    low: float
+    high: float
+    step: float
+
+
+def centre(dist: Dist) -> float:
+    """The middle of a number as written: the midpoint of its interval, a normal's mean, a
+    triangular's mode."""
+    if dist.kind == "fixed":
+        return dist.params[0]
+    if dist.kind == "normal":
+        return dist.params[0]
+    if dist.kind == "triangular":
+        return dist.params[1]
+    low, high = dist.support()
+    return (low + high) / 2
+
+
+def _slider(dist: Dist, quantity: Quantity) -> tuple[float, float, float]:
+    """The slider's ends and step for a number of `quantity`."""
+    low = quantity.low
+    if quantity.high is not None and quantity.high - low < 1e6:
+        high = quantity.high
+    else:
+        top = max(abs(v) for v in (*dist.support(), centre(dist), 1.0))
+        low, high = (max(low, 0.0) if low >= -1e11 else -2 * top), 2 * top
+        if dist.support()[0] < 0:
+            low = -2 * top
+    span = high - low
+    step = 10 ** math.floor(math.log10(span / 100)) if span > 0 else 0.01
+    return low, high, step
+
+
+def knobs(compiled: CompiledCase) -> list[Knob]:
+    """Every knob of a case, in the order the page shows them."""
+    case = compiled.case
+    out: list[Knob] = []
+
+    def add(key: str, group: str, label: str, dist: Dist, quantity: Quantity) -> None:
+        low, high, step = _slider(dist, quantity)
+        out.append(Knob(key, group, label, str(dist), round(centre(dist), 9), low, high, step))
+
+    plan = compiled.crisis
+    if plan is not None and case.crisis is not None:
+        for name, dist in case.crisis.parameters.items():
+            quantity = plan.parameters[name].quantity if name in plan.parameters else None
+            add(f"param:{name}", "Parameters", name, dist,
+                quantity or Quantity(name, -1e12, None))  # fmt: skip
+        for belief in case.crisis.beliefs:
+            label = f"{belief.holder}: {belief.label or belief.id}"
+            add(f"belief:{belief.id}", "Beliefs (prior)", label, belief.prior,
+                Quantity("a probability", 0.0, 1.0))  # fmt: skip
+    issues = {issue.id: issue for issue in case.issues}
+    for actor in case.actors:
+        group = f"Actor: {actor.name or actor.id}"
+        add(f"actor:{actor.id}:capability", group, "capability", actor.capability, CAPABILITY)
+        for issue_id, stance in actor.stances.items():
+            issue = issues.get(issue_id)
+            if issue is None:
+                continue
+            name = issue.label or issue.id
+            add(f"actor:{actor.id}:{issue_id}:position", group, f"{name}: position",
+                stance.position, issue.quantity())  # fmt: skip
+            add(f"actor:{actor.id}:{issue_id}:salience", group, f"{name}: salience",
+                stance.salience, SALIENCE)  # fmt: skip
+    return out
+
+
+def _fmt(v: float) -> float | int:
+    v = round(v, 6)
+    return int(v) if v == int(v) and abs(v) < 1e15 else v
+
+
+def moved(dist: Dist, value: float, quantity: Quantity) -> float | str:
+    """`dist` moved so that its centre is `value` (see the module's docstring), as YAML writes
+    it: a number or an uncertain-number string."""
+    lo = quantity.low
+    hi = math.inf if quantity.high is None else quantity.high
+    value = min(max(value, lo), hi)
+    shift = value - centre(dist)
+    p = dist.params
+    if dist.kind == "range":
+        a, b = max(p[0] + shift, lo), min(p[1] + shift, hi)
+        return f"{_fmt(a)} to {_fmt(b)}" if a < b else _fmt(value)
+    if dist.kind == "normal":
+        return f"normal({_fmt(value)}, {_fmt(p[1])})"
+    if dist.kind == "uniform":
+        a, b = max(p[0] + shift, lo), min(p[1] + shift, hi)
+        return f"uniform({_fmt(a)}, {_fmt(b)})" if a < b else _fmt(value)
+    if dist.kind == "triangular":
+        a, b = max(p[0] + shift, lo), min(p[2] + shift, hi)
+        if a < value < b:
+            return f"triangular({_fmt(a)}, {_fmt(value)}, {_fmt(b)})"
+    return _fmt(value)
+
+
+def _find(items: Any, ident: str) -> dict[str, Any] | None:
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and str(item.get("id")) == ident:
+                return item
+    return None
+
+
+def apply(
+    text: str, compiled: CompiledCase, overrides: Mapping[str, float], file: str
+) -> tuple[CompiledCase, str]:
+    """The case of `text` (already compiled as `compiled`) with each knob in `overrides` moved to
+    its value, and its YAML text. Raises CaseError naming an unknown knob, or any problem the
+    changed case has."""
+    if len(overrides) > MAX_OVERRIDES:
+        raise CaseError([Problem(file, 1, "(what if)", f"more than {MAX_OVERRIDES} changes")])
+    if not overrides:
+        return compiled, text
+    by_key = {k.key: k for k in knobs(compiled)}
+    case = compiled.case
+    data, _ = read_yaml(text, file)
+    problems: list[Problem] = []
+    for key, value in overrides.items():
+        knob = by_key.get(key)
+        if knob is None or not math.isfinite(value):
+            why = "not a number this case has" if knob is None else "not a finite number"
+            problems.append(Problem(file, 1, "(what if)", f"{key}: {why}"))
+            continue
+        parts = key.split(":")
+        if parts[0] == "param" and case.crisis is not None:
+            name = parts[1]
+            plan = compiled.crisis
+            quantity = (
+                plan.parameters[name].quantity
+                if plan is not None and name in plan.parameters
+                else Quantity(name, -1e12, None)
+            )
+            data["crisis"]["parameters"][name] = moved(
+                case.crisis.parameters[name], value, quantity
+            )
+        elif parts[0] == "belief" and case.crisis is not None:
+            spec = next(b for b in case.crisis.beliefs if b.id == parts[1])
+            entry = _find(data["crisis"].get("beliefs"), parts[1])
+            if entry is not None:
+                entry["prior"] = moved(spec.prior, value, Quantity("a probability", 0.0, 1.0))
+        elif parts[0] == "actor":
+            actor = next(a for a in case.actors if a.id == parts[1])
+            entry = _find(data.get("actors"), parts[1])
+            if entry is None:
+                continue
+            if parts[2] == "capability":
+                entry["capability"] = moved(actor.capability, value, CAPABILITY)
+            else:
+                issue = next(i for i in case.issues if i.id == parts[2])
+                stance = actor.stances[parts[2]]
+                target = entry["stances"][parts[2]]
+                if parts[3] == "position":
+                    target["position"] = moved(stance.position, value, issue.quantity())
+                else:
+                    target["salience"] = moved(stance.salience, value, SALIENCE)
+    if problems:
+        raise CaseError(problems)
+    changed = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000)
+    return load_yaml(changed, file), changed
