@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,37 +16,21 @@ import pytest
 
 from standoff.case import builtin_cases
 
+from .webserver import serving
+
 REQUESTS = 50
 DRAWS = 200
 DEADLINE = 60.0  # seconds for the whole burst
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[str]:
-    import uvicorn
-
     from standoff.web import create_app
 
     shutil.copy(builtin_cases()["cuba-1962"], tmp_path / "mine.yaml")
     app = create_app(tmp_path, str(tmp_path / "ledger.sqlite"), builtins=False)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as base:
+        yield base
 
 
 async def burst(base: str) -> tuple[list[float], list[str]]:

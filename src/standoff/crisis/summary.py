@@ -79,18 +79,21 @@ def probability_of(
     true = np.clip(p + (groups - p) * shrink, 0.0, 1.0)
     quantiles = tuple(float(q) for q in np.quantile(true, SPREAD_QUANTILES))
     below, above = float(np.mean(true < LOW_CUT)), float(np.mean(true > HIGH_CUT))
-    return Probability(
-        p=p,
-        words=icd203(p),
-        mc=mc,
-        spread=Spread(
-            quantiles=(quantiles[0], quantiles[1], quantiles[2], quantiles[3], quantiles[4]),
-            groups=n_groups,
-            replicates=replicates,
-            below=below,
-            above=above,
-            two_peaked=below >= SPLIT_SHARE and above >= SPLIT_SHARE,
-        ),
+    return Probability(p, icd203(p), mc, _spread(quantiles, n_groups, replicates, below, above))
+
+
+def _spread(
+    quantiles: tuple[float, ...], groups: int, replicates: int, below: float, above: float
+) -> Spread:
+    """The spread across input draws: its quantiles (SPREAD_QUANTILES), and the shares of input
+    draws under LOW_CUT and over HIGH_CUT (two-peaked when both reach SPLIT_SHARE)."""
+    return Spread(
+        quantiles=(quantiles[0], quantiles[1], quantiles[2], quantiles[3], quantiles[4]),
+        groups=groups,
+        replicates=replicates,
+        below=below,
+        above=above,
+        two_peaked=below >= SPLIT_SHARE and above >= SPLIT_SHARE,
     )
 
 
@@ -141,19 +144,7 @@ def weighted_probability(
     true = np.clip(p + (x - p) * shrink, 0.0, 1.0)
     q = weighted_quantiles(true, share, SPREAD_QUANTILES)
     below, above = float(np.sum(share[true < LOW_CUT])), float(np.sum(share[true > HIGH_CUT]))
-    return Probability(
-        p=p,
-        words=icd203(p),
-        mc=mc,
-        spread=Spread(
-            quantiles=(q[0], q[1], q[2], q[3], q[4]),
-            groups=n_groups,
-            replicates=replicates,
-            below=below,
-            above=above,
-            two_peaked=below >= SPLIT_SHARE and above >= SPLIT_SHARE,
-        ),
-    )
+    return Probability(p, icd203(p), mc, _spread(q, n_groups, replicates, below, above))
 
 
 def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tuple[PathShare, ...]:
