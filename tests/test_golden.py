@@ -28,18 +28,18 @@ def digest(data: dict) -> str:
 
 CRISIS = {
     # (case, draws, seed): the forecast JSON
-    ("us-dprk-2018", 3000, 7): "8b76569382128987c6ea8c364958930bb69ee1069efb6fc6641a9fd2b4e4c255",
+    ("us-dprk-2018", 3000, 7): "9571c9a444db26bf91e97d14b9a0234ccf530b914270479a1ad63e6812e542f5",
     ("us-dprk-2018", 10_000, 20180815): (
-        "ada18656c3309b62409b8c96ab9e779cbc80b00e4b15227d8c77c2db4ab32ebe"  # `make forecast`
+        "d54b33271bae3e2f12287568a3253f77e9f499b7fb3d46b8c83a7f1192285fc7"  # `make forecast`
     ),
-    ("cuba-1962", 3000, 7): "7a2fa8508a4470af7e83a8565cc7dddb7ce817111ead05d60ec83d1ba3875b2c",
+    ("cuba-1962", 3000, 7): "82da8830d71bf6b51811cc9ed04a5112672a64df34ae152c189393b8a37ceb8d",
 }
 WITH_DRIVERS = {
     # (case, draws, seed, trajectories, replicates): the forecast JSON with --report's drivers
     ("us-dprk-2018", 500, 5, 2, 4): (
-        "5b7189d632be62e1800aba46167e5b0409e9df7178d11de6767169d2b3d7069c"
+        "dd42b2b64e48ed8f656b3b4a530b437e1b01064fb7630ea0c53cc779247bdc92"
     ),
-    ("cuba-1962", 500, 5, 2, 4): "7442f13c325cc480574e0138b477bb19733a2ccac8e34a5621969c1008188e79",
+    ("cuba-1962", 500, 5, 2, 4): "fa145693872e8d108e5fbbc542c2ff07ff7dcffea419794d2fc1478946705c7e",
 }
 SENSITIVITY = {
     # (case, trajectories, replicates, seed): `standoff sensitivity --json`
