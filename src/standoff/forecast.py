@@ -31,7 +31,7 @@ from .crisis.indicators import indicators
 from .crisis.observed import Observations, ObservedPlan, compile_observations
 from .errors import CaseError, Problem
 from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
-from .run.executor import Executor, ProgressFn, run_blocks
+from .run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
 from .run.tasks import SettleDraws, SimulateCrisis, TallyCrisis
 from .sample import central_inputs
 from .sample import slots as sample_slots
@@ -108,11 +108,9 @@ def run(
     if observed is not None:
         assert case.as_of is not None  # a crisis case has one
         observed_plan = compile_observations(observed, plan, case.as_of)
-    tally = CrisisTally.merge(
-        run_blocks(
-            TallyCrisis(compiled, seed, observed=observed_plan), draws, chunk_size, executor,
-            progress,
-        )
+    tally = reduce_blocks(
+        TallyCrisis(compiled, seed, observed=observed_plan), draws, chunk_size,
+        CrisisTally.merge, executor, progress,
     )  # fmt: skip
     observed_result = None
     if observed is not None and observed_plan is not None:

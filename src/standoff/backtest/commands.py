@@ -15,6 +15,7 @@ from rich.table import Table
 
 from .. import outputs
 from ..errors import CaseError
+from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .resolve import calibration, read_forecast, read_resolutions, score, unresolved
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ def backtest(
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=100, help="Bootstrap replicates.")] = 2000,
     markdown: Annotated[bool, typer.Option(help="Print the scores as a Markdown table.")] = False,
+    backend: BackendOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Predict every issue of a DEU III file with a model; score where outcomes are known."""
     from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
@@ -140,7 +144,7 @@ def backtest(
             raise _write_failed(e) from None
     done: list[Prediction] = []
     timing: dict[str, float] = {}
-    with _progress() as bar:
+    with cli_executor(backend, scheduler, workers) as executor, _progress() as bar:
         task = bar.add_task("backtest", total=len(models))
         for n, name in enumerate(models):
             bar.update(task, description=f"backtest: {name}", completed=n)
@@ -148,7 +152,7 @@ def backtest(
             try:
                 done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
                                     folds=folds, calibrate=interval,
-                                    calibrate_by=calibrate_by))  # fmt: skip
+                                    calibrate_by=calibrate_by, executor=executor))  # fmt: skip
             except CaseError as e:
                 raise _fail(e) from None
             timing[name] = time.perf_counter() - start

@@ -30,10 +30,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..bargaining import BargainingInputs, make_engine, weighted_mean, weighted_median
+from ..run.executor import Block, Executor, run_blocks
 from .capabilities import capability
 from .deu3 import ACTORS, Dataset, Issue
 
 FloatArray = NDArray[np.float64]
+ISSUES_PER_BLOCK = 64  # issues a block holds when the issues run on an executor
 EXTRA_MODELS = ("median", "status-quo", "blend")
 MISSING_SALIENCE = ("mean", "fifty", "zero")
 REFERENCE = ("ignore", "actor")
@@ -121,35 +123,59 @@ def run_engine(
     seed: int = 0,
     setup: Setup | None = None,
     options: dict[str, Any] | None = None,
+    executor: Executor | None = None,
 ) -> FloatArray:
     """(issues, draws) settlements of engine `name`, issues stacked on the draw axis by actor
-    count. Non-engine models `median` and `compromise` go through the same path."""
-    setup = setup or Setup()
-    seeds = np.random.SeedSequence(seed).spawn(len(per_issue))
-    sampled = [_samples(x, draws, setup, s) for x, s in zip(per_issue, seeds, strict=True)]
-    out = np.full((len(per_issue), draws), np.nan)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for k, x in enumerate(sampled):
-        groups[x.position.shape[1]].append(k)
-    engine = None if name == "median" else make_engine(name, **(options or {})).positions_only()
-    for _n, members in sorted(groups.items()):
-        if _n == 0:  # no actor took a position: no model can say anything; left nan, unscored
-            continue
-        cap = np.concatenate([sampled[k].capability for k in members])
-        pos = np.concatenate([sampled[k].position for k in members])[:, :, None]
-        sal = np.concatenate([sampled[k].salience for k in members])[:, :, None]
-        if engine is None:
-            settled = weighted_median(pos, cap, sal)
-        elif name == "compromise":
-            settled = weighted_mean(pos, cap, sal)
-        else:
-            inputs = BargainingInputs(
-                capability=cap, position=pos, salience=sal,
-                low=np.zeros(1), high=np.full(1, 100.0),
-            )  # fmt: skip
-            settled = engine.settlement(inputs, engine.run(inputs))
-        out[members] = settled[:, 0].reshape(len(members), draws)
-    return out
+    count. Non-engine models `median` and `compromise` go through the same path. With an
+    `executor`, blocks of ISSUES_PER_BLOCK issues run on it (the same numbers: each issue's
+    draws are seeded by its index, and the engines treat draws independently)."""
+    task = SettleIssues(name, tuple(per_issue), draws, seed, setup or Setup(), dict(options or {}))
+    if executor is None or not per_issue:
+        return task(Block(0, len(per_issue)))
+    parts = run_blocks(task, len(per_issue), ISSUES_PER_BLOCK, executor, stage="backtest")
+    return np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class SettleIssues:
+    """The task of `run_engine`: the settlements of issues [start, stop), (issues, draws). Issue
+    k's draws come from the k-th child of `SeedSequence(seed)`, whichever block holds it."""
+
+    name: str
+    per_issue: tuple[IssueInputs, ...]
+    draws: int
+    seed: int
+    setup: Setup
+    options: dict[str, Any]
+
+    def __call__(self, block: Block) -> FloatArray:
+        name, draws = self.name, self.draws
+        seeds = np.random.SeedSequence(self.seed).spawn(block.stop)[block.start :]
+        issues = self.per_issue[block.start : block.stop]
+        sampled = [_samples(x, draws, self.setup, s) for x, s in zip(issues, seeds, strict=True)]
+        out = np.full((len(issues), draws), np.nan)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for k, x in enumerate(sampled):
+            groups[x.position.shape[1]].append(k)
+        engine = None if name == "median" else make_engine(name, **self.options).positions_only()
+        for _n, members in sorted(groups.items()):
+            if _n == 0:  # no actor took a position: no model can say anything; left nan, unscored
+                continue
+            cap = np.concatenate([sampled[k].capability for k in members])
+            pos = np.concatenate([sampled[k].position for k in members])[:, :, None]
+            sal = np.concatenate([sampled[k].salience for k in members])[:, :, None]
+            if engine is None:
+                settled = weighted_median(pos, cap, sal)
+            elif name == "compromise":
+                settled = weighted_mean(pos, cap, sal)
+            else:
+                inputs = BargainingInputs(
+                    capability=cap, position=pos, salience=sal,
+                    low=np.zeros(1), high=np.full(1, 100.0),
+                )  # fmt: skip
+                settled = engine.settlement(inputs, engine.run(inputs))
+            out[members] = settled[:, 0].reshape(len(members), draws)
+        return out
 
 
 def features(data: Dataset, setup: Setup) -> dict[str, FloatArray]:

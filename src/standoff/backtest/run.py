@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from .. import outputs
 from ..bargaining import ENGINES
 from ..errors import CaseError, Problem
+from ..run.executor import Executor
 from .conformal import LEVEL, CalibrationError, cross_conformal, interval, split_conformal
 from .deu3 import Dataset, read_deu3
 from .models import (
@@ -85,17 +86,21 @@ def predict(
     options: dict[str, Any] | None = None,
     calibrate: bool = False,
     calibrate_by: str = "rule",
+    executor: Executor | None = None,
 ) -> Prediction:
     """One model's predictions on every issue of `data`.
 
     The blend is fitted on `train` when given (all of it), else cross-validated within `data`
     (k folds of whole proposals): each issue is predicted by weights fitted without its proposal.
     With `calibrate`, the 80% predictive interval too (`calibrate_interval`, `calibrate_by`
-    `rule` or `all`).
+    `rule` or `all`). With an `executor`, the engine's issues run on it in blocks (the same
+    predictions).
     """
-    made = _predict(model, data, setup, draws, seed, train, folds, options)
+    made = _predict(model, data, setup, draws, seed, train, folds, options, executor)
     if calibrate:
-        calibrate_interval(made, setup, seed, train, folds, options, by=calibrate_by)
+        calibrate_interval(
+            made, setup, seed, train, folds, options, by=calibrate_by, executor=executor
+        )
     return made
 
 
@@ -108,6 +113,7 @@ def _predict(
     train: Dataset | None,
     folds: int,
     options: dict[str, Any] | None,
+    executor: Executor | None = None,
 ) -> Prediction:
     if model == "status-quo":
         comp = run_engine("compromise", [issue_inputs(i, data.gdp, setup) for i in data.issues])
@@ -130,7 +136,9 @@ def _predict(
             note = f"blend fitted on {train.file}; weights (compromise, median, rp, com) {shown}"
         return Prediction(model, data, point, notes=[note])
     per_issue = [issue_inputs(i, data.gdp, setup) for i in data.issues]
-    settled = run_engine(model, per_issue, draws=draws, seed=seed, setup=setup, options=options)
+    settled = run_engine(
+        model, per_issue, draws=draws, seed=seed, setup=setup, options=options, executor=executor
+    )
     return Prediction(model, data, settled[:, 0], settled if draws > 1 else None)
 
 
@@ -146,6 +154,7 @@ def calibrate_interval(
     options: dict[str, Any] | None = None,
     by: str = "rule",
     level: float = LEVEL,
+    executor: Executor | None = None,
 ) -> None:
     """Set `prediction.half_width`: the conformal half-width of the 80% predictive interval.
 
@@ -173,7 +182,7 @@ def calibrate_interval(
             q = cross_conformal(prediction.point, outcome, fold, level, within, strata)
             how = f"cross-conformal over {folds} folds of proposals"
         else:
-            fitted = _predict(model, train, setup, 1, seed, None, folds, options)
+            fitted = _predict(model, train, setup, 1, seed, None, folds, options, executor)
             outcome = np.array([i.outcome for i in train.issues])
             residual = np.abs(outcome - fitted.point)
             old = np.array([i.voting for i in train.issues]) if by == "rule" else None

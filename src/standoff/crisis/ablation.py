@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..compile import CompiledCase
 from ..result import ScenarioForecast
-from ..run.executor import Executor, ProgressFn, run_blocks
+from ..run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
 from ..run.tasks import RecordTerms, TallyCrisis
 from .histories import CrisisTally
 from .summary import scenarios
@@ -61,14 +61,12 @@ def ablation(
             t0, c0, l0, h0 = totals.get(key, (0.0, 0, low, high))
             totals[key] = (t0 + total, c0 + count, min(l0, low), max(h0, high))
     means = {key: (t / c if c else 0.0) for key, (t, c, _, _) in totals.items()}
-    baseline = CrisisTally.merge(
-        run_blocks(TallyCrisis(compiled, seed), draws, chunk_size, executor, progress)
+    baseline = reduce_blocks(
+        TallyCrisis(compiled, seed), draws, chunk_size, CrisisTally.merge, executor, progress
     )
-    frozen = CrisisTally.merge(
-        run_blocks(
-            TallyCrisis(compiled, seed, means), draws, chunk_size, executor, progress,
-            stage="ablated",
-        )
+    frozen = reduce_blocks(
+        TallyCrisis(compiled, seed, means), draws, chunk_size, CrisisTally.merge, executor,
+        progress, stage="ablated",
     )  # fmt: skip
     return Ablation(
         baseline=scenarios(baseline, plan, compiled.case),

@@ -91,3 +91,34 @@ def run_blocks(
         if progress is not None:
             progress(stage, done, total)
     return results
+
+
+MERGE_EVERY = 64  # block results `reduce_blocks` holds before merging them into the running total
+
+
+def reduce_blocks(
+    task: Callable[[Block], T],
+    total: int,
+    size: int,
+    merge: Callable[[list[T]], T],
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+    stage: str = "simulating",
+) -> T:
+    """`run_blocks` with the results merged as they arrive: `merge` turns results of consecutive
+    blocks (in block order) into the result of their union (`CrisisTally.merge`), and is applied
+    every MERGE_EVERY blocks to the running total and the blocks since. The caller then holds at
+    most MERGE_EVERY block results, not one per block: its memory stays flat in the draws. The
+    merge must not depend on how the blocks are grouped (tests/test_dask.py checks it for
+    `CrisisTally.merge`)."""
+    work = blocks(total, size)
+    pending: list[T] = []
+    done = 0
+    for block, result in zip(work, (executor or LocalExecutor()).map(task, work), strict=True):
+        pending.append(result)
+        if len(pending) > MERGE_EVERY:
+            pending = [merge(pending)]
+        done += block.size
+        if progress is not None:
+            progress(stage, done, total)
+    return merge(pending)

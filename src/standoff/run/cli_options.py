@@ -1,0 +1,51 @@
+"""The `--backend`, `--scheduler` and `--workers` options that `forecast`, `sensitivity` and
+`backtest` share, and the executor they make (see `backends.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .backends import BackendError, make_executor
+from .executor import Executor
+
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        help="Where the blocks of draws run: local (this machine) or dask (a Dask cluster). "
+        "Either gives the same result."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With --backend dask: join the running cluster of this scheduler (tcp://HOST:8786)."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Worker processes: with --backend dask and no --scheduler, a local Dask cluster of "
+        "N; with local, a pool of N.",
+    ),
+]
+
+
+@contextmanager
+def cli_executor(backend: str, scheduler: str | None, workers: int | None) -> Iterator[Executor]:
+    """`make_executor` for a command: a backend that cannot be used prints one `error:` line
+    on stderr and exits with status 2."""
+    stack = ExitStack()
+    try:
+        executor = stack.enter_context(make_executor(backend, scheduler, workers))
+    except BackendError as e:
+        text = f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8")
+        Console(stderr=True).print(text, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    with stack:
+        yield executor
