@@ -412,9 +412,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
             r[:] = r_given[d]
         r_out[d] = r
         if vote_risk:
-            _distances(
-                xd, r, True, scale, powered_dd, powered_pairs, xd, base, False, not pairwise
-            )
+            _distances(xd, r, True, scale, powered_dd, powered_pairs, xd, base, False, not pairwise)
         else:
             powered_dd[:, :] = base
             powered_pairs[:] = base_pairs
