@@ -32,8 +32,6 @@ from standoff.serialize import drivers_json, dumps, forecast_json
 
 from .conftest import shared
 
-pytest.importorskip("distributed")
-
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
 CASES = sorted(builtin_cases())
