@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__, outputs
+from .console import err, fail, out, safe
 from .errors import CaseError
 from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 
@@ -48,8 +47,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 OptionsArg = Annotated[
     list[str] | None,
@@ -93,7 +90,7 @@ def _model(name: str) -> str:
     from .bargaining import ENGINES
 
     if name not in ENGINES:
-        raise _fail(f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
+        raise fail(f"unknown model {name!r}; choose from {', '.join(sorted(ENGINES))}")
     return name
 
 
@@ -105,7 +102,7 @@ def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     for pair in pairs or []:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            raise _fail(f"--option {pair!r}: expected KEY=VALUE")
+            raise fail(f"--option {pair!r}: expected KEY=VALUE")
         value: Any = text.strip()
         for convert in (int, float):
             try:
@@ -119,22 +116,8 @@ def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     try:
         make_engine(model, **options)
     except (TypeError, ValueError) as e:
-        raise _fail(f"--option for model {model!r}: {e}") from None
+        raise fail(f"--option for model {model!r}: {e}") from None
     return options
-
-
-def _safe(value: object) -> str:
-    """User text as terminal data: rich markup escaped (`[/bold]`, `[link=...]` print as
-    written), characters no terminal encoding holds (a lone surrogate) as `\\udXXX` escapes."""
-    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
-    return escape(text)
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print `error: message` (user text as data, never markup) and give exit status 2."""
-    text = f"error: {message}".encode("utf-8", "backslashreplace").decode("utf-8")
-    err.print(text, markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def _inputs(compiled: CompiledCase, case: str) -> list[str]:
@@ -150,7 +133,7 @@ def _check_output(path: Path | None, inputs: list[str]) -> None:
     try:
         outputs.check(path, inputs)
     except outputs.OutputError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
 
 
 def _write_text(path: Path, text: str, inputs: list[str]) -> None:
@@ -158,7 +141,7 @@ def _write_text(path: Path, text: str, inputs: list[str]) -> None:
     try:
         outputs.write_text(path, text, inputs)
     except outputs.OutputError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
 
 
 def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
@@ -167,7 +150,7 @@ def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
     try:
         text = dumps(data)
     except NonFiniteError as e:
-        raise _fail(f"{path}: {e}") from None
+        raise fail(f"{path}: {e}") from None
     _write_text(path, text, inputs)
 
 
@@ -178,7 +161,7 @@ def _fits(compiled: CompiledCase, **run: Any) -> None:
     try:
         check_fits(compiled, **run)
     except TooBig as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
 
 
 @app.command()
@@ -208,7 +191,7 @@ def cases() -> None:
     table = Table("id", "title", "actors", "issues", title="Built-in cases")
     for ident, path in builtin_cases().items():
         c = _load(str(path)).case
-        table.add_row(_safe(ident), _safe(c.title or ""), str(len(c.actors)), str(len(c.issues)))
+        table.add_row(safe(ident), safe(c.title or ""), str(len(c.actors)), str(len(c.issues)))
     out.print(table)
 
 
@@ -235,7 +218,7 @@ def settle_cmd(
     name = _model(model)
     options = _options(option, name)
     if rounds is not None and rounds > MAX_SETTLE_ROUNDS:
-        raise _fail(f"--rounds {rounds:,}: at most {MAX_SETTLE_ROUNDS:,} rounds; lower --rounds")
+        raise fail(f"--rounds {rounds:,}: at most {MAX_SETTLE_ROUNDS:,} rounds; lower --rounds")
     inputs = _inputs(compiled, case)
     _check_output(json_out, inputs)
     _fits(compiled, model=name, rounds=rounds)
@@ -245,9 +228,9 @@ def settle_cmd(
         _write_json(json_out, data, inputs)
     table = Table(
         "round",
-        *[f"{_safe(i)} median" for i in data["issues"]],
-        *[f"{_safe(i)} mean" for i in data["issues"]],
-        title=f"{_safe(loaded.id)}: {_safe(model)}",
+        *[f"{safe(i)} median" for i in data["issues"]],
+        *[f"{safe(i)} mean" for i in data["issues"]],
+        title=f"{safe(loaded.id)}: {safe(model)}",
     )
     for r in data["rounds"]:
         table.add_row(
@@ -321,13 +304,13 @@ def forecast(
     compiled = _load(case)
     crisis = compiled.is_crisis
     if crisis and (model is not None or option):
-        raise _fail(f"{case}: a crisis case runs the engine its file names; drop --model/--option")
+        raise fail(f"{case}: a crisis case runs the engine its file names; drop --model/--option")
     if observed is not None and not crisis:
-        raise _fail(f"--observed {observed}: needs a crisis case (events to observe)")
+        raise fail(f"--observed {observed}: needs a crisis case (events to observe)")
     seen = _observations(observed)
     if report is not None and (not crisis or report.suffix.lower() not in (".html", ".md")):
         problem = "needs a crisis case" if not crisis else "must end in .html or .md"
-        raise _fail(f"--report {report}: {problem}")
+        raise fail(f"--report {report}: {problem}")
     name = None if crisis else _model(model or "compromise")
     options = {} if crisis else _options(option, name or "compromise")
     drivers = DriverOptions(trajectories, replicates) if report is not None else None
@@ -335,15 +318,16 @@ def forecast(
     _check_output(json_out, inputs)
     _check_output(report, inputs)
     if json_out is not None and report is not None and outputs.same_file(json_out, report):
-        raise _fail(f"{report}: --json and --report name the same file")
+        raise fail(f"{report}: --json and --report name the same file")
     if report is not None and report.suffix.lower() == ".md":
         try:
             outputs.check_folder(outputs.figures_folder(report), (), inputs)
         except outputs.OutputError as e:
-            raise _fail(str(e)) from None
+            raise fail(str(e)) from None
     more = {"trajectories": trajectories, "replicates": replicates} if drivers else {}
     _fits(compiled, draws=draws, chunk_size=chunk_size, model=name, **more)
     book = _open_ledger(ledger, record)  # before the run: a bad ledger fails at once
+    before = None  # for the report's "What changed": the same forecast without the observations
     with (
         cli_executor(backend, scheduler, workers) as executor,
         _progress(enabled=draws > chunk_size or report is not None) as progress,
@@ -353,17 +337,17 @@ def forecast(
             chunk_size=chunk_size, drivers=drivers, progress=progress, observed=seen,
             executor=executor,
         )  # fmt: skip
-    if json_out:
-        _write_json(json_out, forecast_json(result), inputs)
+        if seen is not None and report is not None:
+            before = run(
+                compiled, draws=draws, seed=seed, chunk_size=chunk_size, progress=progress,
+                executor=executor,
+            )  # fmt: skip
+    data = forecast_json(result) if json_out or book is not None else None
+    if json_out and data is not None:
+        _write_json(json_out, data, inputs)
     if report is not None:
         from .report import build_report, render_html, render_markdown  # matplotlib: only here
 
-        before = None
-        if seen is not None:  # "What changed": the same forecast without the observations
-            with _progress(enabled=True) as progress:
-                before = run(
-                    compiled, draws=draws, seed=seed, chunk_size=chunk_size, progress=progress
-                )
         built = build_report(
             result,
             reproduce=_reproduce(case, result, trajectories, replicates, observed),
@@ -378,7 +362,7 @@ def forecast(
                 made = not folder.exists()
                 outputs.write_files(folder, figures, inputs)
             except outputs.OutputError as e:
-                raise _fail(str(e)) from None
+                raise fail(str(e)) from None
             try:
                 _write_text(report, text, inputs)
             except typer.Exit:
@@ -387,8 +371,8 @@ def forecast(
                 raise
         err.print(f"report written to {report}", markup=False, highlight=False)
     _print_forecast(result)
-    if book is not None:
-        _record_forecast(book, forecast_json(result), compiled)
+    if book is not None and data is not None:
+        _record_forecast(book, data, compiled)
 
 
 def _open_ledger(url: str | None, record: bool) -> Any:
@@ -396,14 +380,14 @@ def _open_ledger(url: str | None, record: bool) -> Any:
     `error: FILE-or-URL: problem`, exit 2."""
     if not record:
         if url is not None:
-            raise _fail(f"--ledger {url}: add --record to store the forecast there")
+            raise fail(f"--ledger {url}: add --record to store the forecast there")
         return None
     from .ledger import LedgerError, open_ledger
 
     try:
         return open_ledger(url)
     except LedgerError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
 
 
 def _record_forecast(book: Any, data: dict[str, Any], compiled: CompiledCase) -> None:
@@ -418,7 +402,7 @@ def _record_forecast(book: Any, data: dict[str, Any], compiled: CompiledCase) ->
         with book:
             rid = book.record(data, case_hash=case_hash)
     except LedgerError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     err.print(f"recorded as ledger record {rid}", markup=False, highlight=False)
 
 
@@ -488,7 +472,7 @@ def _observations(path: Path | None) -> Any:
 
 def _print_forecast(result: ForecastResult) -> None:
     loaded = result.case
-    header = _safe(f"{loaded.title or loaded.id}")
+    header = safe(f"{loaded.title or loaded.id}")
     if loaded.as_of:
         header += f", as of {loaded.as_of:%d %B %Y}"
     out.print(f"[bold]{header}[/bold]  ({result.draws:,} draws, seed {result.seed})")
@@ -535,7 +519,7 @@ def sensitivity(
 
     compiled = _load(case)
     if compiled.crisis is None:
-        raise _fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
+        raise fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
     seen = _observations(observed)
     inputs = _inputs(compiled, case)
     _check_output(json_out, inputs)
@@ -553,7 +537,7 @@ def sensitivity(
         table.add_column(column)
     for rule in compiled.crisis.scenarios:
         for n, d in enumerate(result.for_target(rule.id)[:top]):
-            table.add_row(_safe(rule.id) if n == 0 else "", _safe(d.label),
+            table.add_row(safe(rule.id) if n == 0 else "", safe(d.label),
                           f"{100 * d.mu_star:.1f}", f"{100 * d.mu:+.1f}")  # fmt: skip
     out.print(table)
 
@@ -574,7 +558,7 @@ def ablate(
 
     compiled = _load(case)
     if compiled.crisis is None:
-        raise _fail(f"{case}: an ablation needs a crisis case (events with formulas)")
+        raise fail(f"{case}: an ablation needs a crisis case (events with formulas)")
     inputs = _inputs(compiled, case)
     _check_output(json_out, inputs)
     _fits(compiled, draws=draws, runs=2)
@@ -587,12 +571,12 @@ def ablate(
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for base, flat in zip(result.baseline, result.ablated, strict=True):
         b, f = base.probability, flat.probability
-        table.add_row(_safe(base.id), f"{b.p:.1%}", f"{f.p:.1%}", f"{100 * (f.p - b.p):+.1f}",
+        table.add_row(safe(base.id), f"{b.p:.1%}", f"{f.p:.1%}", f"{100 * (f.p - b.p):+.1f}",
                       f"{b.low:.0%} – {b.high:.0%}", f"{f.low:.0%} – {f.high:.0%}")  # fmt: skip
     out.print(table)
     terms = Table("term", "mean", "range", title="Model-derived terms", title_justify="left")
     for term in result.terms:
-        terms.add_row(_safe(term.call), f"{term.mean:.3g}", f"{term.low:.3g} – {term.high:.3g}")
+        terms.add_row(safe(term.call), f"{term.mean:.3g}", f"{term.low:.3g} – {term.high:.3g}")
     out.print(terms)
     if json_out:
         data = {
@@ -618,7 +602,7 @@ def _print_observed(result: ForecastResult) -> None:
     seen = result.observed
     assert seen is not None
     out.print(
-        _safe(
+        safe(
             f"Conditioned on {Path(seen.file).name}: what was seen to {seen.as_of:%d %B %Y} "
             f"({seen.rounds} round{'s' if seen.rounds != 1 else ''}). The {result.draws:,} "
             "histories weigh as "
@@ -645,7 +629,7 @@ def _print_observed(result: ForecastResult) -> None:
     table.add_column("shift (sd)", justify="right")
     for s in moved:
         table.add_row(
-            _safe(s.label),
+            safe(s.label),
             " – ".join(f"{v:.3g}" for v in s.prior),
             " – ".join(f"{v:.3g}" for v in s.posterior),
             f"{s.shift:+.2f}",
@@ -663,7 +647,7 @@ def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) 
         spread = f"{p.low:.0%} – {p.high:.0%}"
         if p.spread is not None and p.spread.two_peaked:
             spread += f"; split: {p.spread.describe()}"
-        table.add_row(f"{_safe(label)} [dim]({_safe(ident)})[/dim]", f"{p.p:.0%}", p.words, spread)
+        table.add_row(f"{safe(label)} [dim]({safe(ident)})[/dim]", f"{p.p:.0%}", p.words, spread)
     out.print(table)
 
 
@@ -681,7 +665,7 @@ def _print_paths(result: ForecastResult) -> None:
             for side in dyad.sides:
                 kind, share = max(side.shares.items(), key=lambda kv: kv[1])
                 views.append(f"{side.actor}: {kind} {share:.0%}")
-        table.add_row(_safe(scenario.id), _safe(path), _safe("; ".join(views) or "—"))
+        table.add_row(safe(scenario.id), safe(path), safe("; ".join(views) or "—"))
     out.print(table)
 
 
@@ -691,7 +675,7 @@ def _print_settlement(result: ForecastResult) -> None:
                   title_justify="left")  # fmt: skip
     for s in result.settlement:
         table.add_row(
-            _safe(s.label or s.id),
+            safe(s.label or s.id),
             f"{s.scale[0]:g}–{s.scale[1]:g}",
             f"{s.median:.1f}",
             f"{s.interval[0]:.1f} – {s.interval[1]:.1f}",
@@ -700,13 +684,14 @@ def _print_settlement(result: ForecastResult) -> None:
     out.print(table)
 
 
-# backtests and scoring (src/standoff/backtest/commands.py): made into commands when first named
-# (their module loads the backtest models and the engines). name: the function there.
+# commands made when first named (their modules load the engines, the ICB tables or the web
+# stack): name -> (module, the function there)
 _LAZY_COMMANDS = {
-    "backtest": "backtest", "score": "score_cmd", "baserates": "baserates", "serve": "serve",
-}  # fmt: skip
-# the module each lazy command lives in (default: backtest/commands.py)
-_LAZY_MODULES = {"baserates": "standoff.outside.commands", "serve": "standoff.web.commands"}
+    "backtest": ("standoff.backtest.commands", "backtest"),
+    "score": ("standoff.backtest.commands", "score_cmd"),
+    "baserates": ("standoff.outside.commands", "baserates"),
+    "serve": ("standoff.web.commands", "serve"),
+}
 # command groups made when first named (SQLAlchemy loads only then): name -> the module whose
 # `<name>_app` Typer holds the group's commands
 _LAZY_GROUPS = {"ledger": "standoff.ledger.commands"}
@@ -743,11 +728,9 @@ class _Commands(TyperGroup):
 
             from typer.main import get_command_from_info
 
-            commands = importlib.import_module(
-                _LAZY_MODULES.get(cmd_name, "standoff.backtest.commands")
-            )
+            where, function = _LAZY_COMMANDS[cmd_name]
             lazy = typer.Typer()
-            lazy.command(name=cmd_name)(getattr(commands, _LAZY_COMMANDS[cmd_name]))
+            lazy.command(name=cmd_name)(getattr(importlib.import_module(where), function))
             self.add_command(
                 get_command_from_info(
                     lazy.registered_commands[0],

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .. import outputs
+from ..console import err, fail, out
 from ..errors import CaseError
 from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .resolve import calibration, read_forecast, read_resolutions, score, unresolved
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 # written out here (tests/test_cli.py checks it against standoff.backtest.run).
 DEFAULT_FOLDS = 5
 
-out = Console()
-err = Console(stderr=True)
-
 
 def _fail(e: CaseError) -> typer.Exit:
     for problem in e.problems:
@@ -38,8 +35,7 @@ def _fail(e: CaseError) -> typer.Exit:
 
 
 def _write_failed(e: outputs.OutputError) -> typer.Exit:
-    err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
+    return fail(str(e))
 
 
 def _choice(value: str, allowed: tuple[str, ...] | list[str], flag: str) -> str:

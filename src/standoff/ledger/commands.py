@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from ..console import err, fail, out, safe
 from ..errors import CaseError
 from .errors import LedgerError
 from .record import Record
@@ -24,8 +23,6 @@ from .record import Record
 if TYPE_CHECKING:
     from .store import Ledger
 
-out = Console()
-err = Console(stderr=True)
 
 ledger_app = typer.Typer(
     name="ledger",
@@ -55,16 +52,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout inst
 CaseOpt = Annotated[str | None, typer.Option("--case", help="Only this case's records.")]
 
 
-def _safe(value: object) -> str:
-    return escape(str(value).encode("utf-8", "backslashreplace").decode("utf-8"))
-
-
-def _fail(message: str) -> typer.Exit:
-    text = f"error: {message}".encode("utf-8", "backslashreplace").decode("utf-8")
-    err.print(text, markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
 @contextmanager
 def _opened(url: str | None) -> Iterator[Ledger]:
     """The ledger, closed afterwards; a LedgerError or a CaseError (a resolution file's
@@ -75,7 +62,7 @@ def _opened(url: str | None) -> Iterator[Ledger]:
         with open_ledger(url) as ledger:
             yield ledger
     except LedgerError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     except CaseError as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)
@@ -117,13 +104,13 @@ def list_cmd(case: CaseOpt = None, ledger: LedgerOpt = None, json_out: JsonOpt =
         _print_json({"ledger": name, "records": [record_json(r) for r in records]})
         return
     table = Table("id", "case", "recorded (UTC)", "as of", "draws", "seed", "observed",
-                  "questions", title=f"Ledger {_safe(name)}", title_justify="left")  # fmt: skip
+                  "questions", title=f"Ledger {safe(name)}", title_justify="left")  # fmt: skip
     for r in records:
         n = sum(1 for k, _, _ in r.probabilities if k == "question")
-        table.add_row(str(r.id), _safe(r.case_id), _safe(r.recorded_at[:16].replace("T", " ")),
-                      _safe(r.as_of or "—"), f"{r.draws:,}" if r.draws is not None else "—",
+        table.add_row(str(r.id), safe(r.case_id), safe(r.recorded_at[:16].replace("T", " ")),
+                      safe(r.as_of or "—"), f"{r.draws:,}" if r.draws is not None else "—",
                       str(r.seed) if r.seed is not None else "—",
-                      _safe(r.observed_hash[:12]) if r.observed_hash else "—", str(n))  # fmt: skip
+                      safe(r.observed_hash[:12]) if r.observed_hash else "—", str(n))  # fmt: skip
     out.print(table)
     if not records:
         out.print("No records yet: `standoff forecast CASE --record` adds one.")
@@ -142,7 +129,7 @@ def show(
     if json_out:
         _print_json(record_json(record, forecast=True))
         return
-    out.print(f"[bold]Record {record.id}[/bold]: {_safe(record.case_id)}")
+    out.print(f"[bold]Record {record.id}[/bold]: {safe(record.case_id)}")
     for label, value in (
         ("recorded", record.recorded_at),
         ("as of", record.as_of),
@@ -152,13 +139,13 @@ def show(
         ("draws", record.draws),
         ("seed", record.seed),
     ):
-        out.print(f"  {label}: {_safe(value if value is not None else '—')}")
+        out.print(f"  {label}: {safe(value if value is not None else '—')}")
     for kind, title in (("scenario", "Scenarios"), ("question", "Questions")):
         rows = [(i, p) for k, i, p in record.probabilities if k == kind]
         if rows:
             table = Table(kind, "probability", title=title, title_justify="left")
             for ident, p in rows:
-                table.add_row(_safe(ident), f"{p:.1%}")
+                table.add_row(safe(ident), f"{p:.1%}")
             out.print(table)
 
 
@@ -177,7 +164,7 @@ def resolve(
     if json_out:
         _print_json({"ledger": name, "file": str(file), "questions_stored": stored})
         return
-    out.print(f"{_safe(file)}: {stored} question resolutions stored in {_safe(name)}")
+    out.print(f"{safe(file)}: {stored} question resolutions stored in {safe(name)}")
 
 
 @ledger_app.command()
@@ -202,7 +189,7 @@ def score(
         def f(v: float | None) -> str:
             return "—" if v is None else f"{v:.3f}"
 
-        table.add_row(_safe(label), str(s["records"]), str(s["n"]), f(s["brier"]), f(s["log"]),
+        table.add_row(safe(label), str(s["records"]), str(s["n"]), f(s["brier"]), f(s["log"]),
                       f(s["scenarios"]["brier"]))  # fmt: skip
 
     for case_id, summary in data["cases"].items():
@@ -219,7 +206,7 @@ def score(
     if data["overall"]["n"]:
         out.print(cal)
     for case_id, items in data["unresolved"].items():
-        out.print(f"{_safe(case_id)}: not resolved yet: {_safe(', '.join(items))}")
+        out.print(f"{safe(case_id)}: not resolved yet: {safe(', '.join(items))}")
 
 
 @ledger_app.command()
@@ -239,7 +226,7 @@ def plot(
     from .plot import BY, plot_question, split_question
 
     if by not in BY:
-        raise _fail(f"--by {by!r}: choose from {', '.join(BY)}")
+        raise fail(f"--by {by!r}: choose from {', '.join(BY)}")
     target = out_file or Path(f"{split_question(question)[1]}.png")
     with _opened(ledger) as opened:
         records = opened.records(split_question(question)[0])

@@ -12,18 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import outputs
+from ..console import fail, out
 from .filters import FilterError, build, parse_date
 from .icb import DataError, read_crises
 from .rates import Rate
 from .view import SURVIVAL_MONTHS, BaseRates, ClassTooSmall, base_rates, label, rates_json
-
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def baserates(
@@ -111,29 +104,29 @@ def baserates(
         cutoff = parse_date("--as-of", as_of) if as_of else None
         reference = build(filters, as_of=cutoff)
     except FilterError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     if json_out is not None:
         try:
             outputs.check(json_out)
         except outputs.OutputError as e:
-            raise _fail(str(e)) from None
+            raise fail(str(e)) from None
     try:
         crises = read_crises(data)
     except DataError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     unknown = [a for a in reference.actors if a not in {x.code for c in crises for x in c.actors}]
     if unknown:
         codes = sorted({x.code for c in crises for x in c.actors})
-        raise _fail(f"unknown actor {', '.join(unknown)}; ICB actor codes: {', '.join(codes)}")
+        raise fail(f"unknown actor {', '.join(unknown)}; ICB actor codes: {', '.join(codes)}")
     try:
         rates = base_rates(crises, reference)
     except ClassTooSmall as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     if json_out is not None:
         try:
             outputs.write_text(json_out, json.dumps(rates_json(rates), indent=2) + "\n")
         except outputs.OutputError as e:
-            raise _fail(str(e)) from None
+            raise fail(str(e)) from None
     print_rates(rates, out)
 
 

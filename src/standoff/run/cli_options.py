@@ -8,8 +8,8 @@ from contextlib import ExitStack, contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from ..console import fail
 from .backends import BackendError, make_executor
 from .executor import Executor
 
@@ -44,8 +44,6 @@ def cli_executor(backend: str, scheduler: str | None, workers: int | None) -> It
     try:
         executor = stack.enter_context(make_executor(backend, scheduler, workers))
     except BackendError as e:
-        text = f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8")
-        Console(stderr=True).print(text, markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(str(e)) from None
     with stack:
         yield executor
