@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..case.yamlread import line_of, read_text_file, read_yaml
+from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
 from .scores import brier, calibration_table, log_score, rps
 
@@ -144,20 +144,6 @@ def _outcome(value: Any) -> bool | str | None:
     return None
 
 
-def _unknown_keys(
-    given: dict[str, Any], allowed: tuple[str, ...], at: tuple[str, ...], file: str, lines: Lines
-) -> list[Problem]:
-    problems = []
-    for key in given:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (keys: {', '.join(allowed)})"
-            line = lines.get((*at, key, "<key>"), line_of(lines, (*at, key)))
-            field = ".".join((*at, str(key)))
-            problems.append(Problem(file, line, field, f"unknown key {key!r}{hint}"))
-    return problems
-
-
 def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
     """A resolution file, its shape checked (see the module's docstring). Raises CaseError."""
     file = str(path)
@@ -173,7 +159,7 @@ def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
                 )
             ]
         )
-    problems = _unknown_keys(data, TOP_KEYS, (), file, lines)
+    problems = unknown_keys(data, TOP_KEYS, (), file, lines)
     questions = data.get("questions")
     if not isinstance(questions, dict):
         problems.append(
@@ -190,7 +176,7 @@ def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
         for ident, value in questions.items():
             line = line_of(lines, ("questions", ident))
             if isinstance(value, dict):
-                problems += _unknown_keys(value, QUESTION_KEYS, ("questions", ident), file, lines)
+                problems += unknown_keys(value, QUESTION_KEYS, ("questions", ident), file, lines)
             if _outcome(value) is None:
                 problems.append(
                     Problem(

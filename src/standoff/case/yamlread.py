@@ -14,6 +14,7 @@ in `read_yaml`'s `typed` map, so that a later "expected a string" can say how to
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -279,3 +280,23 @@ def read_text_file(path: FilePath) -> str:
         raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
     except (OSError, ValueError) as e:  # ValueError: UnicodeDecodeError, a NUL in the name
         raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}"[:300])]) from None
+
+
+def unknown_keys(
+    given: dict[str, Any],
+    allowed: tuple[str, ...],
+    at: Path,
+    file: str,
+    lines: dict[Path, int],
+) -> list[Problem]:
+    """A problem at its line for each key of the mapping `given` (at path `at`) that is not in
+    `allowed`, with the closest allowed key, or all of them."""
+    problems = []
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (keys: {', '.join(allowed)})"
+            line = lines.get((*at, key, "<key>"), line_of(lines, (*at, key)))
+            field = ".".join(str(part) for part in (*at, key))
+            problems.append(Problem(file, line, field, f"unknown key {key!r}{hint}"))
+    return problems

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..case.yamlread import line_of, read_text_file, read_yaml
+from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
 from .model import CompiledCrisis
 
@@ -121,9 +121,7 @@ def parse_observations(text: str, file: str) -> Observations:
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise CaseError([Problem(file, 1, "(top level)", f"expected a mapping with {EXAMPLE}")])
-    for key in data:
-        if key not in TOP_KEYS:
-            problems.append(_unknown(file, lines, (), key, TOP_KEYS))
+    problems += unknown_keys(data, TOP_KEYS, (), file, lines)
     as_of = _date(data.get("as_of"))
     if as_of is None:
         problems.append(
@@ -154,9 +152,7 @@ def parse_observations(text: str, file: str) -> Observations:
         at: tuple[str | int, ...] = ("events", ident)
         name = f"events.{ident}"
         if isinstance(value, dict):
-            for key in value:
-                if key not in EVENT_KEYS:
-                    problems.append(_unknown(file, lines, at, key, EVENT_KEYS))
+            problems += unknown_keys(value, EVENT_KEYS, at, file, lines)
             value = value.get("dates", [])
             at = (*at, "dates")
         if value is None:
@@ -182,20 +178,6 @@ def parse_observations(text: str, file: str) -> Observations:
         raise CaseError(problems)
     assert as_of is not None
     return Observations(file=file, text=text, as_of=as_of, events=events, lines=lines)
-
-
-def _unknown(
-    file: str, lines: Lines, at: tuple[str | int, ...], key: Any, known: tuple[str, ...]
-) -> Problem:
-    where = ".".join(str(p) for p in (*at, key))
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
-    return Problem(
-        file,
-        lines.get((*at, key, "<key>"), line_of(lines, (*at, key))),
-        where,
-        f"unknown key {key!r}{hint}",
-    )
 
 
 def compile_observations(
