@@ -33,8 +33,7 @@ from .errors import CaseError, Problem
 from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
 from .run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
 from .run.tasks import SettleDraws, SimulateCrisis, TallyCrisis
-from .sample import central_inputs
-from .sample import slots as sample_slots
+from .sample import central_inputs, uncertain_slots
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20180815
@@ -198,7 +197,7 @@ def conditioned(
         )
     square = float((post.weight**2).sum())
     effective_inputs = post.total**2 / square if square > 0 else 0.0
-    slots = [s for s in sample_slots(compiled.case, compiled.crisis) if not s.dist.is_fixed]
+    slots = uncertain_slots(compiled.case, compiled.crisis)  # the order of Draws.uncertain
     shifts: list[InputShift] = []
     for c, slot in enumerate(slots):
         values = post.values[:, c]

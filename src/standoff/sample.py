@@ -132,6 +132,12 @@ def slots(case: Case, crisis: CompiledCrisis | None = None) -> list[Slot]:
     return out
 
 
+def uncertain_slots(case: Case, crisis: CompiledCrisis | None = None) -> list[Slot]:
+    """The inputs that are drawn (not fixed), in the order of `slots`: the order of
+    `Draws.uncertain`."""
+    return [slot for slot in slots(case, crisis) if not slot.dist.is_fixed]
+
+
 @dataclass(frozen=True)
 class Draws:
     """Sampled inputs for draws [start, stop): engine inputs plus each uncertain input's values."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from . import sample
 from .case.numbers import quantile
 from .compile import CompiledCase
 from .crisis.observed import Observations, ObservedPlan, compile_observations
@@ -24,7 +25,7 @@ from .errors import CaseError, Problem
 from .result import DRIVER_RANGE, Driver, Sensitivity
 from .run.executor import Executor, ProgressFn, run_blocks
 from .run.tasks import DesignPoints
-from .sample import Slot, slots
+from .sample import Slot
 
 LOW_Q, HIGH_Q = DRIVER_RANGE
 DEFAULT_TRAJECTORIES = 10
@@ -36,7 +37,7 @@ __all__ = ["Driver", "Sensitivity", "evaluate_points", "morris", "uncertain_slot
 
 
 def uncertain_slots(compiled: CompiledCase) -> list[Slot]:
-    return [slot for slot in slots(compiled.case, compiled.crisis) if not slot.dist.is_fixed]
+    return sample.uncertain_slots(compiled.case, compiled.crisis)
 
 
 def evaluate_points(
