@@ -220,11 +220,12 @@ class CrisisTally:
             else np.asarray(bounds, dtype=np.float64)
         )
 
-        def count(mask: NDArray[Any]) -> NDArray[Any]:
-            """Draws (axis 0) where mask holds: counted, or with weights, weighed."""
+        def count(mask: NDArray[Any], where: NDArray[np.bool_] | None = None) -> NDArray[Any]:
+            """Draws (axis 0) where mask holds, among the draws `where` selects (mask's rows):
+            counted, or with weights, weighed."""
             if w is None:
                 return np.asarray(mask.sum(axis=0, dtype=np.int64))
-            return np.tensordot(w, mask, axes=(0, 0))
+            return np.tensordot(w if where is None else w[where], mask, axes=(0, 0))
 
         onehot = h.scenario[:, None] == np.arange(s_n)[None, :]  # (D, S)
         hit = np.concatenate([onehot, h.questions.astype(bool)], axis=1)  # (D, H)
@@ -251,57 +252,34 @@ class CrisisTally:
             members = onehot[:, s]
             counted: dict[Path, Any] = {}
             if members.any():
-                rows, inverse, counts = np.unique(
-                    sequence[members], axis=0, return_inverse=True, return_counts=True
-                )
-                if w is not None:
-                    weighed = np.bincount(
-                        inverse.reshape(-1), weights=w[members], minlength=len(rows)
-                    )
-                    counted = {
-                        tuple(int(e) for e in row): float(c)
-                        for row, c in zip(rows, weighed, strict=True)
-                        if c > 0  # a path no weight rests on is not a path of the forecast
-                    }
-                else:
-                    counted = {
-                        tuple(int(e) for e in row): int(c)
-                        for row, c in zip(rows, counts, strict=True)
-                    }
+                rows, inverse = np.unique(sequence[members], axis=0, return_inverse=True)
+                weight = None if w is None else w[members]
+                weighed = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(rows))
+                counted = {
+                    tuple(int(e) for e in row): int(c) if w is None else float(c)
+                    for row, c in zip(rows, weighed, strict=True)
+                    if c > 0  # a path no weight rests on is not a path of the forecast
+                }
                 run = running[members]
                 seen = h.views[members][run]  # (cells, P, 2)
-                if w is None:
-                    cells[s] = int(run.sum())
-                    cell_w = None
-                else:
-                    cell_w = np.broadcast_to(w[members][:, None], run.shape)[run]
-                    cells[s] = float(cell_w.sum())
+                cell_w = (
+                    None if weight is None else np.broadcast_to(weight[:, None], run.shape)[run]
+                )
+                cells[s] = run.sum() if cell_w is None else cell_w.sum()
                 for p in range(n_pairs):
                     for side in range(2):
                         view_counts[s, p, side] = np.bincount(
                             seen[:, p, side].astype(np.int64), weights=cell_w, minlength=n_classes
                         )[:n_classes]
                     differs = seen[:, p, 0] != seen[:, p, 1]
-                    differ[s, p] = (
-                        int(np.count_nonzero(differs))
-                        if cell_w is None
-                        else float(cell_w[differs].sum())
-                    )
+                    differ[s, p] = differs.sum() if cell_w is None else cell_w[differs].sum()
             paths.append(counted)
         by_round = np.cumsum(h.fired, axis=1) > 0  # (D, T, E)
         scen = np.where(h.scenario < 0, h.scenario + s_n, h.scenario)  # as np.eye(S)[scenario]
-        in_scenario = (
-            np.bincount(scen, minlength=s_n).astype(np.int64)
-            if w is None
-            else np.bincount(scen, weights=w, minlength=s_n)
-        )
+        in_scenario = np.bincount(scen, weights=w, minlength=s_n).astype(dtype)
         seen_in = np.zeros((n_rounds, n_events, s_n), dtype)
         for s in range(s_n):
-            seen_in[:, :, s] = (
-                count(by_round[scen == s])
-                if w is None
-                else np.tensordot(w[scen == s], by_round[scen == s], axes=(0, 0))
-            )
+            seen_in[:, :, s] = count(by_round[scen == s], scen == s)
         if w is None:
             belief_sum = np.rint(h.beliefs / BELIEF_QUANTUM).astype(np.int64).sum(axis=0)
         else:
