@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..bargaining.base import BargainingInputs, DyadicRounds, Engine
+from ..bargaining.base import BargainingInputs, Engine
 from ..bargaining.interactions import Interaction
 from ..errors import CaseError, Problem
 from .expr import Formula, FormulaEvalError
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 from .observed import ObservedPlan
+from .rounds import BargainingRound
 
 # The interaction classes shown in explanations, in this order.
 VIEW_CLASSES = ("conflict", "compromise", "compel", "capitulation", "stalemate", "agreement")
@@ -121,86 +122,16 @@ class _State:
         self.ended = np.full(d, t, dtype=np.int64)
         self.rung = np.zeros(d, dtype=np.int64)
         self.round = 0
-        # static perceptions are carried as offsets from the truth, so that they follow changes
-        self.offset_capability = (
-            None
-            if inputs.perceived_capability is None
-            else inputs.perceived_capability - inputs.capability[:, None, :]
-        )
-        self.offset_position = (
-            None
-            if inputs.perceived_position is None
-            else inputs.perceived_position - inputs.position[:, None, :, :]
-        )
-        self.offset_salience = (
-            None
-            if inputs.perceived_salience is None
-            else inputs.perceived_salience - inputs.salience[:, None, :, :]
-        )
         self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
 
-    # -- the perceived world ------------------------------------------------------------------
-    def bargaining_inputs(self) -> BargainingInputs:
-        n = self.position.shape[1]
-        cap = np.repeat(self.capability[:, None, :], n, axis=1)
-        pos = np.repeat(self.position[:, None, :, :], n, axis=1)
-        sal = np.repeat(self.salience[:, None, :, :], n, axis=1)
-        if self.offset_capability is not None:
-            cap = cap + self.offset_capability
-        if self.offset_position is not None:
-            pos = pos + self.offset_position
-        if self.offset_salience is not None:
-            sal = sal + self.offset_salience
-        perceived = (
-            self.offset_capability is not None
-            or self.offset_position is not None
-            or (self.offset_salience is not None)
-        )
-        for b, spec in enumerate(self.plan.beliefs):
-            p = self.belief[:, b]
-            i = spec.holder
-            for j, attr, issue, label in spec.shifts:
-                hyp = self.params[label]
-                if attr == "capability":
-                    cap[:, i, j] += p * (hyp - cap[:, i, j])
-                elif attr == "position":
-                    pos[:, i, j, issue] += p * (hyp - pos[:, i, j, issue])
-                else:
-                    sal[:, i, j, issue] += p * (hyp - sal[:, i, j, issue])
-                perceived = True
-        np.clip(cap, 0, None, out=cap)
-        np.clip(pos, self.inputs.low, self.inputs.high, out=pos)
-        np.clip(sal, 0, 1, out=sal)
-        return BargainingInputs(
-            capability=self.capability,
-            position=self.position,
-            salience=self.salience,
-            low=self.inputs.low,
-            high=self.inputs.high,
-            risk=self.inputs.risk,
-            perceived_capability=cap if perceived else None,
-            perceived_position=pos if perceived else None,
-            perceived_salience=sal if perceived else None,
-        )
-
-    def absorb(self, dyadic: DyadicRounds | None) -> None:
+    def absorb(self, bargaining: BargainingRound) -> None:
         """Keep this round's per-issue dyadic results. They are aggregated over issues only for
-        the pairs that formulas and views ask about (see `share` and `eu_of`)."""
-        if dyadic is None:
-            raise ValueError(
-                "the bargaining engine returned no per-round dyadic results (Trajectory.dyadic); "
-                "a crisis needs an engine that provides them (a DyadicEngine, such as eum with "
-                "its diagnostics on)"
-            )
-        self._code = dyadic.interaction[:, 0]  # (D, K, i, j): Interaction codes
+        the pairs that formulas and views ask about (see `share` and `dyad`)."""
+        self._code = bargaining.code  # (D, K, i, j): Interaction codes
         self._dyadic = {
-            "eu": dyadic.eu_self[:, 0],  # (D, K, i, j): E^i(U_ij)
-            "threat": dyadic.eu_other[:, 0],  # E^i(U_ji): what i expects j to gain against i
-            # P^i(i:j): i's chance of prevailing, as i sees it; where the two hold the same
-            # position there is nothing to contest, and neither prevails: an even chance
-            "prevails": np.where(
-                self._code == Interaction.NONE, np.float32(0.5), dyadic.p_win[:, 0]
-            ),
+            "eu": bargaining.eu_self,  # (D, K, i, j): E^i(U_ij)
+            "threat": bargaining.eu_other,  # E^i(U_ji): what i expects j to gain against i
+            "prevails": bargaining.p_win,  # P^i(i:j): i's chance of prevailing, as i sees it
         }
         total = self.salience.sum(axis=2)  # (D, N)
         weight = np.where(
@@ -231,6 +162,12 @@ class _State:
         key = (quantity, i, j, k)
         if key not in self._cache:
             values = self._dyadic[quantity][:, :, i, j]  # (D, K)
+            if quantity == "prevails":
+                # where the two hold the same position there is nothing to contest, and
+                # neither prevails: an even chance
+                values = np.where(
+                    self._code[:, :, i, j] == Interaction.NONE, np.float32(0.5), values
+                )
             self._cache[key] = (
                 (self._weight[:, i, :] * values).sum(axis=1)
                 if k < 0
@@ -411,6 +348,7 @@ def simulate(
     observations (sequential importance sampling with the prior as proposal for everything not
     observed)."""
     state = _State(plan, inputs, params, probe)
+    bargaining = BargainingRound(plan, inputs, params, engine)
     d = inputs.draws
     n_rounds, n_events = plan.rounds, len(plan.events)
     views = np.zeros((d, n_rounds, len(plan.dyads), 2), dtype=np.int8)
@@ -428,11 +366,9 @@ def simulate(
         state.round = t
         for effect in calendar.get(t, []):
             state.apply(effect, state.alive)
-        trajectory = engine.run(state.bargaining_inputs(), 1)
-        state.absorb(trajectory.dyadic)
-        state.position = np.where(
-            state.alive[:, None, None], trajectory.positions[:, 1], state.position
-        )
+        bargaining.step(state.position, state.salience, state.capability, state.belief)
+        state.absorb(bargaining)
+        state.position = np.where(state.alive[:, None, None], bargaining.moved, state.position)
         for p, (a, b) in enumerate(plan.dyads):
             views[:, t, p, 0] = dominant_view(state, a, b)
             views[:, t, p, 1] = dominant_view(state, b, a)
