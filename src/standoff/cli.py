@@ -329,7 +329,9 @@ def forecast(
     book = _open_ledger(ledger, record)  # before the run: a bad ledger fails at once
     before = None  # for the report's "What changed": the same forecast without the observations
     with (
-        cli_executor(backend, scheduler, workers) as executor,
+        cli_executor(
+            backend, scheduler, workers, None if drivers else -(-draws // chunk_size)
+        ) as executor,
         _progress(enabled=draws > chunk_size or report is not None) as progress,
     ):
         result = run(

@@ -3,8 +3,8 @@
     with make_executor("dask", workers=2) as executor:
         forecast.run(compiled, draws=..., executor=executor)
 
-- `local` (the default): this process, one block after another; with `workers` N, a pool of N
-  processes on this machine.
+- `local` (the default): worker processes on this machine, one per CPU (`workers` N: N of them;
+  1: this process alone, one block after another).
 - `dask`: a Dask cluster. With `scheduler` (`tcp://HOST:8786`) the run joins a running cluster
   (`dask scheduler` and `dask worker ADDRESS`, or dask's Kubernetes and batch-system packages);
   without it, a `LocalCluster` of `workers` single-threaded worker processes on this machine is
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .executor import Executor, LocalExecutor
+from .executor import Executor, LocalExecutor, cpus
 
 BACKENDS = ("local", "dask")
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
@@ -58,13 +58,21 @@ def make_executor(
     scheduler: str | None = None,
     workers: int | None = None,
     timeout: float | None = None,
+    blocks: int | None = None,
 ) -> Iterator[Executor]:
     """The executor of a backend, open for the `with` block; what it started (a local cluster,
-    a connection) is closed after it. BackendError when the options do not go together or the
-    scheduler cannot be reached within `timeout` seconds (CONNECT_TIMEOUT)."""
+    a connection, local worker processes) is closed after it. BackendError when the options do
+    not go together or the scheduler cannot be reached within `timeout` seconds
+    (CONNECT_TIMEOUT).
+
+    Local without `workers`: one worker process per CPU, or per block where the caller says
+    the run has fewer `blocks` (one block runs in this process)."""
     _check(backend, scheduler, workers)
     if backend == "local":
-        yield LocalExecutor(workers or 1, processes=(workers or 1) > 1)
+        n = workers if workers is not None else min(cpus(), blocks or cpus())
+        with LocalExecutor(n, processes=n > 1) as local:
+            # the workers are forked now, before the command starts a thread (its progress bar)
+            yield local.start()
         return
     from .dask_executor import DaskExecutor
 

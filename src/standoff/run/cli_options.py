@@ -31,18 +31,21 @@ WorkersOpt = Annotated[
     typer.Option(
         min=1,
         help="Worker processes: with --backend dask and no --scheduler, a local Dask cluster of "
-        "N; with local, a pool of N.",
+        "N; with local, a pool of N (default: one per CPU; 1 runs in this process).",
     ),
 ]
 
 
 @contextmanager
-def cli_executor(backend: str, scheduler: str | None, workers: int | None) -> Iterator[Executor]:
+def cli_executor(
+    backend: str, scheduler: str | None, workers: int | None, blocks: int | None = None
+) -> Iterator[Executor]:
     """`make_executor` for a command: a backend that cannot be used prints one `error:` line
-    on stderr and exits with status 2."""
+    on stderr and exits with status 2. `blocks`: how many blocks the run has, where known (no
+    more local workers than that are started)."""
     stack = ExitStack()
     try:
-        executor = stack.enter_context(make_executor(backend, scheduler, workers))
+        executor = stack.enter_context(make_executor(backend, scheduler, workers, blocks=blocks))
     except BackendError as e:
         raise fail(str(e)) from None
     with stack:

@@ -6,8 +6,10 @@ gives the same answer as running the blocks one after another."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor as _PoolExecutor
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -49,27 +51,63 @@ class Executor(Protocol):
     def map(self, task: Callable[[Block], T], work: Sequence[Block]) -> Iterator[T]: ...
 
 
+def cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system says, else the count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class LocalExecutor:
     """Blocks on this machine: one after another (workers=1, the default), on a thread pool, or on
-    a process pool (processes=True; the task must then be picklable)."""
+    a process pool (processes=True; the task must then be picklable).
+
+    A process pool is made once and serves every `map` until `close` (or the end of a `with`
+    block); on Linux its workers are forked from this process, which is quick: they share what
+    it has imported. `start` forks them at once: do it before this process starts any thread
+    (a progress bar's), since a fork copies only the thread that forks."""
 
     def __init__(self, workers: int = 1, processes: bool = False) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> LocalExecutor:
+        """Start the worker processes now (a process pool only); returns self."""
+        if self.processes and self.workers > 1 and self._pool is None:
+            # fork on Linux only: macOS's system libraries are not safe to use after a fork
+            linux = sys.platform.startswith("linux")
+            context = multiprocessing.get_context("fork" if linux else None)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # on fork, the first task starts every worker; an empty one waits for nothing
+            self._pool.submit(int).result()
+        return self
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def map(self, task: Callable[[Block], T], work: Sequence[Block]) -> Iterator[T]:
         if self.workers == 1 or len(work) <= 1:
             for block in work:
                 yield task(block)
             return
-        pool: _PoolExecutor = (
-            ProcessPoolExecutor(self.workers)
-            if self.processes
-            else ThreadPoolExecutor(self.workers)
-        )
-        with pool:
+        if self.processes:
+            self.start()
+            assert self._pool is not None
+            yield from self._pool.map(task, work)
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
             yield from pool.map(task, work)
 
 

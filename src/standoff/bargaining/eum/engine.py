@@ -24,7 +24,6 @@ from ..base import (
 )
 from .constants import BLOCK, COMPILED_BLOCK, SAME_POSITION
 from .equations import Beliefs, Readings, Step, numpy_round, risk_exponent
-from .kernel import KernelInputs, KernelOptions, round_kernel
 
 RISK_MODES = ("recompute", "off", "given")
 PROBABILITY_MODES = ("all-triples", "pairwise")
@@ -425,7 +424,11 @@ class ExpectedUtility(Engine):
         high: float,
         scale: float,
     ) -> Step:
-        """`equations.numpy_round` through the compiled kernel (kernel.py): the same equations."""
+        """`equations.numpy_round` through the compiled kernel (kernel.py): the same equations.
+        The kernel (numba) is imported here, at its first use, not with the engine: commands
+        that never run it do not load numba."""
+        from .kernel import KernelInputs, KernelOptions, round_kernel
+
         n_draws, n_actors = x.shape
         pair = (n_draws, n_actors, n_actors)
         empty = np.empty((0, 0, 0))

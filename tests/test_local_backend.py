@@ -1,0 +1,56 @@
+"""The local backend's default: one worker process per CPU (or per block, where fewer), forked
+before the command starts its progress bar; the answer is the one process's, byte for byte."""
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from standoff.cli import app
+from standoff.run import Block, LocalExecutor
+from standoff.run.backends import make_executor
+from standoff.run.executor import cpus
+
+
+def _pid(block: Block) -> int:
+    return os.getpid()
+
+
+def test_one_block_runs_in_this_process() -> None:
+    with make_executor("local", blocks=1) as executor:
+        assert isinstance(executor, LocalExecutor)
+        assert executor.workers == 1
+        assert list(executor.map(_pid, [Block(0, 5)])) == [os.getpid()]
+
+
+@pytest.mark.skipif(cpus() < 2, reason="needs two CPUs")
+def test_several_blocks_run_in_worker_processes_started_at_once() -> None:
+    with make_executor("local", blocks=8) as executor:
+        assert isinstance(executor, LocalExecutor)
+        assert executor.workers == min(cpus(), 8) and executor.processes
+        assert executor._pool is not None  # started before any block was handed out
+        work = [Block(a, a + 1) for a in range(8)]
+        pids = list(executor.map(_pid, work))
+        again = list(executor.map(_pid, work))  # the same pool serves a second run
+    assert os.getpid() not in pids
+    assert len(set(pids) | set(again)) <= executor.workers  # no new processes for the second
+    assert executor._pool is None  # closed with the `with` block
+
+
+def test_workers_one_is_this_process() -> None:
+    with make_executor("local", workers=1, blocks=8) as executor:
+        assert list(executor.map(_pid, [Block(0, 1), Block(1, 2)])) == [os.getpid()] * 2
+
+
+def test_default_backend_gives_the_one_process_answer(tmp_path) -> None:
+    runner = CliRunner()
+    paths = {}
+    for name, extra in (("default", []), ("alone", ["--workers", "1"])):
+        paths[name] = tmp_path / f"{name}.json"
+        result = runner.invoke(
+            app,
+            ["forecast", "cuba-1962", "--draws", "900", "--chunk-size", "200",
+             "--json", str(paths[name]), *extra],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    assert paths["default"].read_bytes() == paths["alone"].read_bytes()
