@@ -69,8 +69,9 @@ def test_memoized_rounds_equal_computing_every_draw():
         bargaining.step(position, salience, capability, belief)
         moved, code, eu = _full(bargaining, position, salience, capability, belief)
         assert np.array_equal(bargaining.moved, moved)
-        assert np.array_equal(bargaining.code, code)
-        assert np.array_equal(bargaining.eu_self, eu)
+        assert np.array_equal(bargaining.latest("code"), code)
+        assert np.array_equal(bargaining.latest("eu_self"), eu)
+        assert np.array_equal(bargaining.pair("eu_self", 0, 1), eu[:, :, 0, 1])
         # the history moves on: positions as bargained, and some draws' saliences, capabilities
         # and beliefs changed by events
         position = moved.copy()

@@ -18,7 +18,7 @@ to the bit (the engine's results for a draw do not depend on the other draws in 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,9 +75,8 @@ def _columns(d: int, arrays: list[NDArray[np.float64] | None]) -> FloatArray:
 
 class BargainingRound:
     """One engine round per crisis round for a block of draws, reusing results per issue where
-    a draw's state repeats (see the module's docstring). `results` hold, for every draw, the
-    latest round's: `moved` (D, N, K) positions after the round, and per issue and ordered pair
-    `code` (int8), `eu_self`, `eu_other`, `p_win` (float32), as `DyadicRounds` gives them."""
+    a draw's state repeats (see the module's docstring). The latest round's results: `moved`,
+    every draw's positions after it, and `pair`, a dyadic result for one ordered pair."""
 
     def __init__(
         self,
@@ -140,12 +139,57 @@ class BargainingRound:
             for kk in range(k)
         ]
         self.previous: list[FloatArray | None] = [None] * k
-        self.moved = np.empty((d, n, k))
-        self.code = np.zeros((d, k, n, n), dtype=np.int8)
-        self.eu_self = np.zeros((d, k, n, n), dtype=np.float32)
-        self.eu_other = np.zeros((d, k, n, n), dtype=np.float32)
-        self.p_win = np.zeros((d, k, n, n), dtype=np.float32)
+        # per issue, every state computed so far (rows appended as they are computed), and for
+        # every draw the row of its current state
+        self._tables: list[dict[str, NDArray[Any]]] = [
+            {
+                "moved": np.empty((0, n)),
+                "code": np.empty((0, n, n), dtype=np.int8),
+                "eu_self": np.empty((0, n, n), dtype=np.float32),
+                "eu_other": np.empty((0, n, n), dtype=np.float32),
+                "p_win": np.empty((0, n, n), dtype=np.float32),
+            }
+            for _ in range(k)
+        ]
+        self._size = [0] * k
+        self.index = np.zeros((d, k), dtype=np.intp)
         self.computed = 0  # issue-draw states computed so far (for the benchmarks)
+
+    @property
+    def moved(self) -> FloatArray:
+        """(D, N, K) every draw's positions after the latest round."""
+        return np.stack(
+            [table["moved"][self.index[:, k]] for k, table in enumerate(self._tables)], axis=2
+        )
+
+    def pair(self, name: str, i: int, j: int) -> NDArray[Any]:
+        """(D, K) a dyadic result of the latest round for the ordered pair (i, j), on each issue:
+        `code` (int8 `Interaction` codes), `eu_self` (E^i(U_ij)), `eu_other` (E^i(U_ji)) or
+        `p_win` (P^i(i:j)), float32, as `DyadicRounds` gives them."""
+        return np.stack(
+            [table[name][self.index[:, k], i, j] for k, table in enumerate(self._tables)], axis=1
+        )
+
+    def latest(self, name: str) -> NDArray[Any]:
+        """(D, K, N, N) a dyadic result of the latest round (as `pair`) for every pair."""
+        return np.stack(
+            [table[name][self.index[:, k]] for k, table in enumerate(self._tables)], axis=1
+        )
+
+    def _append(self, k: int, results: dict[str, NDArray[Any]]) -> int:
+        """Add computed states to issue k's table; the row of the first."""
+        table, size = self._tables[k], self._size[k]
+        count = len(results["moved"])
+        if size + count > len(table["moved"]):
+            capacity = max(2 * len(table["moved"]), size + count)
+            for name, old in table.items():
+                grown = np.empty((capacity, *old.shape[1:]), dtype=old.dtype)
+                grown[:size] = old[:size]
+                table[name] = grown
+        for name, values in results.items():
+            table[name][size : size + count] = values
+        self._size[k] = size + count
+        return size
 
     def step(
         self,
@@ -186,11 +230,17 @@ class BargainingRound:
                     "DyadicEngine, such as eum with its diagnostics on)"
                 )
             self.computed += which.size
-            self.moved[rows, :, k] = trajectory.positions[inverse, 1, :, 0]
-            self.code[rows, k] = dyadic.interaction[inverse, 0, 0]
-            self.eu_self[rows, k] = dyadic.eu_self[inverse, 0, 0]
-            self.eu_other[rows, k] = dyadic.eu_other[inverse, 0, 0]
-            self.p_win[rows, k] = dyadic.p_win[inverse, 0, 0]
+            start = self._append(
+                k,
+                {
+                    "moved": trajectory.positions[:, 1, :, 0],
+                    "code": dyadic.interaction[:, 0, 0],
+                    "eu_self": dyadic.eu_self[:, 0, 0],
+                    "eu_other": dyadic.eu_other[:, 0, 0],
+                    "p_win": dyadic.p_win[:, 0, 0],
+                },
+            )
+            self.index[rows, k] = start + inverse
 
     def bargaining_inputs(
         self,

@@ -125,14 +125,9 @@ class _State:
         self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
 
     def absorb(self, bargaining: BargainingRound) -> None:
-        """Keep this round's per-issue dyadic results. They are aggregated over issues only for
-        the pairs that formulas and views ask about (see `share` and `dyad`)."""
-        self._code = bargaining.code  # (D, K, i, j): Interaction codes
-        self._dyadic = {
-            "eu": bargaining.eu_self,  # (D, K, i, j): E^i(U_ij)
-            "threat": bargaining.eu_other,  # E^i(U_ji): what i expects j to gain against i
-            "prevails": bargaining.p_win,  # P^i(i:j): i's chance of prevailing, as i sees it
-        }
+        """Take this round's per-issue dyadic results. They are read only for the pairs that
+        formulas and views ask about (see `share` and `dyad`)."""
+        self._bargaining = bargaining
         total = self.salience.sum(axis=2)  # (D, N)
         weight = np.where(
             total[:, :, None] > 0,
@@ -147,7 +142,7 @@ class _State:
         issue k, 1 where i sees it on k and 0 where not."""
         key = (kind, i, j, k)
         if key not in self._cache:
-            codes = self._code[:, :, i, j]  # (D, K)
+            codes = self._bargaining.pair("code", i, j)  # (D, K) Interaction codes
             hits = np.zeros(codes.shape, dtype=bool)
             for code in INTERACTION_CODES[kind]:
                 hits |= codes == code
@@ -161,13 +156,15 @@ class _State:
         weighted over i's issues by i's salience, or on issue k."""
         key = (quantity, i, j, k)
         if key not in self._cache:
-            values = self._dyadic[quantity][:, :, i, j]  # (D, K)
+            # eu: E^i(U_ij); threat: E^i(U_ji), what i expects j to gain against i; prevails:
+            # P^i(i:j), i's chance of prevailing as i sees it
+            name = {"eu": "eu_self", "threat": "eu_other", "prevails": "p_win"}[quantity]
+            values = self._bargaining.pair(name, i, j)  # (D, K)
             if quantity == "prevails":
                 # where the two hold the same position there is nothing to contest, and
                 # neither prevails: an even chance
-                values = np.where(
-                    self._code[:, :, i, j] == Interaction.NONE, np.float32(0.5), values
-                )
+                code = self._bargaining.pair("code", i, j)
+                values = np.where(code == Interaction.NONE, np.float32(0.5), values)
             self._cache[key] = (
                 (self._weight[:, i, :] * values).sum(axis=1)
                 if k < 0
