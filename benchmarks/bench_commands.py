@@ -3,7 +3,7 @@
 is reported, in seconds and as a ratio to a fixed numpy workload timed in the same run: `python -c
 REFERENCE` (below: twenty products of an 800 x 800 matrix), a whole process too. One reference run
 follows each timed run, so a machine whose speed drifts moves both. Peak memory is the largest
-resident set of the command's process (os.wait4).
+resident set of the command's process or of one of its worker processes (os.wait4).
 
 | command | target |
 |---|---|
@@ -12,6 +12,9 @@ resident set of the command's process (os.wait4).
 | `standoff forecast` (the flagship, 10,000 draws) | 2x |
 | `standoff forecast --draws 100000` | 10x |
 | `standoff forecast --report /tmp/....html` | about 15 s |
+
+The forecasts run on the local backend's default, a worker process per CPU; the same two
+forecasts with `--workers 1` (one process) are timed too, for comparison.
 
 The settle row is skipped, with a note, when ../shared/data is missing.
 
@@ -83,6 +86,8 @@ def measure(row: Row, argv: list[str], runs: int, reference: list[float]) -> Non
 
 
 def verdict(row: Row, median: float, ratio: float) -> str:
+    if row.target == "-":  # shown for comparison
+        return "-"
     if row.target.endswith("x"):
         return "met" if ratio <= float(row.target[:-1]) else "NOT met"
     limit = float(row.target.split()[-2])  # "about 15 s"
@@ -108,8 +113,12 @@ def main() -> None:
              [*cmd, "settle", str(SOE), "--model", "smp"] if SOE.exists() else None,
              args.runs),
             (Row("standoff forecast (10,000 draws)", "2x"), [*cmd, "forecast"], args.runs),
+            (Row("standoff forecast --workers 1 (one process)", "-"),
+             [*cmd, "forecast", "--workers", "1"], args.runs),
             (Row("standoff forecast --draws 100000", "10x"),
              [*cmd, "forecast", "--draws", "100000"], args.slow_runs),
+            (Row("standoff forecast --draws 100000 --workers 1", "-"),
+             [*cmd, "forecast", "--draws", "100000", "--workers", "1"], args.slow_runs),
             (Row("standoff forecast --report x.html", "about 15 s"),
              [*cmd, "forecast", "--report", str(report)], args.slow_runs),
         ]  # fmt: skip

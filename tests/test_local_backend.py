@@ -3,7 +3,6 @@ before the command starts its progress bar; the answer is the one process's, byt
 
 import os
 
-import pytest
 from typer.testing import CliRunner
 
 from standoff.cli import app
@@ -23,17 +22,24 @@ def test_one_block_runs_in_this_process() -> None:
         assert list(executor.map(_pid, [Block(0, 5)])) == [os.getpid()]
 
 
-@pytest.mark.skipif(cpus() < 2, reason="needs two CPUs")
-def test_several_blocks_run_in_worker_processes_started_at_once() -> None:
+def test_default_is_a_worker_per_cpu_or_per_block() -> None:
     with make_executor("local", blocks=8) as executor:
         assert isinstance(executor, LocalExecutor)
-        assert executor.workers == min(cpus(), 8) and executor.processes
+        assert executor.workers == min(cpus(), 8)
+        assert executor.processes == (executor.workers > 1)
+    with make_executor("local", blocks=None) as executor:
+        assert isinstance(executor, LocalExecutor) and executor.workers == cpus()
+
+
+def test_worker_processes_start_at_once_and_serve_every_run() -> None:
+    with make_executor("local", workers=2, blocks=8) as executor:
+        assert isinstance(executor, LocalExecutor)
         assert executor._pool is not None  # started before any block was handed out
         work = [Block(a, a + 1) for a in range(8)]
         pids = list(executor.map(_pid, work))
         again = list(executor.map(_pid, work))  # the same pool serves a second run
     assert os.getpid() not in pids
-    assert len(set(pids) | set(again)) <= executor.workers  # no new processes for the second
+    assert len(set(pids) | set(again)) <= 2  # no new processes for the second run
     assert executor._pool is None  # closed with the `with` block
 
 
