@@ -14,6 +14,7 @@ the executor.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from .crisis.indicators import indicators
 from .crisis.observed import Observations, ObservedPlan, compile_observations
 from .errors import CaseError, Problem
 from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
-from .run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
+from .run.executor import Executor, LocalExecutor, ProgressFn, reduce_blocks, run_blocks
 from .run.tasks import SettleDraws, SimulateCrisis, TallyCrisis
 from .sample import central_inputs, uncertain_slots
 
@@ -107,6 +108,7 @@ def run(
     if observed is not None:
         assert case.as_of is not None  # a crisis case has one
         observed_plan = compile_observations(observed, plan, case.as_of)
+    pending = _class_rates_meanwhile(compiled, executor)
     tally = reduce_blocks(
         TallyCrisis(compiled, seed, observed=observed_plan), draws, chunk_size,
         CrisisTally.merge, executor, progress,
@@ -139,17 +141,37 @@ def run(
         case_bytes=compiled.source.raw,
         observed=observed_result,
     )
-    return _outside_view(result, compiled)
+    return _outside_view(result, compiled, pending)
 
 
-def _outside_view(result: ForecastResult, compiled: CompiledCase) -> ForecastResult:
+def _outside_view(
+    result: ForecastResult, compiled: CompiledCase, pending: Future[Any] | None = None
+) -> ForecastResult:
     """The result with the case's reference-class base rates beside it (only when it declares a
-    reference class: nothing is read otherwise)."""
+    reference class: nothing is read otherwise), from `pending` (`_class_rates_meanwhile`) where
+    they were computed during the run."""
     if result.case.reference_class is None:
         return result
     from .outside.case import attach
 
-    return attach(result, compiled.source)
+    return attach(result, compiled.source, pending.result() if pending is not None else None)
+
+
+def _class_rates_meanwhile(compiled: CompiledCase, executor: Executor | None) -> Future[Any] | None:
+    """The case's reference-class base rates, computed on a thread while the draws run (they do
+    not depend on the draws; reading the ICB tables and loading scipy take a few tenths of a
+    second); None without a class. A local pool's worker processes are started first: a process
+    is forked with its threads' locks, not the threads."""
+    if compiled.case.reference_class is None:
+        return None
+    from .outside.case import class_rates
+
+    if isinstance(executor, LocalExecutor):
+        executor.start()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="outside-view")
+    pending = pool.submit(class_rates, compiled.case, compiled.source)
+    pool.shutdown(wait=False)  # the thread finishes its one task, then ends
+    return pending
 
 
 def conditioned(

@@ -121,14 +121,13 @@ def _at_block(source: SourceMap, message: str) -> Problem:
     return Problem(source.file, _line(source.lines, (BLOCK,), key=True), BLOCK, message)
 
 
-def outside_view(
-    case: Case, source: SourceMap, forecasts: Mapping[str, tuple[str, str, float]]
-) -> OutsideView | None:
-    """The outside view of a case with a reference class (None without one). `forecasts` maps
-    each scenario and question id to (kind, label, probability). Raises CaseError at the block's
-    line when the data are missing, an actor code is unknown or the class is too small."""
+def class_rates(case: Case, source: SourceMap) -> tuple[BaseRates, dict[str, Target]] | None:
+    """The base rates of a case's reference class and its declared comparisons (None without a
+    class): all that the outside view needs but the forecast's probabilities, so it can be
+    computed while the forecast runs. Raises CaseError at the block's line when the data are
+    missing, an actor code is unknown or the class is too small."""
     from .icb import DataError, read_crises
-    from .view import ClassTooSmall, base_rates, compare
+    from .view import ClassTooSmall, base_rates
 
     block = getattr(case, BLOCK, None)
     if block is None:
@@ -149,10 +148,27 @@ def outside_view(
         message = f"unknown ICB actor code {', '.join(unknown)}; known: {known}"
         raise CaseError([source.problem((BLOCK, "actors"), message)])
     try:
-        rates = base_rates(crises, reference)
+        return base_rates(crises, reference), targets
     except ClassTooSmall as e:
         raise CaseError([_at_block(source, str(e))]) from None
-    return OutsideView(rates, compare(rates, targets, forecasts))
+
+
+def outside_view(
+    case: Case,
+    source: SourceMap,
+    forecasts: Mapping[str, tuple[str, str, float]],
+    rates: tuple[BaseRates, dict[str, Target]] | None = None,
+) -> OutsideView | None:
+    """The outside view of a case with a reference class (None without one). `forecasts` maps
+    each scenario and question id to (kind, label, probability); `rates`: the class's
+    `class_rates`, where already computed. CaseError as `class_rates`."""
+    from .view import compare
+
+    found = rates if rates is not None else class_rates(case, source)
+    if found is None:
+        return None
+    base, targets = found
+    return OutsideView(base, compare(base, targets, forecasts))
 
 
 def outside_json(view: OutsideView) -> dict[str, Any]:
@@ -164,9 +180,14 @@ def outside_json(view: OutsideView) -> dict[str, Any]:
     return data
 
 
-def attach(result: ForecastResult, source: SourceMap) -> ForecastResult:
-    """The forecast with its outside view (unchanged when the case declares no reference class).
-    Cheap: one pass over the ICB rows, read once per process."""
+def attach(
+    result: ForecastResult,
+    source: SourceMap,
+    rates: tuple[BaseRates, dict[str, Target]] | None = None,
+) -> ForecastResult:
+    """The forecast with its outside view (unchanged when the case declares no reference class),
+    from the class's `class_rates` where given. Cheap: one pass over the ICB rows, read once per
+    process (and scipy's special functions, imported at the first use)."""
     import dataclasses
 
     if getattr(result.case, BLOCK, None) is None:
@@ -175,7 +196,7 @@ def attach(result: ForecastResult, source: SourceMap) -> ForecastResult:
     forecasts.update(
         {q.id: ("question", q.text or q.id, q.probability.p) for q in result.questions}
     )
-    view = outside_view(result.case, source, forecasts)
+    view = outside_view(result.case, source, forecasts, rates)
     return dataclasses.replace(result, outside_view=view)
 
 
