@@ -8,7 +8,7 @@ only over rounds. A single draw is the batch of size one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -207,6 +207,18 @@ class Trajectory:
         return self.positions[:, -1]
 
 
+class OneRound(NamedTuple):
+    """One round of a one-issue problem for every draw (`Engine.one_round`): the positions after
+    it and the round's dyadic results, as `Trajectory.positions[:, 1, :, 0]` and the round's
+    `DyadicRounds` fields give them."""
+
+    moved: FloatArray  # (D, N)
+    interaction: Int8Array  # (D, i, j)
+    eu_self: Float32Array  # (D, i, j)
+    eu_other: Float32Array  # (D, i, j)
+    p_win: Float32Array  # (D, i, j)
+
+
 class Engine:
     """Base class of the bargaining engines. Subclasses set `name` and implement `run`."""
 
@@ -216,6 +228,25 @@ class Engine:
 
     def run(self, inputs: BargainingInputs, rounds: int | None = None) -> Trajectory:
         raise NotImplementedError
+
+    def one_round(self, inputs: BargainingInputs) -> OneRound:
+        """One round of a one-issue problem (K = 1), as `run(inputs, 1)` gives it; an engine
+        that provides dyadic results only. Engines may compute it more directly (the EUM)."""
+        trajectory = self.run(inputs, 1)
+        dyadic = trajectory.dyadic
+        if dyadic is None:
+            raise ValueError(
+                "the bargaining engine returned no per-round dyadic results (Trajectory.dyadic); "
+                "a crisis needs an engine that provides them (a DyadicEngine, such as eum with "
+                "its diagnostics on)"
+            )
+        return OneRound(
+            trajectory.positions[:, 1, :, 0],
+            dyadic.interaction[:, 0, 0],
+            dyadic.eu_self[:, 0, 0],
+            dyadic.eu_other[:, 0, 0],
+            dyadic.p_win[:, 0, 0],
+        )
 
     def settlement(self, inputs: BargainingInputs, trajectory: Trajectory) -> FloatArray:
         """(D, K): where the bargain settles. By default the capability x salience weighted mean

@@ -219,25 +219,18 @@ class BargainingRound:
                 continue
             first, inverse = distinct_rows(key[rows])
             which = rows[first]
-            trajectory = self.engine.run(
-                self.bargaining_inputs(which, k, position, salience, capability, belief), 1
+            done = self.engine.one_round(
+                self.bargaining_inputs(which, k, position, salience, capability, belief)
             )
-            dyadic = trajectory.dyadic
-            if dyadic is None:
-                raise ValueError(
-                    "the bargaining engine returned no per-round dyadic results "
-                    "(Trajectory.dyadic); a crisis needs an engine that provides them (a "
-                    "DyadicEngine, such as eum with its diagnostics on)"
-                )
             self.computed += which.size
             start = self._append(
                 k,
                 {
-                    "moved": trajectory.positions[:, 1, :, 0],
-                    "code": dyadic.interaction[:, 0, 0],
-                    "eu_self": dyadic.eu_self[:, 0, 0],
-                    "eu_other": dyadic.eu_other[:, 0, 0],
-                    "p_win": dyadic.p_win[:, 0, 0],
+                    "moved": done.moved,
+                    "code": done.interaction,
+                    "eu_self": done.eu_self,
+                    "eu_other": done.eu_other,
+                    "p_win": done.p_win,
                 },
             )
             self.index[rows, k] = start + inverse

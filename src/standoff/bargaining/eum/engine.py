@@ -19,6 +19,7 @@ from ..base import (
     DyadicRounds,
     Engine,
     FloatArray,
+    OneRound,
     Trajectory,
     weighted_median,
 )
@@ -322,6 +323,46 @@ class ExpectedUtility(Engine):
             diagnostics={"cycle_length": cycle_length, "cycle_settlement": cycle_settlement},
         )
 
+    def one_round(self, inputs: BargainingInputs) -> OneRound:
+        """One round of a one-issue problem, the numbers `run(inputs, 1)` gives, without the
+        run's bookkeeping (its per-block copies, the trajectory and the per-round dyadic arrays
+        it assembles): the compiled kernel writes every block of draws into one set of arrays,
+        and a draw that does not move beyond the tolerance (stop="converged") stays put. The
+        crisis layer calls it every round."""
+        if self.kernel != "compiled" or inputs.n_issues != 1:
+            return super().one_round(inputs)
+        n_draws, n_actors = inputs.position.shape[:2]
+        low, high = float(inputs.low[0]), float(inputs.high[0])
+        scale = high - low if high > low else 1.0
+        beliefs = Beliefs.of(inputs, 0)
+        x = np.ascontiguousarray(inputs.position[:, :, 0])
+        step = _empty_step(n_draws, n_actors)
+        size = min(COMPILED_BLOCK, max(1, -(-n_draws // self.threads)))
+        blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
+
+        def one_block(b: int) -> None:
+            part = blocks[b]
+            given = None if inputs.risk is None else inputs.risk[part]
+            out = Step._make(a[part] for a in step)
+            self._round_compiled(x[part], given, beliefs.take(part), low, high, scale, out)
+
+        if self.threads > 1 and len(blocks) > 1:
+            list(self._threads().map(one_block, range(len(blocks))))
+        else:
+            for b in range(len(blocks)):
+                one_block(b)
+        moved = step.new_position
+        if self.stop == "converged":  # as `_run_issue`: a draw that does not move stays put
+            moves = np.abs(moved - x).max(axis=1) > self.tolerance * scale
+            moved = np.where(moves[:, None], moved, x)
+        return OneRound(
+            moved,
+            step.code.astype(np.int8),
+            step.eu_self.astype(np.float32),
+            step.eu_other.astype(np.float32),
+            step.p_win.astype(np.float32),
+        )
+
     def _run_issue(
         self, inputs: BargainingInputs, k: int, steps: int, readings: Readings
     ) -> _IssueRun:
@@ -423,14 +464,15 @@ class ExpectedUtility(Engine):
         low: float,
         high: float,
         scale: float,
+        out: Step | None = None,
     ) -> Step:
-        """`equations.numpy_round` through the compiled kernel (kernel.py): the same equations.
+        """`equations.numpy_round` through the compiled kernel (kernel.py): the same equations,
+        into `out` where given (C-contiguous arrays of the right shapes), else new arrays.
         The kernel (numba) is imported here, at its first use, not with the engine: commands
         that never run it do not load numba."""
         from .kernel import KernelInputs, KernelOptions, round_kernel
 
         n_draws, n_actors = x.shape
-        pair = (n_draws, n_actors, n_actors)
         empty = np.empty((0, 0, 0))
         if self.risk == "given" and given is not None:
             r_given = risk_exponent(np.clip(given, -1.0, 1.0))
@@ -444,16 +486,7 @@ class ExpectedUtility(Engine):
             mu_true = truth.median()
             mu_view = beliefs.world(x, low, high, scale).median() if beliefs.perceived else mu_true
         offset = beliefs.position_offset
-        step = Step(
-            new_position=np.empty((n_draws, n_actors)),
-            eu_self=np.empty(pair),
-            eu_other=np.empty(pair),
-            code=np.empty(pair, dtype=np.int8),
-            offers=np.empty(pair),
-            taken=np.empty((n_draws, n_actors), dtype=np.int8),
-            risk_exponent=np.empty((n_draws, n_actors)),
-            p_win=np.empty(pair),
-        )
+        step = out if out is not None else _empty_step(n_draws, n_actors)
 
         def contiguous(a: FloatArray | None) -> FloatArray:
             return empty if a is None else np.ascontiguousarray(a, dtype=np.float64)
@@ -489,6 +522,21 @@ class ExpectedUtility(Engine):
 
 
 Array = NDArray[Any]
+
+
+def _empty_step(n_draws: int, n_actors: int) -> Step:
+    """A round's output arrays for the kernel to fill."""
+    pair = (n_draws, n_actors, n_actors)
+    return Step(
+        new_position=np.empty((n_draws, n_actors)),
+        eu_self=np.empty(pair),
+        eu_other=np.empty(pair),
+        code=np.empty(pair, dtype=np.int8),
+        offers=np.empty(pair),
+        taken=np.empty((n_draws, n_actors), dtype=np.int8),
+        risk_exponent=np.empty((n_draws, n_actors)),
+        p_win=np.empty(pair),
+    )
 
 
 class _IssueRun(NamedTuple):

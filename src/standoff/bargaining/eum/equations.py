@@ -278,8 +278,8 @@ class Beliefs:
         seen_c = np.where(eye, inputs.capability[:, None, :], inputs.seen_capability())
         return cls(inputs.capability, salience, seen_c * seen_s, seen_s, offset)
 
-    def take(self, index: NDArray[np.intp]) -> Beliefs:
-        """The same beliefs for some draws."""
+    def take(self, index: NDArray[np.intp] | slice) -> Beliefs:
+        """The same beliefs for some draws (a slice: views, no copies)."""
 
         def sub(a: FloatArray | None) -> FloatArray | None:
             return None if a is None else a[index]
