@@ -237,6 +237,16 @@ def test_run_time_error_names_the_round_the_share_and_a_draw(tmp_path):
     assert "formula: rate * 8 if round == 2 else rate" in message
 
 
+def test_run_time_error_in_a_worker_process_is_the_same_clear_error(tmp_path):
+    # several blocks: they run in the local backend's worker processes, and the error found in
+    # one of them comes back as the same `FILE:LINE` message
+    path = write(tmp_path, case_text("rate * 8 if round == 2 else rate"))
+    result = invoke(["forecast", str(path), "--draws", "900", "--chunk-size", "200",
+                     "--workers", "2"])  # fmt: skip
+    assert_clear_error(result, path, PROBABILITY_LINE, "the probability of event 'talks' is")
+    assert "in round 2 (ending 2020-03-01)" in result.stderr
+
+
 def test_undefined_rule_at_run_time_is_a_clear_error(tmp_path):
     path = write(tmp_path, case_text(when="log(count('talks') - 1) > 0"))
     result = invoke(["forecast", str(path), "--draws", "50"])

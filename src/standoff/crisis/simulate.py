@@ -136,13 +136,14 @@ class _State:
         )  # (D, N, K): each actor's issues weighted by its salience
         self._weight = weight
         self._cache: dict[tuple[str, int, int, int], FloatArray] = {}
+        self._pair_codes: dict[tuple[int, int], NDArray[np.int8]] = {}
 
     def share(self, kind: str, i: int, j: int, k: int = -1) -> FloatArray:
         """(D,) the salience-weighted share of i's issues on which i sees `kind` with j; with an
         issue k, 1 where i sees it on k and 0 where not."""
         key = (kind, i, j, k)
         if key not in self._cache:
-            codes = self._bargaining.pair("code", i, j)  # (D, K) Interaction codes
+            codes = self._codes(i, j)
             hits = np.zeros(codes.shape, dtype=bool)
             for code in INTERACTION_CODES[kind]:
                 hits |= codes == code
@@ -150,6 +151,12 @@ class _State:
                 (self._weight[:, i, :] * hits).sum(axis=1) if k < 0 else hits[:, k].astype(float)
             )
         return self._cache[key]
+
+    def _codes(self, i: int, j: int) -> NDArray[np.int8]:
+        """(D, K) the Interaction codes i sees with j on each issue this round."""
+        if (i, j) not in self._pair_codes:
+            self._pair_codes[i, j] = self._bargaining.pair("code", i, j)
+        return self._pair_codes[i, j]
 
     def dyad(self, quantity: str, i: int, j: int, k: int = -1) -> FloatArray:
         """(D,) a dyadic quantity of the bargaining model (eu, threat, prevails) for i against j,
@@ -163,8 +170,7 @@ class _State:
             if quantity == "prevails":
                 # where the two hold the same position there is nothing to contest, and
                 # neither prevails: an even chance
-                code = self._bargaining.pair("code", i, j)
-                values = np.where(code == Interaction.NONE, np.float32(0.5), values)
+                values = np.where(self._codes(i, j) == Interaction.NONE, np.float32(0.5), values)
             self._cache[key] = (
                 (self._weight[:, i, :] * values).sum(axis=1)
                 if k < 0
