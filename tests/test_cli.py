@@ -41,6 +41,33 @@ def test_version_loads_no_engine():
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_settle_loads_neither_numba_nor_the_crisis(tmp_path):
+    """`settle` of a KTAB table with a numpy engine (smp) loads neither numba (the EUM's kernel)
+    nor the crisis modules; the flagship forecast in one process loads both."""
+    table = shared("ktab", "SOE-Pol-Comp.csv")
+    code = (
+        "import sys, standoff.cli\n"
+        "try:\n"
+        "    standoff.cli.app(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('numba', 'standoff.crisis') if m in sys.modules))\n"
+    )
+    runs = {
+        "settle": ["settle", str(table), "--model", "smp"],
+        "flagship": ["forecast", "--draws", "50", "--workers", "1"],
+    }
+    loaded = {}
+    for name, args in runs.items():
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                              text=True, check=True, cwd=tmp_path)  # fmt: skip
+        loaded[name] = done.stdout.strip().splitlines()[-1]
+    assert loaded == {
+        "settle": "[]",
+        "flagship": "['numba', 'standoff.crisis']",
+    }
+
+
 def test_option_defaults_match_their_sources():
     """cli.py writes out the defaults and engine names its options show (to start quickly)."""
     from standoff import cli, forecast, sensitivity

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .case.loader import read_case, read_yaml_text
 from .case.schema import Case
 from .case.source import SourceMap
-from .crisis.model import CompiledCrisis, compile_crisis
 from .errors import CaseError
+
+if TYPE_CHECKING:
+    from .crisis.model import CompiledCrisis
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,12 @@ class CompiledCase:
 
 
 def compile_case(case: Case, source: SourceMap) -> CompiledCase:
-    """Compile a checked case. Raises CaseError with every problem found."""
+    """Compile a checked case. Raises CaseError with every problem found. The crisis modules
+    are imported only for a case with a crisis section."""
+    if case.crisis is None:
+        return CompiledCase(case=case, source=source, crisis=None)
+    from .crisis.model import compile_crisis
+
     crisis, problems = compile_crisis(case, source)
     if problems:
         raise CaseError(problems)

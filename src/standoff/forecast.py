@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,15 +26,14 @@ from .bargaining.base import BargainingInputs, Trajectory
 from .case.schema import Case
 from .case.yamlread import line_of
 from .compile import CompiledCase
-from .crisis import summary
-from .crisis.histories import CrisisHistories, CrisisTally, settlement_histogram
-from .crisis.indicators import indicators
-from .crisis.observed import Observations, ObservedPlan, compile_observations
 from .errors import CaseError, Problem
 from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
 from .run.executor import Executor, LocalExecutor, ProgressFn, reduce_blocks, run_blocks
-from .run.tasks import SettleDraws, SimulateCrisis, TallyCrisis
 from .sample import central_inputs, uncertain_slots
+
+if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by `settle`)
+    from .crisis.histories import CrisisHistories, CrisisTally
+    from .crisis.observed import Observations, ObservedPlan
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20180815
@@ -78,6 +77,8 @@ def run(
         raise ValueError("draws must be at least 1")
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
+    from .run.tasks import SettleDraws, TallyCrisis  # the crisis modules: only for a run
+
     case, plan = compiled.case, compiled.crisis
     if plan is None and observed is not None:
         raise ValueError("observations need a crisis case (events to observe)")
@@ -104,6 +105,11 @@ def run(
             f"a crisis case runs the engine its file names ({plan.engine}) over its calendar; "
             "model, options and rounds cannot be set"
         )
+    from .crisis import summary
+    from .crisis.histories import CrisisTally
+    from .crisis.indicators import indicators
+    from .crisis.observed import compile_observations
+
     observed_plan = None
     if observed is not None:
         assert case.as_of is not None  # a crisis case has one
@@ -182,6 +188,8 @@ def conditioned(
     min_effective: float,
 ) -> ObservedResult:
     """Check that the observations left enough weight, and say how they moved each input."""
+    from .crisis import summary
+
     post = tally.posterior
     assert post is not None and compiled.crisis is not None
     n_events = len(compiled.crisis.events)
@@ -267,6 +275,9 @@ def simulate_histories(
     progress: ProgressFn | None = None,
 ) -> CrisisHistories:
     """Every simulated history of a crisis case, draw by draw (the arrays `run` summarizes)."""
+    from .crisis.histories import CrisisHistories
+    from .run.tasks import SimulateCrisis
+
     return CrisisHistories.concat(
         run_blocks(SimulateCrisis(compiled, seed), draws, chunk_size, executor, progress)
     )
@@ -275,6 +286,8 @@ def simulate_histories(
 def settlement(case: Case, values: NDArray[np.float64]) -> tuple[IssueSettlement, ...]:
     """Where the bargain settles on each issue: values (D, K) summarized across draws (exact
     quantiles; the histogram for the figures)."""
+    from .crisis.histories import settlement_histogram
+
     lo_q, hi_q = INTERVAL
     bounds = np.array([issue.range for issue in case.issues], dtype=float)
     counts = settlement_histogram(values, bounds, None)

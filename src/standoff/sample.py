@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,7 +22,9 @@ from .bargaining.base import BargainingInputs
 from .case.inputs import InputRef
 from .case.numbers import Dist, Quantity
 from .case.schema import CAPABILITY, RISK, SALIENCE, Case
-from .crisis.model import CompiledCrisis
+
+if TYPE_CHECKING:
+    from .crisis.model import CompiledCrisis
 
 BLOCK = 1024
 NEUTRAL_RISK = Dist("fixed", (0.0,))
