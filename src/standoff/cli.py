@@ -12,7 +12,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__, outputs
-from .console import err, fail, out, safe
+from .console import err, fail, out, plain_warnings, safe
 from .errors import CaseError
 from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 
@@ -753,6 +753,7 @@ app.info.cls = _Commands
 
 
 def main() -> None:
+    plain_warnings()
     app()
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -76,15 +78,28 @@ class LocalExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> LocalExecutor:
-        """Start the worker processes now (a process pool only); returns self."""
+        """Start the worker processes now (a process pool only); returns self. Where processes
+        cannot be started here, the blocks run in this process (with a warning)."""
         if self.processes and self.workers > 1 and self._pool is None:
             # fork on Linux only: macOS's system libraries are not safe to use after a fork
             linux = sys.platform.startswith("linux")
             context = multiprocessing.get_context("fork" if linux else None)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-            # on fork, the first task starts every worker; an empty one waits for nothing
-            self._pool.submit(int).result()
+            try:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+                # on fork, the first task starts every worker; an empty one waits for nothing
+                self._pool.submit(int).result()
+            except (OSError, BrokenProcessPool) as e:
+                self._in_process(f"worker processes could not be started ({e})")
         return self
+
+    def _in_process(self, why: str) -> None:
+        """From now on, run the blocks in this process."""
+        warnings.warn(f"{why}; the blocks run in this process", RuntimeWarning, stacklevel=3)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.processes = False
+        self.workers = 1
 
     def close(self) -> None:
         if self._pool is not None:
@@ -104,11 +119,33 @@ class LocalExecutor:
             return
         if self.processes:
             self.start()
-            assert self._pool is not None
-            yield from self._pool.map(task, work)
+        if self._pool is not None:
+            yield from self._pooled(task, work)
+            return
+        if self.workers == 1:
+            for block in work:
+                yield task(block)
             return
         with ThreadPoolExecutor(self.workers) as pool:
             yield from pool.map(task, work)
+
+    def _pooled(self, task: Callable[[Block], T], work: Sequence[Block]) -> Iterator[T]:
+        """The blocks on the process pool, results in block order. Should a worker process die
+        (killed, out of memory), the blocks not yet returned run in this process; a block's
+        result does not depend on where it runs, so the answer is the same."""
+        assert self._pool is not None
+        pending: list[Future[T] | None] = [self._pool.submit(task, block) for block in work]
+        for n, future in enumerate(pending):
+            assert future is not None
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                self._in_process("a worker process ended abruptly (killed, or out of memory?)")
+                for block in work[n:]:
+                    yield task(block)
+                return
+            pending[n] = None  # the result is held by the caller only
+            yield result
 
 
 def run_blocks(
