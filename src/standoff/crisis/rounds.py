@@ -69,6 +69,7 @@ _MULTIPLIERS: list[int] = []
 
 
 def _columns(d: int, arrays: list[NDArray[np.float64] | None]) -> FloatArray:
+    """(d, C) the arrays given (each with d rows; None skipped) side by side, as float64."""
     present = [np.asarray(a, dtype=np.float64).reshape(d, -1) for a in arrays if a is not None]
     return np.concatenate(present, axis=1) if present else np.zeros((d, 0))
 
