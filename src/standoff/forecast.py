@@ -491,9 +491,11 @@ def estimate(
     # a run keeps, per draw, only its share of the per-group hits (and, conditioned on
     # observations, of the per-group weights and inputs); the histories live one block at a time,
     # the settlement and the beliefs are tallied into histograms and sums of fixed size
+    from .crisis.histories import SETTLEMENT_BINS
+
     s = len(plan.scenarios)
     per_draw_kept = 8.0 * (s + q) * 2 / max(plan.replicates, 1)
-    kept = runs * (draws * per_draw_kept + 8.0 * k * 4096 + 8.0 * (t + 1) * b)
+    kept = runs * (draws * per_draw_kept + 8.0 * k * SETTLEMENT_BINS + 8.0 * (t + 1) * b)
     working = chunk * (per_history + per_history_working)
     if trajectories:
         points = trajectories * (len(plan.parameters) + n * (2 + 2 * k) + 1)

@@ -154,7 +154,11 @@ class BargainingRound:
         ]
         self._size = [0] * k
         self.index = np.zeros((d, k), dtype=np.intp)
-        self.computed = 0  # issue-draw states computed so far (for the benchmarks)
+
+    @property
+    def computed(self) -> int:
+        """The issue-draw states computed so far."""
+        return sum(self._size)
 
     @property
     def moved(self) -> FloatArray:
@@ -223,7 +227,6 @@ class BargainingRound:
             done = self.engine.one_round(
                 self.bargaining_inputs(which, k, position, salience, capability, belief)
             )
-            self.computed += which.size
             start = self._append(
                 k,
                 {
@@ -250,17 +253,17 @@ class BargainingRound:
         n = position.shape[1]
         low, high = self.inputs.low[k : k + 1], self.inputs.high[k : k + 1]
         cap_true = capability[rows]
-        pos_true = position[rows][:, :, k : k + 1]
-        sal_true = salience[rows][:, :, k : k + 1]
+        pos_true = position[rows, :, k : k + 1]
+        sal_true = salience[rows, :, k : k + 1]
         cap = np.repeat(cap_true[:, None, :], n, axis=1)
         pos = np.repeat(pos_true[:, None, :, :], n, axis=1)
         sal = np.repeat(sal_true[:, None, :, :], n, axis=1)
         if self.offset_capability is not None:
             cap = cap + self.offset_capability[rows]
         if self.offset_position is not None:
-            pos = pos + self.offset_position[rows][..., k : k + 1]
+            pos = pos + self.offset_position[rows, ..., k : k + 1]
         if self.offset_salience is not None:
-            sal = sal + self.offset_salience[rows][..., k : k + 1]
+            sal = sal + self.offset_salience[rows, ..., k : k + 1]
         for b, spec in enumerate(self.plan.beliefs):
             p = belief[rows, b]
             i = spec.holder

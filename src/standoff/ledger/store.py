@@ -355,7 +355,7 @@ class Ledger:
                  "scenario_order": json.dumps(list(order)) if order else None,
                  "note": _text(data.get("note")), "source": _text(data.get("source"))}
             )  # fmt: skip
-        known = {i for r in self.records(case_id) for k, i, _ in r.probabilities if k == "question"}
+        known = self._questions(case_id)
         strangers = [r["item"] for r in rows if r["kind"] == "question" and r["item"] not in known]
         if known and strangers:
             raise LedgerError(
@@ -366,6 +366,18 @@ class Ledger:
             with self._transaction("cannot store the resolutions") as conn:
                 conn.execute(resolutions.insert(), rows)
         return n_questions
+
+    def _questions(self, case_id: str) -> set[str]:
+        """The ids of the questions the case's recorded forecasts gave probabilities for."""
+        query = (
+            select(probabilities.c.item)
+            .distinct()
+            .join(forecasts)
+            .where(forecasts.c.case_id == case_id, probabilities.c.kind == "question")
+        )
+        with self._transaction("cannot read the ledger", write=False) as conn:
+            items: list[Any] = list(conn.execute(query).scalars())
+        return {str(item) for item in items}
 
     def resolutions(self, case_id: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The resolution that counts (the newest) of each (case, kind, item)."""

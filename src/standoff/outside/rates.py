@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 LEVEL = 0.90
 DAYS_PER_MONTH = 30.4375
-_Z = 1.6448536269514722  # standard normal 95th percentile
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def kaplan_meier(
     was censored while open (False)."""
     if len(durations) != len(ended):
         raise ValueError("durations and ended differ in length")
-    z = _Z if level == LEVEL else _normal_quantile(1 - (1 - level) / 2)
+    z = _normal_quantile(1 - (1 - level) / 2)
     pairs = sorted(zip(durations, ended, strict=True))
     at_risk = len(pairs)
     survival, greenwood = 1.0, 0.0

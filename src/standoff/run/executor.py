@@ -113,16 +113,13 @@ class LocalExecutor:
         self.close()
 
     def map(self, task: Callable[[Block], T], work: Sequence[Block]) -> Iterator[T]:
-        if self.workers == 1 or len(work) <= 1:
-            for block in work:
-                yield task(block)
-            return
-        if self.processes:
-            self.start()
-        if self._pool is not None:
+        several = len(work) > 1
+        if several and self.processes:
+            self.start()  # where processes cannot start, the blocks run here (workers = 1)
+        if several and self._pool is not None:
             yield from self._pooled(task, work)
             return
-        if self.workers == 1:
+        if self.workers == 1 or not several:
             for block in work:
                 yield task(block)
             return

@@ -192,16 +192,16 @@ async def post_forecast(body: ForecastRequest, request: Request) -> Response:
     return _json(forecast_json(result))
 
 
-def _items(result: ForecastResult) -> dict[str, dict[str, float]]:
-    """The numbers a what-if compares: every scenario's and question's p and every issue's
-    median settlement, by `kind:id`."""
-    out: dict[str, dict[str, float]] = {}
+def _items(result: ForecastResult) -> dict[str, tuple[str, float]]:
+    """The numbers a what-if compares, by `kind:id`, each with its label: every scenario's and
+    question's p and every issue's median settlement."""
+    out: dict[str, tuple[str, float]] = {}
     for s in result.scenarios:
-        out[f"scenario:{s.id}"] = {"p": s.probability.p}
+        out[f"scenario:{s.id}"] = (s.label or s.id, s.probability.p)
     for q in result.questions:
-        out[f"question:{q.id}"] = {"p": q.probability.p}
+        out[f"question:{q.id}"] = (q.text or q.id, q.probability.p)
     for issue in result.settlement:
-        out[f"settlement:{issue.id}"] = {"p": issue.median}
+        out[f"settlement:{issue.id}"] = (issue.label or issue.id, issue.median)
     return out
 
 
@@ -217,28 +217,21 @@ def _whatif(state: State, body: WhatIfRequest) -> tuple[dict[str, Any], Forecast
     if base is None:
         baseline = runs.forecast(resolved.compiled, body.draws, body.seed,
                                  state.limits.whatif_seconds)  # fmt: skip
-        base = {k: v["p"] for k, v in _items(baseline).items()}
+        base = {k: value for k, (_, value) in _items(baseline).items()}
         with state.lock:
             state.baselines[key] = base
             while len(state.baselines) > 64:
                 state.baselines.popitem(last=False)
     changed, text = whatif.apply(resolved.text, resolved.compiled, body.set, file)
     result = runs.forecast(changed, body.draws, body.seed, state.limits.whatif_seconds)
-    labels: dict[str, str] = {}
-    for s in result.scenarios:
-        labels[f"scenario:{s.id}"] = s.label or s.id
-    for q in result.questions:
-        labels[f"question:{q.id}"] = q.text or q.id
-    for issue in result.settlement:
-        labels[f"settlement:{issue.id}"] = issue.label or issue.id
     items = []
-    for k, v in _items(result).items():
+    for k, (label, value) in _items(result).items():
         kind, ident = k.split(":", 1)
         before = base.get(k)
         items.append({
-            "key": k, "kind": kind, "id": ident, "label": labels[k], "value": round(v["p"], 6),
+            "key": k, "kind": kind, "id": ident, "label": label, "value": round(value, 6),
             "baseline": None if before is None else round(before, 6),
-            "change": None if before is None else round(v["p"] - before, 6),
+            "change": None if before is None else round(value - before, 6),
         })  # fmt: skip
     data = {
         "case": result.case.id, "draws": body.draws, "seed": body.seed, "set": body.set,

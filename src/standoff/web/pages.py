@@ -114,13 +114,23 @@ def _open(state: State, ident: str) -> tuple[CompiledCase | None, list[dict[str,
         return None, [problem_json(p) for p in e.problems]
 
 
-@router.get("/cases/{ident}")
-async def case_page(ident: str, request: Request) -> Response:
+async def _opened(request: Request, ident: str) -> tuple[State, Any, CompiledCase] | Response:
+    """The workspace, the case's entry in it and the compiled case; or, where the case does not
+    compile, the page that shows its problems."""
     state = state_of(request)
     found = state.workspace.get(ident)
     compiled, problems = await run_in_threadpool(_open, state, ident)
     if compiled is None:
         return _page(request, "broken.html", ident=ident, found=found, problems=problems)
+    return state, found, compiled
+
+
+@router.get("/cases/{ident}")
+async def case_page(ident: str, request: Request) -> Response:
+    opened = await _opened(request, ident)
+    if isinstance(opened, Response):
+        return opened
+    _, found, compiled = opened
     case = compiled.case
     return _page(request, "case.html", ident=ident, found=found, case=case,
                  maps=position_maps(case), crisis=case.crisis)  # fmt: skip
@@ -136,11 +146,10 @@ async def edit_page(ident: str, request: Request) -> Response:
 
 @router.get("/cases/{ident}/whatif")
 async def whatif_page(ident: str, request: Request) -> Response:
-    state = state_of(request)
-    found = state.workspace.get(ident)
-    compiled, problems = await run_in_threadpool(_open, state, ident)
-    if compiled is None:
-        return _page(request, "broken.html", ident=ident, found=found, problems=problems)
+    opened = await _opened(request, ident)
+    if isinstance(opened, Response):
+        return opened
+    state, found, compiled = opened
     groups: dict[str, list[Any]] = {}
     for knob in knobs(compiled):
         groups.setdefault(knob.group, []).append(knob)
@@ -151,11 +160,10 @@ async def whatif_page(ident: str, request: Request) -> Response:
 
 @router.get("/cases/{ident}/run")
 async def run_page(ident: str, request: Request) -> Response:
-    state = state_of(request)
-    found = state.workspace.get(ident)
-    compiled, problems = await run_in_threadpool(_open, state, ident)
-    if compiled is None:
-        return _page(request, "broken.html", ident=ident, found=found, problems=problems)
+    opened = await _opened(request, ident)
+    if isinstance(opened, Response):
+        return opened
+    state, found, compiled = opened
     return _page(request, "run.html", ident=ident, found=found, case=compiled.case,
                  draws=DEFAULT_DRAWS, seed=DEFAULT_SEED, most=state.limits.draws,
                  crisis=compiled.is_crisis)  # fmt: skip
