@@ -463,3 +463,42 @@ def test_random_formulas_are_rejected_or_run_never_a_traceback(tmp_path, formula
     assert result.exit_code in (0, 2), (formula, result.output, result.exception)
     if result.exit_code == 2:
         assert_clear_error(result, path, line, "")
+
+
+def test_formulas_parse_safely_on_many_threads():
+    """The web app compiles cases on several threads at once; CPython 3.11's AST constructor
+    fails ("recursion depth mismatch") when a garbage collection inside one thread's parse lets
+    another thread parse. Provoked here with tiny thread switches and finalizers in the garbage."""
+    import sys
+    import threading
+
+    from standoff.crisis.expr import compile_formula
+    from standoff.crisis.model import SIGNATURES
+
+    class Finalized:
+        def __del__(self):
+            sum(range(200))
+
+    text = "min(1, max(0, (rate + rate * (rate - 0.1) / (rate + 1)) if rate > 0.2 else 0.5 * rate))"
+    errors: list[BaseException] = []
+
+    def work():
+        for _ in range(1500):
+            junk: list[object] = [Finalized() for _ in range(3)]
+            junk.append(junk)  # a cycle: freed by the garbage collector, at any allocation
+            try:
+                compile_formula(text, {"rate"}, SIGNATURES, {})
+            except SystemError as e:
+                errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,6 +159,13 @@ def offset_of(text: str, node: ast.AST | None) -> int | None:
     return sum(len(r) + 1 for r in rows[: node.lineno - 1]) + len(head)
 
 
+# CPython 3.11's AST constructor keeps its recursion depth in state shared by all threads: when
+# a garbage collection in the middle of one thread's `ast.parse` lets another thread parse (the web
+# app compiling cases for concurrent what-ifs), either can fail with "SystemError: AST
+# constructor recursion depth mismatch". Formulas are parsed one thread at a time (tested).
+_PARSING = threading.RLock()
+
+
 def compile_formula(
     text: str | float | int,
     names: set[str],
@@ -176,7 +184,8 @@ def compile_formula(
             f"formula is {len(source):,} characters long; at most {MAX_LENGTH:,} are allowed"
         )
     try:
-        tree = ast.parse(source, mode="eval")
+        with _PARSING:
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
         hint = ""
         if "leading zeros" in str(err.msg):
