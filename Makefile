@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+EUM := src/standoff/bargaining/eum
+# the EUM kernel compiled ahead of time (native.py), rebuilt when its sources change
+NATIVE := $(EUM)/_native.json
 
 .PHONY: forecast test lint bench lock clean
 
@@ -11,13 +14,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m compileall -q src
-	$(BIN)/python -m standoff.bargaining.eum.warm
+	STANDOFF_NATIVE=0 $(BIN)/python -m standoff.bargaining.eum.warm
 	@touch $(STAMP)
 
-forecast: $(STAMP)
+$(NATIVE): $(STAMP) $(addprefix $(EUM)/,kernel.py kernel_args.py constants.py equations.py native.py native_build.py)
+	$(BIN)/python -m standoff.bargaining.eum.native_build
+
+forecast: $(STAMP) $(NATIVE)
 	$(BIN)/standoff forecast
 
-test: $(STAMP)
+test: $(STAMP) $(NATIVE)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -25,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
@@ -37,3 +43,4 @@ lock:
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -f $(EUM)/_native*

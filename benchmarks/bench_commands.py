@@ -13,8 +13,10 @@ resident set of the command's process or of one of its worker processes (os.wait
 | `standoff forecast --draws 100000` | 10x |
 | `standoff forecast --report /tmp/....html` | about 15 s |
 
-The forecasts run on the local backend's default, a worker process per CPU; the same two
-forecasts with `--workers 1` (one process) are timed too, for comparison.
+The forecasts run on the local backend's default, a worker process per CPU, with the EUM kernel
+that `make` compiled ahead of time; the same two forecasts with `--workers 1` (one process), and
+with numba's JIT kernel instead (STANDOFF_NATIVE=0, as where no C compiler built the other), are
+timed too, for comparison.
 
 The settle row is skipped, with a note, when ../shared/data is missing.
 
@@ -51,13 +53,15 @@ def standoff() -> list[str]:
     return [found] if found else [sys.executable, "-m", "standoff.cli"]
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """One whole-process run: (wall seconds, peak resident MiB). Output is discarded; a failed
-    run stops the benchmark with what it wrote on stderr."""
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """One whole-process run, with `env` added to the environment: (wall seconds, peak
+    resident MiB). Output is discarded; a failed run stops the benchmark with what it wrote on
+    stderr."""
     with tempfile.TemporaryFile() as stderr:
+        environment = {**os.environ, **(env or {})}
         start = time.perf_counter()
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=stderr, cwd=REPO)  # fmt: skip
+                                 stderr=stderr, cwd=REPO, env=environment)  # fmt: skip
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -77,9 +81,11 @@ class Row:
     note: str = ""
 
 
-def measure(row: Row, argv: list[str], runs: int, reference: list[float]) -> None:
+def measure(
+    row: Row, argv: list[str], runs: int, reference: list[float], env: dict[str, str] | None
+) -> None:
     for _ in range(runs):
-        elapsed, peak = timed(argv)
+        elapsed, peak = timed(argv, env)
         row.seconds.append(elapsed)
         row.peaks.append(peak)
         reference.append(timed([sys.executable, "-c", REFERENCE])[0])
@@ -107,28 +113,33 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.html"
-        plan: list[tuple[Row, list[str] | None, int]] = [
-            (Row("standoff --version", "0.5x"), [*cmd, "--version"], args.runs),
+        jit = {"STANDOFF_NATIVE": "0"}
+        plan: list[tuple[Row, list[str] | None, int, dict[str, str] | None]] = [
+            (Row("standoff --version", "0.5x"), [*cmd, "--version"], args.runs, None),
             (Row("standoff settle SOE-Pol-Comp.csv --model smp", "1x"),
              [*cmd, "settle", str(SOE), "--model", "smp"] if SOE.exists() else None,
-             args.runs),
-            (Row("standoff forecast (10,000 draws)", "2x"), [*cmd, "forecast"], args.runs),
+             args.runs, None),
+            (Row("standoff forecast (10,000 draws)", "2x"), [*cmd, "forecast"], args.runs, None),
             (Row("standoff forecast --workers 1 (one process)", "-"),
-             [*cmd, "forecast", "--workers", "1"], args.runs),
+             [*cmd, "forecast", "--workers", "1"], args.runs, None),
+            (Row("standoff forecast, JIT kernel (STANDOFF_NATIVE=0)", "-"),
+             [*cmd, "forecast"], args.runs, jit),
             (Row("standoff forecast --draws 100000", "10x"),
-             [*cmd, "forecast", "--draws", "100000"], args.slow_runs),
+             [*cmd, "forecast", "--draws", "100000"], args.slow_runs, None),
             (Row("standoff forecast --draws 100000 --workers 1", "-"),
-             [*cmd, "forecast", "--draws", "100000", "--workers", "1"], args.slow_runs),
+             [*cmd, "forecast", "--draws", "100000", "--workers", "1"], args.slow_runs, None),
+            (Row("standoff forecast --draws 100000, JIT kernel", "-"),
+             [*cmd, "forecast", "--draws", "100000"], args.slow_runs, jit),
             (Row("standoff forecast --report x.html", "about 15 s"),
-             [*cmd, "forecast", "--report", str(report)], args.slow_runs),
+             [*cmd, "forecast", "--report", str(report)], args.slow_runs, None),
         ]  # fmt: skip
-        for row, argv, runs in plan:
+        for row, argv, runs, env in plan:
             rows.append(row)
             if argv is None:
                 row.note = f"skipped: {SOE} not found (../shared/data beside the repo)"
                 continue
             print(f"timing {row.label} ({runs} runs) ...", file=sys.stderr, flush=True)
-            measure(row, argv, runs, reference)
+            measure(row, argv, runs, reference, env)
 
     ref = statistics.median(reference)
     print(f"reference (numpy 800x800 matmul x20, whole process): median {ref:.3f} s "

@@ -25,6 +25,8 @@ from ..base import (
 )
 from .constants import BLOCK, COMPILED_BLOCK, SAME_POSITION
 from .equations import Beliefs, Readings, Step, numpy_round, risk_exponent
+from .kernel_args import KernelInputs, KernelOptions
+from .native import round_function
 
 RISK_MODES = ("recompute", "off", "given")
 PROBABILITY_MODES = ("all-triples", "pairwise")
@@ -108,7 +110,9 @@ class ExpectedUtility(Engine):
         interaction codes, eu_self, eu_other and p_win; offer, taken and risk_exponent are None).
     threads: worker threads over blocks of draws (default: the CPU count), one pool for the
         engine's lifetime (started at the first run that needs it; not pickled or copied).
-    kernel: "compiled" (default: the numba kernel of `kernel.py`) or "numpy" (the vectorized
+        The kernel compiled ahead of time holds the GIL, so where it serves the engine uses one.
+    kernel: "compiled" (default: the kernel of `kernel.py`, compiled ahead of time where `make`
+        built it (native.py), else by numba at first use) or "numpy" (the vectorized
         numpy implementation of `equations.py`, kept as the reference the kernel is tested
         against). The two agree up to float rounding; neither changes the model.
 
@@ -204,6 +208,13 @@ class ExpectedUtility(Engine):
         self._pool = None
         self._pool_lock = threading.Lock()
 
+    def _kernel_threads(self) -> int:
+        """Threads over blocks of draws: one where the ahead-of-time kernel runs (it holds
+        the GIL: native.py), else the engine's."""
+        if self.kernel == "compiled" and round_function() is not None:
+            return 1
+        return self.threads
+
     def _threads(self) -> ThreadPoolExecutor:
         """The engine's thread pool, started on first use and reused by every later run."""
         with self._pool_lock:
@@ -272,8 +283,9 @@ class ExpectedUtility(Engine):
         n_draws, n_actors, n_issues = inputs.position.shape
         readings = self.readings
         size = BLOCK
+        threads = self._kernel_threads()
         if self.kernel == "compiled":  # one block per thread, if that makes blocks small enough
-            size = min(COMPILED_BLOCK, max(1, -(-n_draws // self.threads)))
+            size = min(COMPILED_BLOCK, max(1, -(-n_draws // threads)))
         blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
         results: list[list[_IssueRun]] = [[] for _ in blocks]  # per block, per issue
 
@@ -282,7 +294,7 @@ class ExpectedUtility(Engine):
             # issues run one by one
             results[b] = [self._run_issue(part, k, steps, readings) for k in range(n_issues)]
 
-        if self.threads > 1 and len(blocks) > 1:
+        if threads > 1 and len(blocks) > 1:
             list(self._threads().map(one_block, range(len(blocks))))
         else:
             for b in range(len(blocks)):
@@ -337,7 +349,8 @@ class ExpectedUtility(Engine):
         beliefs = Beliefs.of(inputs, 0)
         x = np.ascontiguousarray(inputs.position[:, :, 0])
         step = _empty_step(n_draws, n_actors)
-        size = min(COMPILED_BLOCK, max(1, -(-n_draws // self.threads)))
+        threads = self._kernel_threads()
+        size = min(COMPILED_BLOCK, max(1, -(-n_draws // threads)))
         blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
 
         def one_block(b: int) -> None:
@@ -346,7 +359,7 @@ class ExpectedUtility(Engine):
             out = Step._make(a[part] for a in step)
             self._round_compiled(x[part], given, beliefs.take(part), low, high, scale, out)
 
-        if self.threads > 1 and len(blocks) > 1:
+        if threads > 1 and len(blocks) > 1:
             list(self._threads().map(one_block, range(len(blocks))))
         else:
             for b in range(len(blocks)):
@@ -468,9 +481,9 @@ class ExpectedUtility(Engine):
     ) -> Step:
         """`equations.numpy_round` through the compiled kernel (kernel.py): the same equations,
         into `out` where given (C-contiguous arrays of the right shapes), else new arrays.
-        The kernel (numba) is imported here, at its first use, not with the engine: commands
-        that never run it do not load numba."""
-        from .kernel import KernelInputs, KernelOptions, round_kernel
+        The kernel compiled ahead of time (native.py) serves where it is built; else numba's,
+        imported here, at its first use, not with the engine: commands that never run it do
+        not load numba."""
 
         n_draws, n_actors = x.shape
         empty = np.empty((0, 0, 0))
@@ -517,7 +530,13 @@ class ExpectedUtility(Engine):
             perceived=beliefs.perceived,
             has_offset=offset is not None,
         )
-        round_kernel(arrays, options, step)
+        native = round_function()
+        if native is not None:
+            native(*arrays, *options, *step)
+        else:
+            from .kernel import round_kernel
+
+            round_kernel(arrays, options, step)
         return step
 
 

@@ -8,23 +8,26 @@ few (N, N) scratch arrays, so the vote tensor never exists: win(i, j) = sum_k ma
 d_ki)) is accumulated in registers. Results equal the numpy path's up to float rounding (sums run
 in another order).
 
-`round_kernel` takes three named tuples: `KernelInputs` (arrays), `KernelOptions` (scalars) and
-the output arrays (`equations.Step`), which it fills in place.
+`round_kernel` takes three named tuples: `KernelInputs` (arrays), `KernelOptions` (scalars),
+both in `kernel_args.py`, and the output arrays (`equations.Step`), which it fills in place.
 
 The kernels release the GIL (`nogil`), so the engine runs blocks of draws on threads, and are
 cached on disk (`cache`): the first run compiles them once (a few seconds), later runs load them.
+`native_build.py` compiles the same code ahead of time into an extension module that loads
+without numba (`native.py`); the engine uses it where it is built.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from ..base import FloatArray
 from .constants import Interaction
+from .kernel_args import KernelInputs, KernelOptions
+
+__all__ = ["KernelInputs", "KernelOptions", "round_kernel"]
 
 # interaction codes as plain ints, for the compiled code (frozen into it: they never change)
 _CONFLICT_WIN = int(Interaction.CONFLICT_WIN)
@@ -34,47 +37,6 @@ _COMPROMISE_LOWER = int(Interaction.COMPROMISE_LOWER)
 _COMPEL = int(Interaction.COMPEL)
 _CAPITULATE = int(Interaction.CAPITULATE)
 _STALEMATE = int(Interaction.STALEMATE)
-
-
-class KernelInputs(NamedTuple):
-    """One issue's arrays for a block of D draws, all float64 and C-contiguous.
-
-    Shared world: offset, seen_weight, seen_salience are unused (pass empty (0, 0, 0) arrays).
-    Perceived: (D, i, j) beliefs of i about j (diagonal: the truth), offset the perceived minus
-    true position.
-    """
-
-    x: FloatArray  # (D, N) true positions now
-    offset: FloatArray  # (D, i, j) perceived minus true position of j, as i sees it
-    seen_weight: FloatArray  # (D, i, j) capability x salience of j, as i sees it
-    seen_salience: FloatArray  # (D, i, j) salience of j, as i sees it
-    weight: FloatArray  # (D, N) true capability x salience
-    salience: FloatArray  # (D, N) true salience
-    mu_view: FloatArray  # (D, N) weighted median as each i sees it (used only when Q < 1)
-    mu_true: FloatArray  # (D, N) the true weighted median (used only when Q < 1)
-    r_given: FloatArray  # (D, N) risk exponents, when the risk is not recomputed
-
-
-class KernelOptions(NamedTuple):
-    """The issue's scale and the engine's readings, as plain scalars.
-
-    SAME_POSITION travels here rather than as a global: numba freezes a global into the code it
-    caches on disk, and does not see a change to it in another module (constants.py).
-    """
-
-    low: float
-    high: float
-    scale: float
-    same_position: float  # constants.SAME_POSITION (see above)
-    Q: float
-    T: float
-    recompute_risk: bool  # risk="recompute"
-    neutral: bool  # risk="off"
-    vote_risk: bool
-    pairwise: bool  # probability="pairwise"
-    nearest: bool  # choice="nearest"
-    perceived: bool  # the actors have beliefs (seen_weight, seen_salience are given)
-    has_offset: bool  # the actors misjudge positions (offset is given)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
