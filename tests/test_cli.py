@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -6,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from standoff import __version__
+from standoff.bargaining.eum import native
 from standoff.cli import app
 
 from .conftest import TEST_DATA, shared
@@ -42,8 +44,10 @@ def test_version_loads_no_engine():
 
 
 def test_settle_loads_neither_numba_nor_the_crisis(tmp_path):
-    """`settle` of a KTAB table with a numpy engine (smp) loads neither numba (the EUM's kernel)
-    nor the crisis modules; the flagship forecast in one process loads both."""
+    """`settle` of a KTAB table with a numpy engine (smp) loads neither numba (the EUM's JIT
+    kernel) nor the crisis modules; the flagship forecast in one process loads the crisis, and
+    numba only where the kernel compiled ahead of time is not used (STANDOFF_NATIVE=0, or not
+    built: tests/test_native.py)."""
     table = shared("ktab", "SOE-Pol-Comp.csv")
     code = (
         "import sys, standoff.cli\n"
@@ -53,18 +57,23 @@ def test_settle_loads_neither_numba_nor_the_crisis(tmp_path):
         "    pass\n"
         "print(sorted(m for m in ('numba', 'standoff.crisis') if m in sys.modules))\n"
     )
+    flagship = ["forecast", "--draws", "50", "--workers", "1"]
     runs = {
-        "settle": ["settle", str(table), "--model", "smp"],
-        "flagship": ["forecast", "--draws", "50", "--workers", "1"],
+        "settle": (["settle", str(table), "--model", "smp"], "1"),
+        "flagship": (flagship, "1"),
+        "flagship, JIT kernel": (flagship, "0"),
     }
     loaded = {}
-    for name, args in runs.items():
+    for name, (args, use_native) in runs.items():
+        env = {**os.environ, "STANDOFF_NATIVE": use_native}
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                              text=True, check=True, cwd=tmp_path)  # fmt: skip
+                              text=True, check=True, cwd=tmp_path, env=env)  # fmt: skip
         loaded[name] = done.stdout.strip().splitlines()[-1]
+    built = native.load() is not None
     assert loaded == {
         "settle": "[]",
-        "flagship": "['numba', 'standoff.crisis']",
+        "flagship": "['standoff.crisis']" if built else "['numba', 'standoff.crisis']",
+        "flagship, JIT kernel": "['numba', 'standoff.crisis']",
     }
 
 

@@ -103,8 +103,11 @@ def histories_slice(h: CrisisHistories, start: int, stop: int) -> CrisisHistorie
     return CrisisHistories(**{f.name: part(f.name) for f in fields(h)})
 
 
-def test_the_eum_engine_keeps_one_pool_and_pickles_without_it():
+def test_the_eum_engine_keeps_one_pool_and_pickles_without_it(monkeypatch):
+    """The threads of the JIT kernel (the one compiled ahead of time runs on one: test_native)."""
     from standoff.bargaining import ExpectedUtility
+
+    monkeypatch.setenv("STANDOFF_NATIVE", "0")
     from standoff.sample import central_inputs
 
     compiled = load("cuba-1962")
