@@ -83,10 +83,11 @@ def build(folder: Path = HERE) -> Path:
 
         cc = CC(NAME)
         cc.output_dir = work
+        cc.output_file = module_path(Path(work)).name  # the name this Python imports
         cc.verbose = False
         cc.export("round_flat", SIGNATURE)(round_flat)
         cc.compile()
-        built = Path(work) / module_path(Path(work)).name
+        built = module_path(Path(work))
         part = folder / (built.name + ".part")
         shutil.copyfile(built, part)
         os.replace(part, module_path(folder))
