@@ -46,8 +46,7 @@ PLAIN_SKIPS = {
     "test_ledger_postgres.py": "PostgreSQL is a server .ci/run installs, not reference data; under "
     "CI=true a missing server fails",
     "test_native.py": "the ahead-of-time EUM kernel needs a C compiler, a tool (.ci/run installs "
-    "one where it is missing), not reference data; under CI=true, or with a compiler on the "
-    "PATH, a missing build fails",
+    "one where it is missing), not reference data; under CI=true a missing build fails",
 }
 
 

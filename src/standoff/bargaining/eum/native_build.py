@@ -105,6 +105,7 @@ def main(folder: Path = HERE) -> int:
         path = build(folder)
     except Exception as e:  # no compiler, no linker, a read-only folder: the JIT kernel serves
         why = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+        why = why[: why.index(". ") + 1] if ". " in why else why  # its first sentence
         try:
             _write_stamp(folder, built=False, why=why)
         except OSError:
