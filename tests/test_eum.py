@@ -451,39 +451,44 @@ def perceiving(inputs: BargainingInputs, seed: int) -> BargainingInputs:
     )
 
 
-@pytest.mark.parametrize("world", ["shared", "perceived"])
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"reading": TABLE2},
-        {"reading": TABLE2, "risk": "off"},
-        {"reading": TABLE2, "risk": "given"},
-        {"reading": TABLE2, "probability": "pairwise"},
-        {"reading": TABLE2, "probability": "pairwise", "vote_risk": False, "risk": "off"},
-        {"reading": TABLE2, "choice": "nearest"},
-        {"reading": TABLE2, "Q": 0.6, "T": 0.3},
-        {"reading": "forecast", "rounds": 40},
-        {"reading": "forecast", "rounds": 40, "risk": "given"},
-        {"reading": "forecast", "rounds": 40, "Q": 0.6, "T": 0.3},
-    ],
-    ids=str,
-)
-def test_compiled_kernel_matches_numpy(world: str, options: dict):
-    """The numba kernel (eum/kernel.py) against the numpy equations, on random inputs; under
-    the forecast reading, run to rest, with the same stops and cycles."""
-    options = dict(options)
-    rounds = options.pop("rounds", 3)
-    inputs = random_inputs(300, 6, 2, seed=21)
+# the kernels' configurations: every reading, risk, probability and offer rule, Q < 1; the
+# forecast reading run to rest (up to `rounds`)
+KERNEL_CONFIGURATIONS = [
+    {"reading": TABLE2},
+    {"reading": TABLE2, "risk": "off"},
+    {"reading": TABLE2, "risk": "given"},
+    {"reading": TABLE2, "probability": "pairwise"},
+    {"reading": TABLE2, "probability": "pairwise", "vote_risk": False, "risk": "off"},
+    {"reading": TABLE2, "choice": "nearest"},
+    {"reading": TABLE2, "Q": 0.6, "T": 0.3},
+    {"reading": "forecast", "rounds": 40},
+    {"reading": "forecast", "rounds": 40, "risk": "given"},
+    {"reading": "forecast", "rounds": 40, "Q": 0.6, "T": 0.3},
+]
+
+
+def kernel_inputs(world: str, seed: int) -> BargainingInputs:
+    """300 random draws of 6 actors on 2 issues, with risk attitudes; "perceived": beliefs."""
+    inputs = random_inputs(300, 6, 2, seed=seed)
     inputs = BargainingInputs(
         capability=inputs.capability,
         position=inputs.position,
         salience=inputs.salience,
         low=inputs.low,
         high=inputs.high,
-        risk=np.random.default_rng(22).uniform(-1, 1, inputs.capability.shape),
+        risk=np.random.default_rng(seed + 1).uniform(-1, 1, inputs.capability.shape),
     )
-    if world == "perceived":
-        inputs = perceiving(inputs, seed=23)
+    return perceiving(inputs, seed=seed + 2) if world == "perceived" else inputs
+
+
+@pytest.mark.parametrize("world", ["shared", "perceived"])
+@pytest.mark.parametrize("options", KERNEL_CONFIGURATIONS, ids=str)
+def test_compiled_kernel_matches_numpy(world: str, options: dict):
+    """The numba kernel (eum/kernel.py) against the numpy equations, on random inputs; under
+    the forecast reading, run to rest, with the same stops and cycles."""
+    options = dict(options)
+    rounds = options.pop("rounds", 3)
+    inputs = kernel_inputs(world, seed=21)
     compiled = ExpectedUtility(kernel="compiled", **options).run(inputs, rounds)
     reference = ExpectedUtility(kernel="numpy", **options).run(inputs, rounds)
     np.testing.assert_allclose(compiled.positions, reference.positions, atol=1e-9)

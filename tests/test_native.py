@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from standoff.bargaining.base import BargainingInputs
 from standoff.bargaining.eum import ExpectedUtility, engine, native, native_build
 from standoff.compile import load as load_case
 from standoff.forecast import run
@@ -18,7 +17,7 @@ from standoff.serialize import forecast_json
 
 from .conftest import in_ci
 from .engine_contract import random_inputs
-from .test_eum import TABLE2, perceiving
+from .test_eum import KERNEL_CONFIGURATIONS, kernel_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,38 +57,13 @@ def calls(built: native.RoundFunction, monkeypatch: pytest.MonkeyPatch) -> list[
 
 
 @pytest.mark.parametrize("world", ["shared", "perceived"])
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"reading": TABLE2},
-        {"reading": TABLE2, "risk": "off"},
-        {"reading": TABLE2, "risk": "given"},
-        {"reading": TABLE2, "probability": "pairwise"},
-        {"reading": TABLE2, "probability": "pairwise", "vote_risk": False, "risk": "off"},
-        {"reading": TABLE2, "choice": "nearest"},
-        {"reading": TABLE2, "Q": 0.6, "T": 0.3},
-        {"reading": "forecast", "rounds": 40},
-        {"reading": "forecast", "rounds": 40, "risk": "given"},
-        {"reading": "forecast", "rounds": 40, "Q": 0.6, "T": 0.3},
-    ],
-    ids=str,
-)
+@pytest.mark.parametrize("options", KERNEL_CONFIGURATIONS, ids=str)
 def test_native_kernel_equals_the_jit_kernel_bit_for_bit(
     world: str, options: dict, calls: list[int], monkeypatch: pytest.MonkeyPatch
 ):
     options = dict(options)
     rounds = options.pop("rounds", 3)
-    inputs = random_inputs(300, 6, 2, seed=31)
-    inputs = BargainingInputs(
-        capability=inputs.capability,
-        position=inputs.position,
-        salience=inputs.salience,
-        low=inputs.low,
-        high=inputs.high,
-        risk=np.random.default_rng(32).uniform(-1, 1, inputs.capability.shape),
-    )
-    if world == "perceived":
-        inputs = perceiving(inputs, seed=33)
+    inputs = kernel_inputs(world, seed=31)
     ahead = ExpectedUtility(**options).run(inputs, rounds)
     assert sum(calls) >= 300  # every draw went through the ahead-of-time function
     monkeypatch.setattr(engine, "round_function", lambda: None)
