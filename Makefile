@@ -14,7 +14,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m compileall -q src
-	STANDOFF_NATIVE=0 $(BIN)/python -m standoff.bargaining.eum.warm
+	$(BIN)/python -m standoff.bargaining.eum.warm
 	@touch $(STAMP)
 
 $(NATIVE): $(STAMP) $(addprefix $(EUM)/,kernel.py kernel_args.py constants.py equations.py native.py native_build.py)

@@ -25,9 +25,6 @@ import numpy as np
 from numba import njit
 
 from .constants import Interaction
-from .kernel_args import KernelInputs, KernelOptions
-
-__all__ = ["KernelInputs", "KernelOptions", "round_kernel"]
 
 # interaction codes as plain ints, for the compiled code (frozen into it: they never change)
 _CONFLICT_WIN = int(Interaction.CONFLICT_WIN)

@@ -1,10 +1,12 @@
-"""Compile the EUM's kernel ahead of use: `python -m standoff.bargaining.eum.warm`, which `make`
-runs when it builds the environment, so that the first forecast on a new machine does not spend
+"""Fill numba's cache of the EUM's JIT kernel: `python -m standoff.bargaining.eum.warm`, which
+`make` runs when it builds the environment, so that a process that uses the JIT kernel (where the
+kernel compiled ahead of time, native.py, is not built, or with STANDOFF_NATIVE=0) does not spend
 its first seconds compiling. numba caches the compiled code beside the module (`cache=True`) and
 recompiles, rather than fails, when the cache does not match the source or the machine."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -39,13 +41,22 @@ def _inputs(perceived: bool) -> BargainingInputs:
 
 
 def warm_up() -> float:
-    """Run every configuration the commands use once, on a tiny case; the seconds it took."""
+    """Run every configuration the commands use once on the JIT kernel, on a tiny case; the
+    seconds it took."""
     start = time.perf_counter()
-    for reading in ("forecast", "scholz-table2"):
-        for perceived in (False, True):
-            for diagnostics in (False, True):
-                engine = ExpectedUtility(reading=reading, diagnostics=diagnostics, threads=1)
-                engine.run(_inputs(perceived), 1 if perceived else None)
+    before = os.environ.get("STANDOFF_NATIVE")
+    os.environ["STANDOFF_NATIVE"] = "0"  # the JIT kernel, also where the native one is built
+    try:
+        for reading in ("forecast", "scholz-table2"):
+            for perceived in (False, True):
+                for diagnostics in (False, True):
+                    engine = ExpectedUtility(reading=reading, diagnostics=diagnostics, threads=1)
+                    engine.run(_inputs(perceived), 1 if perceived else None)
+    finally:
+        if before is None:
+            del os.environ["STANDOFF_NATIVE"]
+        else:
+            os.environ["STANDOFF_NATIVE"] = before
     return time.perf_counter() - start
 
 
