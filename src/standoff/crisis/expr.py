@@ -392,7 +392,7 @@ def _truth(x: Any) -> Any:
 def _num(x: Any) -> Any:
     """A value as an array: truth values stay truth values, every other number is a float."""
     value = np.asarray(x)
-    return value if value.dtype == np.bool_ else value.astype(float)
+    return value if value.dtype == np.bool_ else value.astype(float, copy=False)
 
 
 def _binop(node: ast.BinOp, left: Any, right: Any) -> Any:
@@ -403,7 +403,7 @@ def _binop(node: ast.BinOp, left: Any, right: Any) -> Any:
         and right.dtype == np.bool_
         and isinstance(node.op, ast.Add | ast.Mult)
     ):
-        left, right = left.astype(float), right.astype(float)
+        left, right = left.astype(float, copy=False), right.astype(float, copy=False)
     return _BINOPS[type(node.op)](left, right)
 
 
@@ -412,7 +412,10 @@ def _mask(where: Any, cond: Any) -> Any:
 
 
 def _finite(value: Any, node: ast.AST, where: Any) -> Any:
-    bad = ~np.isfinite(value)
+    finite = np.isfinite(value)
+    if finite.all():
+        return value
+    bad = ~finite
     if where is not None:
         bad = np.logical_and(bad, where)
     if np.any(bad):
@@ -442,7 +445,7 @@ def _eval(
         value = _eval(node.operand, names, functions, where)
         if isinstance(node.op, ast.Not):
             return ~_truth(value)
-        return -_num(value).astype(float) if isinstance(node.op, ast.USub) else _num(value)
+        return -_num(value).astype(float, copy=False) if isinstance(node.op, ast.USub) else _num(value)
     if isinstance(node, ast.BoolOp):
         is_and = isinstance(node.op, ast.And)
         out = _truth(_eval(node.values[0], names, functions, where))

@@ -30,6 +30,12 @@ from .rounds import BargainingRound
 # The interaction classes shown in explanations, in this order.
 VIEW_CLASSES = ("conflict", "compromise", "compel", "capitulation", "stalemate", "agreement")
 
+# which interaction codes each kind of `sees` counts: row r of _HITS, indexed by code
+_KIND_ROW = {kind: r for r, kind in enumerate(INTERACTION_CODES)}
+_HITS = np.array(
+    [[code in codes for code in range(len(Interaction))] for codes in INTERACTION_CODES.values()]
+)
+_VIEW_ROWS = np.array([_KIND_ROW[kind] for kind in VIEW_CLASSES])
 TOLERANCE = 1e-9  # how far outside [0, 1] a probability may stray by rounding
 
 FloatArray = NDArray[np.float64]
@@ -143,14 +149,23 @@ class _State:
         issue k, 1 where i sees it on k and 0 where not."""
         key = (kind, i, j, k)
         if key not in self._cache:
-            codes = self._codes(i, j)
-            hits = np.zeros(codes.shape, dtype=bool)
-            for code in INTERACTION_CODES[kind]:
-                hits |= codes == code
+            hits = _HITS[_KIND_ROW[kind]][self._codes(i, j)]  # (D, K)
             self._cache[key] = (
                 (self._weight[:, i, :] * hits).sum(axis=1) if k < 0 else hits[:, k].astype(float)
             )
         return self._cache[key]
+
+    def view_shares(self, i: int, j: int) -> FloatArray:
+        """(D, len(VIEW_CLASSES)) `share(kind, i, j)` of every view class, computed together
+        (the same numbers) and kept for the formulas that ask for one."""
+        keys = [(kind, i, j, -1) for kind in VIEW_CLASSES]
+        if all(key in self._cache for key in keys):
+            return np.stack([self._cache[key] for key in keys], axis=1)
+        hits = _HITS[_VIEW_ROWS][:, self._codes(i, j)]  # (C, D, K)
+        shares = (self._weight[None, :, i, :] * hits).sum(axis=2)  # (C, D)
+        for key, values in zip(keys, shares, strict=True):
+            self._cache.setdefault(key, values)
+        return shares.T
 
     def _codes(self, i: int, j: int) -> NDArray[np.int8]:
         """(D, K) the Interaction codes i sees with j on each issue this round."""
@@ -327,8 +342,7 @@ def _opt(index: dict[str, int], ident: str | None) -> int:
 
 def dominant_view(state: _State, i: int, j: int) -> NDArray[np.int8]:
     """(D,) index into VIEW_CLASSES of the interaction i sees with j on most of its stakes."""
-    stacked = np.stack([state.share(name, i, j) for name in VIEW_CLASSES], axis=1)
-    return np.argmax(stacked, axis=1).astype(np.int8)
+    return np.argmax(state.view_shares(i, j), axis=1).astype(np.int8)
 
 
 def simulate(
