@@ -7,9 +7,10 @@ reference of benchmarks/bench_commands.py: twenty products of an 800 x 800 matri
 process); the speed-up over local and the parallel efficiency (local seconds / (workers x
 seconds)); the overhead per block (seconds over local, divided by the blocks, on 1 worker); and the
 client's peak of traced memory (tracemalloc: numpy arrays included; the workers' memory is their
-own). The flagship on 2 workers is also run with blocks of 1,024 and 16,384 draws, to choose the
-cluster's default block size (`standoff.run.backends.DASK_CHUNK`); and at a quarter of the draws,
-to show how the client's memory grows with the draws.
+own). The flagship on 2 workers is also run with blocks of at most 1,024, 4,096 and 16,384 draws
+(evened out, `block_size`), to choose the cluster's default block size
+(`standoff.run.backends.DASK_CHUNK`); and at a quarter of the draws, to show how the client's
+memory grows with the draws.
 
 The cluster's start-up (about 1-3 s) is timed apart, not in the rows. Every result is checked to
 be byte-identical to the local one.
@@ -32,7 +33,7 @@ from standoff.compile import CompiledCase, load
 from standoff.forecast import DEFAULT_CHUNK, run
 from standoff.run.backends import make_executor
 from standoff.run.dask_executor import DaskExecutor
-from standoff.run.executor import Block, Executor, run_blocks
+from standoff.run.executor import Block, Executor, block_size, run_blocks
 from standoff.run.tasks import TallyCrisis
 from standoff.sensitivity import morris
 from standoff.serialize import drivers_json, dumps, forecast_json
@@ -147,8 +148,8 @@ def main() -> None:
     task_bytes = len(pickle.dumps(TallyCrisis(compiled, SEED)))
     result_bytes = len(pickle.dumps(TallyCrisis(compiled, SEED)(Block(0, DEFAULT_CHUNK))))
 
-    def blocks(chunk: int) -> int:
-        return -(-draws // chunk)
+    def blocks(chunk: int) -> int:  # the run's blocks, evened out (`block_size`)
+        return -(-draws // block_size(draws, chunk))
 
     rows: list[Row] = []
     expected, seconds, peak, cpu = measured(lambda: flagship(compiled, draws, DEFAULT_CHUNK, None))
@@ -171,13 +172,13 @@ def main() -> None:
                 f"  overhead per block ({task_bytes / 1e3:.0f} kB task, "
                 f"{result_bytes / 1e3:.0f} kB result, no work): {1000 * overhead:.1f} ms"
             )
-            chunks = (DEFAULT_CHUNK,) if workers == 1 else (1024, DEFAULT_CHUNK, 16384)
+            chunks = (DEFAULT_CHUNK,) if workers == 1 else (1024, 4096, DEFAULT_CHUNK, 16384)
             for chunk in chunks:
                 text, seconds, peak, cpu = measured(
                     lambda c=chunk: flagship(compiled, draws, c, ex), ex
                 )
                 assert text == expected, "the dask result differs from the local one"
-                label = f"dask, {workers} worker(s), blocks of {chunk:,}"
+                label = f"dask, {workers} worker(s), blocks <= {chunk:,}"
                 rows.append(Row(label, workers, blocks(chunk), seconds, peak, reference(), cpu))
             if workers == 2:
                 quarter = draws // 4

@@ -157,9 +157,9 @@ def test_a_narrow_window_of_blocks_gives_the_same_forecast(
 
 def test_progress_reports_every_block_in_order(two_workers: Executor) -> None:
     seen: list[tuple[str, int, int]] = []
-    run(load("us-dprk-2018"), draws=50, seed=SEED, chunk_size=10, executor=two_workers,
+    run(load("us-dprk-2018"), draws=60, seed=SEED, chunk_size=10, executor=two_workers,
         progress=lambda *a: seen.append(a))  # fmt: skip
-    assert seen == [("simulating", n, 50) for n in (10, 20, 30, 40, 50)]
+    assert seen == [("simulating", n, 60) for n in (10, 20, 30, 40, 50, 60)]
 
 
 def test_cli_forecast_on_a_local_dask_cluster(tmp_path: Any) -> None:

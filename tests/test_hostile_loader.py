@@ -85,6 +85,39 @@ def test_deep_flow_nesting_is_refused(tmp_path: Path) -> None:
     assert "nested too deeply" in fails(write(tmp_path, "a: " + "[" * 1200 + "]" * 1200 + "\n"))
 
 
+def test_deeper_flow_nesting_than_libyaml_is_given_is_refused(tmp_path: Path) -> None:
+    from standoff.case import yamlread
+
+    depth = yamlread.FAST_NESTING + 10  # composed in Python: libyaml recurses without a check
+    assert "nested too deeply" in fails(write(tmp_path, "a: " + "[" * depth + "]" * depth))
+
+
+REPO = Path(__file__).resolve().parents[1]
+YAML_FILES = sorted(
+    p for d in ("cases", "tests") for p in (REPO / d).rglob("*.yaml") if p.is_file()
+)
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_libyaml_and_python_composers_read_the_same(path: Path, monkeypatch) -> None:
+    # the same data, lines, typed values and errors whichever composer PyYAML uses
+    from standoff.case import yamlread
+    from standoff.errors import CaseError
+
+    def read() -> Any:
+        typed: dict[Any, str] = {}
+        try:
+            return yamlread.read_yaml(path.read_text(encoding="utf-8"), str(path), typed), typed
+        except CaseError as e:
+            return str(e)
+        except UnicodeDecodeError:
+            return "not UTF-8"
+
+    fast = read()
+    monkeypatch.setattr(yamlread, "FAST_NESTING", 0)  # the Python composer only
+    assert read() == fast
+
+
 @pytest.mark.parametrize("value", ["1e308", "1e13", "'1 to 1e300'", "normal(5, 1e300)"])
 def test_huge_capability_is_an_error(tmp_path: Path, value: str) -> None:
     path = write(tmp_path, edit(MINI, "capability: 10", f"capability: {value}"))

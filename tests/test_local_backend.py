@@ -107,7 +107,7 @@ def test_forecast_survives_a_killed_worker(tmp_path, monkeypatch) -> None:
     paths = {}
     for name, extra in (("killed", ["--workers", "2"]), ("alone", ["--workers", "1"])):
         paths[name] = tmp_path / f"{name}.json"
-        args = ["forecast", "cuba-1962", "--draws", "1000", "--chunk-size", "200",
+        args = ["forecast", "cuba-1962", "--draws", "1200", "--chunk-size", "200",
                 "--json", str(paths[name]), *extra]  # fmt: skip
         if name == "killed":
             with pytest.warns(RuntimeWarning, match="ended abruptly"):

@@ -15,6 +15,7 @@ from . import __version__, outputs
 from .console import err, fail, out, plain_warnings, safe
 from .errors import CaseError
 from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
+from .run.executor import block_size
 
 if TYPE_CHECKING:
     from .compile import CompiledCase
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 MODELS = ("compromise", "eum", "smp")  # standoff.bargaining.ENGINES
 DEFAULT_DRAWS = 10_000  # standoff.forecast
 DEFAULT_SEED = 20180815
-DEFAULT_CHUNK = 4096
+DEFAULT_CHUNK = 8192  # standoff.forecast
 DEFAULT_TRAJECTORIES = 10  # standoff.sensitivity
 DEFAULT_REPLICATES = 64
 
@@ -257,7 +258,7 @@ def forecast(
         ),
     ] = None,
     chunk_size: Annotated[
-        int, typer.Option(min=1, help="Draws per batch (does not change results).")
+        int, typer.Option(min=1, help="Draws per block at most (does not change results).")
     ] = DEFAULT_CHUNK,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the forecast as JSON here.")
@@ -330,7 +331,10 @@ def forecast(
     before = None  # for the report's "What changed": the same forecast without the observations
     with (
         cli_executor(
-            backend, scheduler, workers, None if drivers else -(-draws // chunk_size)
+            backend,
+            scheduler,
+            workers,
+            None if drivers else -(-draws // block_size(draws, chunk_size)),
         ) as executor,
         _progress(enabled=draws > chunk_size or report is not None) as progress,
     ):

@@ -28,7 +28,14 @@ from .case.yamlread import line_of
 from .compile import CompiledCase
 from .errors import CaseError, Problem
 from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
-from .run.executor import Executor, LocalExecutor, ProgressFn, reduce_blocks, run_blocks
+from .run.executor import (
+    Executor,
+    LocalExecutor,
+    ProgressFn,
+    block_size,
+    reduce_blocks,
+    run_blocks,
+)
 from .sample import central_inputs, uncertain_slots
 
 if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by `settle`)
@@ -37,7 +44,7 @@ if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20180815
-DEFAULT_CHUNK = 4096
+DEFAULT_CHUNK = 8192  # draws per block at most (`block_size` evens them out)
 MIN_EFFECTIVE = 100.0  # fewer effective histories than this and a conditioned forecast is refused
 
 
@@ -79,6 +86,8 @@ def run(
         raise ValueError("chunk size must be at least 1")
     from .run.tasks import SettleDraws, TallyCrisis  # the crisis modules: only for a run
 
+    size = block_size(draws, chunk_size)
+
     case, plan = compiled.case, compiled.crisis
     if plan is None and observed is not None:
         raise ValueError("observations need a crisis case (events to observe)")
@@ -88,7 +97,7 @@ def run(
         name = model or "compromise"
         engine = make_engine(name, **dict(options or {}))
         task = SettleDraws(case, name, dict(options or {}), seed, rounds)
-        parts = run_blocks(task, draws, chunk_size, executor, progress)
+        parts = run_blocks(task, draws, size, executor, progress)
         plain = ForecastResult(
             case=case,
             model=name,
@@ -116,7 +125,7 @@ def run(
         observed_plan = compile_observations(observed, plan, case.as_of)
     pending = _class_rates_meanwhile(compiled, executor)
     tally = reduce_blocks(
-        TallyCrisis(compiled, seed, observed=observed_plan), draws, chunk_size,
+        TallyCrisis(compiled, seed, observed=observed_plan), draws, size,
         CrisisTally.merge, executor, progress,
     )  # fmt: skip
     observed_result = None

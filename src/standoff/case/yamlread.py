@@ -25,6 +25,8 @@ from ..errors import CaseError, Problem
 MAX_NODES = 200_000
 MAX_BYTES = 20_000_000  # a YAML input file (resolutions, observations) larger than this is refused
 MAX_DEPTH = 100  # a case file nests fewer than 20 levels
+# a text with fewer lines, '[' and '{' than this (a bound on its nesting) is composed by libyaml
+FAST_NESTING = 2000
 DEEP = "nested too deeply; not a case file"
 STR = "tag:yaml.org,2002:str"
 BOOL = "tag:yaml.org,2002:bool"
@@ -68,7 +70,22 @@ def _expanded_size(root: yaml.Node) -> tuple[int, int]:
 
 
 def _plain(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.style is None
+    # a plain scalar's style: None from PyYAML's Python composer, "" from libyaml's
+    return isinstance(node, yaml.ScalarNode) and not node.style
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The document's nodes: composed by libyaml (PyYAML's C composer, about 7x faster) where it
+    is available and the text cannot nest deeper than FAST_NESTING levels (it recurses in C, with
+    no depth check), else by PyYAML's Python composer; both give the same nodes. A text libyaml
+    rejects is composed again in Python, whose error messages are the ones reported."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None and text.count("\n") + text.count("[") + text.count("{") < FAST_NESTING:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _sexagesimal(node: yaml.Node) -> bool:
@@ -110,7 +127,7 @@ def read_yaml(
     `typed`, if given, receives the text of each plain value read as something other than a
     string (a boolean, a number, a date, null), by path."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as err:
         line, message = _syntax_error(err)
         raise CaseError([Problem(file, line, "(yaml)", message)]) from None

@@ -445,7 +445,9 @@ def _eval(
         value = _eval(node.operand, names, functions, where)
         if isinstance(node.op, ast.Not):
             return ~_truth(value)
-        return -_num(value).astype(float, copy=False) if isinstance(node.op, ast.USub) else _num(value)
+        return (
+            -_num(value).astype(float, copy=False) if isinstance(node.op, ast.USub) else _num(value)
+        )
     if isinstance(node, ast.BoolOp):
         is_and = isinstance(node.op, ast.And)
         out = _truth(_eval(node.values[0], names, functions, where))

@@ -256,8 +256,8 @@ class CrisisTally:
                 weight = None if w is None else w[members]
                 weighed = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(rows))
                 counted = {
-                    tuple(int(e) for e in row): int(c) if w is None else float(c)
-                    for row, c in zip(rows, weighed, strict=True)
+                    tuple(row): int(c) if w is None else float(c)
+                    for row, c in zip(rows.tolist(), weighed.tolist(), strict=True)
                     if c > 0  # a path no weight rests on is not a path of the forecast
                 }
                 run = running[members]

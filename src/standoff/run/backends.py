@@ -25,12 +25,12 @@ from .executor import Executor, LocalExecutor, cpus
 
 BACKENDS = ("local", "dask")
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
-# Draws per block on a Dask cluster (the forecast's default `--chunk-size`, the same as local):
-# a block's overhead on the cluster (sending the task, scheduling, sending the result back)
-# measured 7-18 ms against about 1 s of work for 4,096 flagship draws; blocks of 1,024 ran 35-70%
-# slower, blocks of 16,384 at most 3% faster (and they leave workers idle at a run's end).
+# Draws per block on a Dask cluster at most (the forecast's default `--chunk-size`, the same as
+# local; `executor.block_size` evens the blocks out): a block's overhead on the cluster (sending
+# the task, scheduling, sending the result back) measured 7-18 ms against about 1 s of work for
+# 4,096 flagship draws; blocks of 1,024 ran 35-70% slower, blocks of 16,384 at most 3% faster.
 # See docs/scale.md.
-DASK_CHUNK = 4096
+DASK_CHUNK = 8192
 
 
 class BackendError(ValueError):

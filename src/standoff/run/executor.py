@@ -47,6 +47,24 @@ def blocks(total: int, size: int) -> list[Block]:
     return [Block(a, min(total, a + size)) for a in range(0, total, size)]
 
 
+def block_size(total: int, most: int) -> int:
+    """The size of the blocks a run of `total` units cuts into when a block may hold at most
+    `most`: as few near-equal blocks as fit, and an even number of them where there are several,
+    so that two (or four, ...) workers finish together rather than one running the last block
+    alone. It depends on (total, most) alone, never on the workers: a run's blocks, and so its
+    numbers, are the same on every executor.
+
+    >>> block_size(10_000, 8192), block_size(100_000, 8192), block_size(3000, 8192)
+    (5000, 7143, 3000)
+    """
+    if total < 1 or most < 1:
+        raise ValueError("need at least one unit of work and a block size of at least 1")
+    count = -(-total // most)
+    if count > 1 and count % 2:
+        count += 1
+    return -(-total // count)
+
+
 class Executor(Protocol):
     """Runs a task on each block and yields the results in block order."""
 

@@ -21,7 +21,7 @@ from ..compile import CompiledCase
 from ..errors import CaseError, Problem
 from ..result import ForecastResult
 
-DEFAULT_CHUNK = 4096  # standoff.cli.DEFAULT_CHUNK
+DEFAULT_CHUNK = 8192  # standoff.cli.DEFAULT_CHUNK
 DEADLINE_CHUNK = 1024  # block size of runs with a deadline: the deadline is checked per block
 
 
