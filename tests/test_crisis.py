@@ -432,3 +432,17 @@ def test_a_parameter_written_as_beta_is_a_share_on_zero_to_one():
     assert (values.quantity.low, values.quantity.high) == (0.0, 1.0)
     result = run(case, draws=400, seed=1)
     assert 0.0 <= result.scenarios[0].probability.p <= 1.0
+
+
+@pytest.mark.parametrize(("n_events", "width"), [(13, 13), (3, 3), (40, 40), (1, 1)])
+def test_paths_are_grouped_as_numpy_groups_rows(n_events: int, width: int) -> None:
+    # the tally's row grouping (one number per row where it fits, else numpy's) is numpy's
+    from standoff.crisis.histories import _unique_rows
+
+    rng = np.random.default_rng(n_events)
+    sequence = rng.integers(-1, n_events, size=(500, width))
+    sequence[::7] = sequence[3]  # repeated rows
+    rows, inverse = _unique_rows(sequence, n_events)
+    expected_rows, expected_inverse = np.unique(sequence, axis=0, return_inverse=True)
+    assert np.array_equal(rows, expected_rows)
+    assert np.array_equal(inverse, expected_inverse.reshape(-1))

@@ -145,6 +145,25 @@ class Posterior:
         return self.total**2 / square if square > 0 else 0.0
 
 
+def _unique_rows(
+    sequence: NDArray[np.int64], n_events: int
+) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+    """`np.unique(sequence, axis=0, return_inverse=True)` for rows of event indices (-1 to
+    n_events - 1): each row read as one number in base n_events + 1, most significant first,
+    whose order is the rows' order, where that number fits in 63 bits (13 events: 14^13 does);
+    else numpy's row-wise unique."""
+    width = sequence.shape[1]
+    if width and (n_events + 1) ** width < 2**63:
+        base = np.int64(n_events + 1)
+        keys = np.zeros(len(sequence), dtype=np.int64)
+        for column in range(width):
+            keys = keys * base + (sequence[:, column] + 1)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return sequence[first], inverse.reshape(-1)
+    rows, inverse = np.unique(sequence, axis=0, return_inverse=True)
+    return rows, inverse.reshape(-1)
+
+
 @dataclass(frozen=True)
 class CrisisTally:
     """What the summaries need of the histories of draws [start, stop), reduced so that its size
@@ -252,7 +271,7 @@ class CrisisTally:
             members = onehot[:, s]
             counted: dict[Path, Any] = {}
             if members.any():
-                rows, inverse = np.unique(sequence[members], axis=0, return_inverse=True)
+                rows, inverse = _unique_rows(sequence[members], n_events)
                 weight = None if w is None else w[members]
                 weighed = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(rows))
                 counted = {
@@ -274,7 +293,7 @@ class CrisisTally:
                     differs = seen[:, p, 0] != seen[:, p, 1]
                     differ[s, p] = differs.sum() if cell_w is None else cell_w[differs].sum()
             paths.append(counted)
-        by_round = np.cumsum(h.fired, axis=1) > 0  # (D, T, E)
+        by_round = np.logical_or.accumulate(h.fired, axis=1)  # (D, T, E)
         scen = np.where(h.scenario < 0, h.scenario + s_n, h.scenario)  # as np.eye(S)[scenario]
         in_scenario = np.bincount(scen, weights=w, minlength=s_n).astype(dtype)
         seen_in = np.zeros((n_rounds, n_events, s_n), dtype)
