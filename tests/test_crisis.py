@@ -446,3 +446,25 @@ def test_paths_are_grouped_as_numpy_groups_rows(n_events: int, width: int) -> No
     expected_rows, expected_inverse = np.unique(sequence, axis=0, return_inverse=True)
     assert np.array_equal(rows, expected_rows)
     assert np.array_equal(inverse, expected_inverse.reshape(-1))
+
+
+@pytest.mark.parametrize("n_issues", [1, 2, 3, 7, 8, 11])
+def test_view_shares_together_are_each_share(n_issues: int) -> None:
+    # the six view classes' shares, computed at once, are the numbers share() gives each
+    from types import SimpleNamespace
+
+    from standoff.crisis.simulate import _State
+
+    rng = np.random.default_rng(n_issues)
+    d, n = 2000, 4
+    state = _State.__new__(_State)
+    weight = rng.random((d, n, n_issues)) ** 3
+    weight /= weight.sum(axis=2, keepdims=True)
+    state._weight = weight
+    state._cache, state._pair_codes = {}, {}
+    codes = rng.integers(0, 8, size=(d, n_issues)).astype(np.int8)
+    state._bargaining = SimpleNamespace(pair=lambda name, i, j: codes)
+    together = state.view_shares(1, 2)
+    state._cache = {}
+    one_by_one = np.stack([state.share(kind, 1, 2) for kind in VIEW_CLASSES], axis=1)
+    assert np.array_equal(together, one_by_one)

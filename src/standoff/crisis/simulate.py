@@ -36,6 +36,11 @@ _HITS = np.array(
     [[code in codes for code in range(len(Interaction))] for codes in INTERACTION_CODES.values()]
 )
 _VIEW_ROWS = np.array([_KIND_ROW[kind] for kind in VIEW_CLASSES])
+# the view class of each interaction code (the classes share the codes out, one class a code)
+_CLASS_OF = np.argmax(_HITS[_VIEW_ROWS], axis=0)
+assert (_HITS[_VIEW_ROWS].sum(axis=0) == 1).all()
+# numpy sums this many numbers or fewer one after another (more: pairwise, in another order)
+_SEQUENTIAL_SUM = 7
 TOLERANCE = 1e-9  # how far outside [0, 1] a probability may stray by rounding
 
 FloatArray = NDArray[np.float64]
@@ -161,8 +166,18 @@ class _State:
         keys = [(kind, i, j, -1) for kind in VIEW_CLASSES]
         if all(key in self._cache for key in keys):
             return np.stack([self._cache[key] for key in keys], axis=1)
-        hits = _HITS[_VIEW_ROWS][:, self._codes(i, j)]  # (C, D, K)
-        shares = (self._weight[None, :, i, :] * hits).sum(axis=2)  # (C, D)
+        codes, weight = self._codes(i, j), self._weight[:, i, :]  # (D, K) each
+        d, k = codes.shape
+        if k <= _SEQUENTIAL_SUM:
+            # each issue's weight added to its class's share in issue order, from 0: numpy's
+            # sum over so few issues adds them in that order, so the shares are share()'s
+            bins = _CLASS_OF[codes] + (np.arange(d) * len(VIEW_CLASSES))[:, None]
+            by_draw = np.bincount(
+                bins.ravel(), weights=weight.ravel(), minlength=d * len(VIEW_CLASSES)
+            ).reshape(d, len(VIEW_CLASSES))
+            shares = np.ascontiguousarray(by_draw.T)  # (C, D)
+        else:  # as share() sums them (a 3-D sum may add in another order)
+            shares = np.stack([(weight * _HITS[r][codes]).sum(axis=1) for r in _VIEW_ROWS])
         for key, values in zip(keys, shares, strict=True):
             self._cache.setdefault(key, values)
         return shares.T
