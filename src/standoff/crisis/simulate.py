@@ -172,10 +172,12 @@ class _State:
             # each issue's weight added to its class's share in issue order, from 0: numpy's
             # sum over so few issues adds them in that order, so the shares are share()'s
             bins = _CLASS_OF[codes] + (np.arange(d) * len(VIEW_CLASSES))[:, None]
-            by_draw = np.bincount(
-                bins.ravel(), weights=weight.ravel(), minlength=d * len(VIEW_CLASSES)
-            ).reshape(d, len(VIEW_CLASSES))
-            shares = np.ascontiguousarray(by_draw.T)  # (C, D)
+            by_draw = (
+                np.bincount(bins.ravel(), weights=weight.ravel(), minlength=d * len(VIEW_CLASSES))
+                .astype(np.float64, copy=False)  # float already (weighted); typed so
+                .reshape(d, len(VIEW_CLASSES))
+            )
+            shares: FloatArray = np.ascontiguousarray(by_draw.T)  # (C, D)
         else:  # as share() sums them (a 3-D sum may add in another order)
             shares = np.stack([(weight * _HITS[r][codes]).sum(axis=1) for r in _VIEW_ROWS])
         for key, values in zip(keys, shares, strict=True):
