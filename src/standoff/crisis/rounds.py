@@ -43,7 +43,7 @@ def distinct_rows(table: FloatArray) -> tuple[IntArray, IntArray]:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
     bits = table.view(np.uint64)
     mixed = bits ^ (bits >> np.uint64(31))
-    digest = (mixed * _multipliers(table.shape[1])).sum(axis=1, dtype=np.uint64)
+    digest = mixed @ _multipliers(table.shape[1])  # sum of products, modulo 2^64
     _, first, inverse = np.unique(digest, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     if not np.array_equal(bits, bits[first[inverse]]):  # two rows share a hash

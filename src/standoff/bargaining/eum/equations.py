@@ -265,17 +265,18 @@ class Beliefs:
         salience = inputs.salience[:, :, k]
         if not inputs.has_perceptions:
             return cls(inputs.capability, salience, None, None, None)
+        # copies of what each actor sees of the others, with the truth of itself on the diagonal
+        self_ = np.arange(inputs.n_actors)
         seen_s = np.array(inputs.seen_salience()[:, :, :, k])
+        seen_s[:, self_, self_] = salience
         offset = None
         if inputs.perceived_position is not None:
             # a belief about a position is held as an offset from the truth, so that it follows
             # the actor as it moves (docs/model-eum.md, "perceptions")
             offset = inputs.perceived_position[:, :, :, k] - inputs.position[:, None, :, k]
-            eye = np.eye(inputs.n_actors, dtype=bool)[None]
-            offset = np.where(eye, 0.0, offset)
-        eye = np.eye(inputs.n_actors, dtype=bool)[None]
-        seen_s = np.where(eye, salience[:, None, :], seen_s)
-        seen_c = np.where(eye, inputs.capability[:, None, :], inputs.seen_capability())
+            offset[:, self_, self_] = 0.0
+        seen_c = np.array(inputs.seen_capability())
+        seen_c[:, self_, self_] = inputs.capability
         return cls(inputs.capability, salience, seen_c * seen_s, seen_s, offset)
 
     def take(self, index: NDArray[np.intp] | slice) -> Beliefs:
