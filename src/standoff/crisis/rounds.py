@@ -255,15 +255,22 @@ class BargainingRound:
         cap_true = capability[rows]
         pos_true = position[rows, :, k : k + 1]
         sal_true = salience[rows, :, k : k + 1]
-        cap = np.repeat(cap_true[:, None, :], n, axis=1)
-        pos = np.repeat(pos_true[:, None, :, :], n, axis=1)
-        sal = np.repeat(sal_true[:, None, :, :], n, axis=1)
-        if self.offset_capability is not None:
-            cap = cap + self.offset_capability[rows]
-        if self.offset_position is not None:
-            pos = pos + self.offset_position[rows, ..., k : k + 1]
-        if self.offset_salience is not None:
-            sal = sal + self.offset_salience[rows, ..., k : k + 1]
+        # each viewer's copy of the truth, plus its static offsets where it has them
+        cap = (
+            np.repeat(cap_true[:, None, :], n, axis=1)
+            if self.offset_capability is None
+            else self.offset_capability[rows] + cap_true[:, None, :]
+        )
+        pos = (
+            np.repeat(pos_true[:, None, :, :], n, axis=1)
+            if self.offset_position is None
+            else self.offset_position[rows, ..., k : k + 1] + pos_true[:, None, :, :]
+        )
+        sal = (
+            np.repeat(sal_true[:, None, :, :], n, axis=1)
+            if self.offset_salience is None
+            else self.offset_salience[rows, ..., k : k + 1] + sal_true[:, None, :, :]
+        )
         for b, spec in enumerate(self.plan.beliefs):
             p = belief[rows, b]
             i = spec.holder

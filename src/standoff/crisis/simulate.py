@@ -134,18 +134,26 @@ class _State:
         self.rung = np.zeros(d, dtype=np.int64)
         self.round = 0
         self.event_index = {ev.id: i for i, ev in enumerate(plan.events)}
+        # the salience weights the formulas read this round: taken when the round's bargaining
+        # results are (absorb), and taken again only for the actors whose saliences an effect
+        # has changed since
+        self._weight: FloatArray = np.empty_like(self.salience)
+        self._stale_weight = set(range(self.salience.shape[1]))
 
     def absorb(self, bargaining: BargainingRound) -> None:
         """Take this round's per-issue dyadic results. They are read only for the pairs that
         formulas and views ask about (see `share` and `dyad`)."""
         self._bargaining = bargaining
-        total = self.salience.sum(axis=2)  # (D, N)
-        weight = np.where(
-            total[:, :, None] > 0,
-            self.salience / np.where(total > 0, total, 1)[:, :, None],
-            1.0 / self.salience.shape[2],
-        )  # (D, N, K): each actor's issues weighted by its salience
-        self._weight = weight
+        if self._stale_weight:  # the first round, or a salience effect since the last
+            for i in sorted(self._stale_weight):
+                salience = self.salience[:, i, :]  # (D, K)
+                total = salience.sum(axis=1)
+                self._weight[:, i, :] = np.where(
+                    total[:, None] > 0,
+                    salience / np.where(total > 0, total, 1)[:, None],
+                    1.0 / salience.shape[1],
+                )  # each of i's issues weighted by its salience, as of this round
+            self._stale_weight.clear()
         self._cache: dict[tuple[str, int, int, int], FloatArray] = {}
         self._pair_codes: dict[tuple[int, int], NDArray[np.int8]] = {}
 
@@ -332,6 +340,7 @@ class _State:
                 else amount["set"]
             )
             self.salience[:, i, k] = np.where(where, np.clip(new, 0, 1), s)
+            self._stale_weight.add(i)
         elif effect.kind == "capability":
             c = self.capability[:, i]
             new = (
