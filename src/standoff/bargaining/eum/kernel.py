@@ -11,6 +11,12 @@ in another order).
 `round_kernel` takes three named tuples: `KernelInputs` (arrays), `KernelOptions` (scalars),
 both in `kernel_args.py`, and the output arrays (`equations.Step`), which it fills in place.
 
+The helpers are inlined into `round_kernel` (numba's `inline="always"`) and read rows of their
+(N, N) arrays in place rather than as row views: the compiled code counts a reference for every
+array passed to a call and every view taken, twice per draw and actor otherwise, which cost
+about a tenth of the kernel's time. (Python passes a call of more than 30 arguments as *args,
+which numba does not inline: `_views` takes the readings as the `KernelOptions` tuple.)
+
 The kernels release the GIL (`nogil`), so the engine runs blocks of draws on threads, and are
 cached on disk (`cache`): the first run compiles them once (a few seconds), later runs load them.
 `native_build.py` compiles the same code ahead of time into an extension module that loads
@@ -36,22 +42,23 @@ _CAPITULATE = int(Interaction.CAPITULATE)
 _STALEMATE = int(Interaction.STALEMATE)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _distances(xrow, rv, powered, scale, dd, pairs, x_true, true_dd, reuse, need_pairs):  # type: ignore[no-untyped-def]
-    """dd[k, a] = (|x_k - x_a| / R)^r_k (eq. v; r = 1 unless powered) in one world (xrow: the
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _distances(xs, row, rv, powered, scale, dd, pairs, xt, true_dd, reuse, need_pairs):  # type: ignore[no-untyped-def]
+    """dd[k, a] = (|x_k - x_a| / R)^r_k (eq. v; r = 1 unless powered) in one world (xs[row]: the
     positions its viewer sees), and, with `need_pairs`, pairs[k] = sum_{a, b} |d_ka - d_kb| for
     the all-triples denominator (O(N^3), unused by the pairwise P). One log serves both d_ka and
-    d_ak. With `reuse`, a pair whose two positions are seen truly takes its value from true_dd
-    (the same numbers, computed once)."""
-    n = xrow.shape[0]
+    d_ak. With `reuse`, a pair whose two positions are seen truly (as xt[0], the true positions)
+    takes its value from true_dd (the same numbers, computed once). Rows are read in place (no
+    row views: each view of an array costs the compiled code a reference count)."""
+    n = xs.shape[1]
     for k in range(n):
         dd[k, k] = 0.0
         for a in range(k + 1, n):
-            if reuse and xrow[k] == x_true[k] and xrow[a] == x_true[a]:
+            if reuse and xs[row, k] == xt[0, k] and xs[row, a] == xt[0, a]:
                 dd[k, a] = true_dd[k, a]
                 dd[a, k] = true_dd[a, k]
                 continue
-            base = abs(xrow[k] - xrow[a]) / scale
+            base = abs(xs[row, k] - xs[row, a]) / scale
             if not powered:
                 dd[k, a] = base
                 dd[a, k] = base
@@ -72,22 +79,23 @@ def _distances(xrow, rv, powered, scale, dd, pairs, x_true, true_dd, reuse, need
         pairs[k] = 2.0 * total
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _probabilities(dd, w, pairs, pairwise, wd, p_win, p_lose, row):  # type: ignore[no-untyped-def]
-    """P(i:j) and P(j:i) in one world (dd from `_distances`, w: (N,) weights as its viewer sees
-    them). row >= 0: only that row i (a perceived world is its viewer's alone); else every pair.
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _probabilities(dd, ws, w_row, pairs, pairwise, wd, p_win, p_lose, row):  # type: ignore[no-untyped-def]
+    """P(i:j) and P(j:i) in one world (dd from `_distances`, ws[w_row]: (N,) weights as its
+    viewer sees them). row >= 0: only that row i (a perceived world is its viewer's alone); else
+    every pair.
 
     eq. P: P(i:j) = sum_k max(0, w_k (d_kj - d_ki)) / denominator: "pairwise" sum_k |w_k (d_kj -
     d_ki)|; "all-triples" sum_k w_k sum_{a, b} |d_ka - d_kb|.
     """
-    n = w.shape[0]
+    n = ws.shape[1]
     for k in range(n):
         for a in range(n):
-            wd[k, a] = w[k] * dd[k, a]
+            wd[k, a] = ws[w_row, k] * dd[k, a]
     den = 0.0
     if not pairwise:
         for k in range(n):
-            den += w[k] * pairs[k]
+            den += ws[w_row, k] * pairs[k]
     first, last = (row, row + 1) if row >= 0 else (0, n)
     for i in range(first, last):
         for j in range(i + 1 if row < 0 else 0, n):
@@ -115,7 +123,7 @@ def _probabilities(dd, w, pairs, pairwise, wd, p_win, p_lose, row):  # type: ign
             p_lose[i, i] = 0.0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _true_utilities(x, r, scale, u_success, u_failure):  # type: ignore[no-untyped-def]
     """eq. U at the true distances with i's exponent: U_s = 2 - 4 (0.5 - 0.5 |x_i - x_j| / R)^r_i,
     U_f = 2 - 4 (0.5 + 0.5 |..| / R)^r_i, into (N, N) arrays. One log serves (i, j) and (j, i)."""
@@ -136,15 +144,15 @@ def _true_utilities(x, r, scale, u_success, u_failure):  # type: ignore[no-untyp
             u_failure[j, i] = 2.0 - 4.0 * math.exp(r[j] * log_farther)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _eu_row(  # type: ignore[no-untyped-def]
-    i, xv, sv, r_i, neutral, Q, T, scale, same_position, mu_i, true_u, x_true, u_true_success,
+    i, xv, sv, r_i, neutral, Q, T, scale, same_position, mu_i, true_u, xt, u_true_success,
     u_true_failure, p_win, p_lose, eu_self, eu_other,
 ):  # fmt: skip
     """Row i of (E^i(U_ij), E^i(U_ji)) into eu_self, eu_other from the probabilities (eq. EU).
     Row i of xv, sv is the world as i sees it; i uses its own exponent r_i for both. Where i sees
-    the pair truly (true_u: the whole row; else both positions equal x_true's) the utilities at the
-    true distances are reused."""
+    the pair truly (true_u: the whole row; else both positions equal the truth's, xt[0]) the
+    utilities at the true distances are reused."""
     n = xv.shape[0]
     own = xv[i, i]
     s_i = sv[i, i]
@@ -158,7 +166,7 @@ def _eu_row(  # type: ignore[no-untyped-def]
         if neutral:
             u_success = 2.0 * dist
             u_failure = -2.0 * dist
-        elif true_u or (own == x_true[i] and xv[i, j] == x_true[j]):
+        elif true_u or (own == xt[0, i] and xv[i, j] == xt[0, j]):
             u_success = u_true_success[i, j]
             u_failure = u_true_failure[i, j]
         else:
@@ -187,11 +195,11 @@ def _eu_row(  # type: ignore[no-untyped-def]
         eu_other[i, j] = theirs
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _views(  # type: ignore[no-untyped-def]
-    xt, st, weight, xv, wv, sv, full_true, pos_true, true_dd, true_pairs, rv, powered, r,
-    neutral, Q, T, scale, same_position, mu_view, mu_true, pairwise, u_success, u_failure,
-    dd, pairs, wd, p_win, p_lose, eu_self, eu_other, true_self, true_other, whole_truth, copied,
+    xt, st, wt, xv, wv, sv, full_true, pos_true, true_dd, true_pairs, powered, r, neutral,
+    options, mu_view, mu_true, u_success, u_failure, dd, pairs, wd, p_win, p_lose, eu_self,
+    eu_other, true_self, true_other, whole_truth, copied,
 ):  # fmt: skip
     """Every actor's expected utilities, each in its own world, into eu_self and eu_other.
 
@@ -199,16 +207,18 @@ def _views(  # type: ignore[no-untyped-def]
     into true_self, true_other, for the rows that see the truth (full_true) or for all rows with
     whole_truth. Those rows are copied (unless `copied`: true_self is eu_self); the others are
     computed from their own world, with the true distances where their positions are true."""
+    Q, T, scale, pairwise = options.Q, options.T, options.scale, options.pairwise
+    same_position = options.same_position
     n = xt.shape[0]
     needed = whole_truth
     for i in range(n):
         needed = needed or full_true[i]
     if needed:
-        _probabilities(true_dd, weight, true_pairs, pairwise, wd, p_win, p_lose, -1)
+        _probabilities(true_dd, wt, 0, true_pairs, pairwise, wd, p_win, p_lose, -1)
         for i in range(n):
             if whole_truth or full_true[i]:
                 _eu_row(i, xt, st, r[i], neutral, Q, T, scale, same_position, mu_true[i], True,
-                        xt[0], u_success, u_failure, p_win, p_lose, true_self,
+                        xt, u_success, u_failure, p_win, p_lose, true_self,
                         true_other)  # fmt: skip
             if full_true[i] and not copied:
                 for j in range(n):
@@ -218,12 +228,12 @@ def _views(  # type: ignore[no-untyped-def]
         if full_true[i]:
             continue
         if pos_true[i]:
-            _probabilities(true_dd, wv[i], true_pairs, pairwise, wd, p_win, p_lose, i)
+            _probabilities(true_dd, wv, i, true_pairs, pairwise, wd, p_win, p_lose, i)
         else:
-            _distances(xv[i], rv, powered, scale, dd, pairs, xt[0], true_dd, True, not pairwise)
-            _probabilities(dd, wv[i], pairs, pairwise, wd, p_win, p_lose, i)
+            _distances(xv, i, r, powered, scale, dd, pairs, xt, true_dd, True, not pairwise)
+            _probabilities(dd, wv, i, pairs, pairwise, wd, p_win, p_lose, i)
         _eu_row(i, xv, sv, r[i], neutral, Q, T, scale, same_position, mu_view[i], pos_true[i],
-                xt[0], u_success, u_failure, p_win, p_lose, eu_self, eu_other)  # fmt: skip
+                xt, u_success, u_failure, p_win, p_lose, eu_self, eu_other)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -243,7 +253,7 @@ def _classify(a, b):  # type: ignore[no-untyped-def]
     return 0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _argmin_by(mask, key, tie_break):  # type: ignore[no-untyped-def]
     """The index with the smallest key among mask, ties (to 1e-12 relative) to the smallest
     tie_break, then the lowest index; -1 where the mask is empty
@@ -278,7 +288,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
     seen_weight, seen_salience = inputs.seen_weight, inputs.seen_salience
     weight, salience = inputs.weight, inputs.salience
     mu_view, mu_true, r_given = inputs.mu_view, inputs.mu_true, inputs.r_given
-    low, high, scale, Q, T = options.low, options.high, options.scale, options.Q, options.T
+    low, high, scale = options.low, options.high, options.scale
     same_tolerance = options.same_position  # not `same_position`: a flag of that name below
     recompute_risk, neutral = options.recompute_risk, options.neutral
     vote_risk, pairwise, nearest = options.vote_risk, options.pairwise, options.nearest
@@ -292,6 +302,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
     sv = np.empty((n, n))
     xt = np.empty((n, n))
     st = np.empty((n, n))
+    wt = np.empty((n, n))
     base = np.empty((n, n))
     base_pairs = np.empty(n)
     powered_dd = np.empty((n, n))
@@ -330,6 +341,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
             for j in range(n):
                 xt[i, j] = xd[j]
                 st[i, j] = salience[d, j]
+                wt[i, j] = w_true[j]
         if shared:
             true_self, true_other = eu_s, eu_o
         else:
@@ -348,14 +360,13 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
                     same = same and wv[i, j] == w_true[j] and sv[i, j] == st[i, j]
                 pos_true[i] = same_position
                 full_true[i] = same and same_position
-        _distances(xd, ones, False, scale, base, base_pairs, xd, base, False, not pairwise)
+        _distances(xt, 0, ones, False, scale, base, base_pairs, xt, base, False, not pairwise)
         if recompute_risk:
             # security_i = sum_j E^j(U_ji), everyone risk neutral; R_i = (2 sec_i - max - min) /
             # (max - min); r_i = (1 - R_i / 3) / (1 + R_i / 3)
-            _views(xt, st, w_true, xv, wv, sv, full_true, pos_true, base, base_pairs, ones,
-                   False, ones, True, Q, T, scale, same_tolerance, mu, mu_true[d], pairwise,
-                   u_success, u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self,
-                   true_other, False, shared)  # fmt: skip
+            _views(xt, st, wt, xv, wv, sv, full_true, pos_true, base, base_pairs, False,
+                   ones, True, options, mu, mu_true[d], u_success, u_failure, dd, pairs, wd,
+                   p_win, p_lose, eu_s, eu_o, true_self, true_other, False, shared)  # fmt: skip
             for a in range(n):
                 total = 0.0
                 for c in range(n):
@@ -371,17 +382,18 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
             r[:] = r_given[d]
         r_out[d] = r
         if vote_risk:
-            _distances(xd, r, True, scale, powered_dd, powered_pairs, xd, base, False, not pairwise)
+            _distances(xt, 0, r, True, scale, powered_dd, powered_pairs, xt, base, False,
+                       not pairwise)  # fmt: skip
         else:
             powered_dd[:, :] = base
             powered_pairs[:] = base_pairs
         if not neutral:
             _true_utilities(xd, r, scale, u_success, u_failure)
         # perceived: the true world for every row, which decides the conflicts i perceives
-        _views(xt, st, w_true, xv, wv, sv, full_true, pos_true, powered_dd, powered_pairs, r,
-               vote_risk, r, neutral, Q, T, scale, same_tolerance, mu, mu_true[d], pairwise,
-               u_success, u_failure, dd, pairs, wd, p_win, p_lose, eu_s, eu_o, true_self,
-               true_other, perceived, shared)  # fmt: skip
+        _views(xt, st, wt, xv, wv, sv, full_true, pos_true, powered_dd, powered_pairs,
+               vote_risk, r, neutral, options, mu, mu_true[d], u_success, u_failure, dd, pairs,
+               wd, p_win, p_lose, eu_s, eu_o, true_self, true_other, perceived,
+               shared)  # fmt: skip
         # row i of p_win now holds P^i(i:j) in i's own world (the true world's rows for the
         # actors that see the truth); none at one's own position, as in the EUs
         for i in range(n):
