@@ -144,16 +144,15 @@ class _State:
         """Take this round's per-issue dyadic results. They are read only for the pairs that
         formulas and views ask about (see `share` and `dyad`)."""
         self._bargaining = bargaining
-        if self._stale_weight:  # the first round, or a salience effect since the last
-            for i in sorted(self._stale_weight):
-                salience = self.salience[:, i, :]  # (D, K)
-                total = salience.sum(axis=1)
-                self._weight[:, i, :] = np.where(
-                    total[:, None] > 0,
-                    salience / np.where(total > 0, total, 1)[:, None],
-                    1.0 / salience.shape[1],
-                )  # each of i's issues weighted by its salience, as of this round
-            self._stale_weight.clear()
+        for i in self._stale_weight:  # every actor at first, then those a salience effect moved
+            salience = self.salience[:, i, :]  # (D, K)
+            total = salience.sum(axis=1)
+            self._weight[:, i, :] = np.where(
+                total[:, None] > 0,
+                salience / np.where(total > 0, total, 1)[:, None],
+                1.0 / salience.shape[1],
+            )  # each of i's issues weighted by its salience, as of this round
+        self._stale_weight.clear()
         self._cache: dict[tuple[str, int, int, int], FloatArray] = {}
         self._pair_codes: dict[tuple[int, int], NDArray[np.int8]] = {}
 

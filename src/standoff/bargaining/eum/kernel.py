@@ -18,7 +18,8 @@ about a tenth of the kernel's time. (Python passes a call of more than 30 argume
 which numba does not inline: `_views` takes the readings as the `KernelOptions` tuple.)
 
 The kernels release the GIL (`nogil`), so the engine runs blocks of draws on threads, and are
-cached on disk (`cache`): the first run compiles them once (a few seconds), later runs load them.
+cached on disk (`cache`): the first run compiles them once (tens of seconds with the helpers
+inlined; `make` does it), later runs load them.
 `native_build.py` compiles the same code ahead of time into an extension module that loads
 without numba (`native.py`); the engine uses it where it is built.
 """
@@ -206,7 +207,8 @@ def _views(  # type: ignore[no-untyped-def]
     The true world is computed once, for every pair (row i: i's calculation with the truth):
     into true_self, true_other, for the rows that see the truth (full_true) or for all rows with
     whole_truth. Those rows are copied (unless `copied`: true_self is eu_self); the others are
-    computed from their own world, with the true distances where their positions are true."""
+    computed from their own world, with the true distances where their positions are true.
+    xt, st: (N, N), every row the true positions, saliences; wt: (1, N) the true weights."""
     Q, T, scale, pairwise = options.Q, options.T, options.scale, options.pairwise
     same_position = options.same_position
     n = xt.shape[0]
@@ -302,7 +304,7 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
     sv = np.empty((n, n))
     xt = np.empty((n, n))
     st = np.empty((n, n))
-    wt = np.empty((n, n))
+    wt = np.empty((1, n))  # the true weights, as a row (`_probabilities` reads rows)
     base = np.empty((n, n))
     base_pairs = np.empty(n)
     powered_dd = np.empty((n, n))
@@ -341,7 +343,8 @@ def round_kernel(inputs, options, out):  # type: ignore[no-untyped-def]
             for j in range(n):
                 xt[i, j] = xd[j]
                 st[i, j] = salience[d, j]
-                wt[i, j] = w_true[j]
+        for j in range(n):
+            wt[0, j] = w_true[j]
         if shared:
             true_self, true_other = eu_s, eu_o
         else:
