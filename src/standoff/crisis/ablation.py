@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..compile import CompiledCase
-from ..result import ScenarioForecast
+from ..result import QuestionForecast, ScenarioForecast
 from ..run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
 from ..run.tasks import RecordTerms, TallyCrisis
 from .histories import CrisisTally
-from .summary import scenarios
+from .summary import questions, scenarios
 
 Key = tuple[str, ...]
 
@@ -34,6 +34,8 @@ class Ablation:
     terms: tuple[Term, ...]
     draws: int
     seed: int
+    baseline_questions: tuple[QuestionForecast, ...] = ()
+    ablated_questions: tuple[QuestionForecast, ...] = ()  # every term frozen at its mean
 
 
 def _call(key: Key) -> str:
@@ -76,4 +78,6 @@ def ablation(
         ),
         draws=draws,
         seed=seed,
+        baseline_questions=questions(baseline, plan, compiled.case),
+        ablated_questions=questions(frozen, plan, compiled.case),
     )

@@ -1,0 +1,183 @@
+"""`standoff library score`: every case of the library forecast with fixed draws and seed, and
+scored against its resolution beside the baselines (registered in cli.py, loaded when named)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..console import err, fail, out, safe
+from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
+
+library_app = typer.Typer(
+    name="library",
+    help=(
+        "The library of history: cases written as of a date before their outcome, forecast "
+        "and scored against what happened.\n\n"
+        "Examples:\n\n"
+        "  standoff library score\n\n"
+        "  standoff library score cases/library --json scores.json --figure reliability.svg"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LIBRARY_DRAWS = 4000
+LIBRARY_SEED = 20180815
+
+
+def default_folders() -> list[Path]:
+    """The built-in cases and the built-in library."""
+    from ..case.loader import builtin_dir
+
+    root = builtin_dir()
+    return [root, root / "library"]
+
+
+def _f(x: float | None, digits: int = 3) -> str:
+    return "–" if x is None or x != x else f"{x:.{digits}f}"
+
+
+@library_app.command("score")
+def score_cmd(
+    folders: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Folders of cases with resolutions/ beside them (default: the "
+            "built-in cases and the built-in library)."
+        ),
+    ] = None,
+    draws: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws per case.")
+    ] = LIBRARY_DRAWS,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed (the same for every case).")
+    ] = LIBRARY_SEED,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the scores here.")] = None,
+    figure: Annotated[
+        Path | None, typer.Option(help="Write the reliability diagram here (SVG).")
+    ] = None,
+    bins: Annotated[int, typer.Option(min=2, max=20, help="Bins of the reliability table.")] = 5,
+    backend: BackendOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Forecast every case of the library and score each question (Brier on the 0-1 scale, log
+    score) and each case's scenarios (multi-category Brier) against what happened, beside the
+    authors' rates alone (every model term frozen at its mean), the outside view and 50%."""
+    from .. import outputs
+    from ..errors import CaseError
+    from .forecasts import find_cases, forecast_case
+    from .report import library_json, reliability_figure
+    from .score import score_library
+
+    chosen = folders or default_folders()
+    found = find_cases(chosen)
+    inputs: list[Path] = [c.path for c in found] + [c.resolution for c in found if c.resolution]
+    for path in (json_out, figure):
+        if path is not None:
+            try:
+                outputs.check(path, inputs)
+            except outputs.OutputError as e:
+                raise fail(str(e)) from None
+    resolved = [c for c in found if c.resolution is not None]
+    unscored = [str(c.path) for c in found if c.resolution is None]
+    if not resolved:
+        raise fail(f"no case with a resolution file in {', '.join(map(str, chosen))}")
+    forecasts = []
+    problems = []
+    with cli_executor(backend, scheduler, workers) as executor:
+        for n, item in enumerate(resolved, 1):
+            err.print(f"[{n}/{len(resolved)}] {safe(item.path.name)}", highlight=False)
+            try:
+                forecasts.append(forecast_case(item, draws, seed, executor=executor))
+            except CaseError as e:
+                problems.extend(e.problems)
+    if problems:
+        raise CaseError(problems)
+    scores = score_library(
+        [q for f in forecasts for q in f.questions],
+        [s for f in forecasts for s in f.scenarios],
+        bins=bins,
+    )
+    _print(scores, len(forecasts), draws, seed)
+    if unscored:
+        err.print(f"not scored (no resolution file): {safe(', '.join(unscored))}")
+    try:
+        if json_out is not None:
+            import json
+
+            data = library_json(scores, forecasts, unscored, draws, seed)
+            outputs.write_text(json_out, json.dumps(data, indent=2) + "\n", inputs)
+        if figure is not None:
+            title = f"Library: {len(scores.questions)} questions, {len(forecasts)} cases"
+            outputs.write_text(figure, reliability_figure(scores, title), inputs)
+    except outputs.OutputError as e:
+        raise fail(str(e)) from None
+
+
+def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
+    from .score import LibraryScores
+
+    assert isinstance(scores, LibraryScores)
+    table = Table(
+        title=f"Library: {n_cases} cases, {len(scores.questions)} questions ({draws:,} draws, "
+        f"seed {seed}). Questions: Brier 0-1 (model; model terms frozen at their means; 50%; "
+        "the outside view on the questions it maps). Scenarios (scen.): Brier 0-2 (model; "
+        "frozen; uniform). Lower is better.",
+        title_justify="left",
+    )
+    for column in ("case", "n", "model", "frozen", "50%", "outside", "scen.", "frozen",
+                   "uniform"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "case" else "right",
+                         overflow="fold")  # fmt: skip
+    for c in scores.cases:
+        qb, sb = c.question_brier, c.scenario_brier
+        table.add_row(safe(c.case), str(c.questions), _f(qb.get("model")), _f(qb.get("frozen")),
+                      _f(qb.get("half")), _f(qb.get("outside")), _f(sb.get("model")),
+                      _f(sb.get("frozen")), _f(sb.get("uniform")))  # fmt: skip
+    pb, ps = scores.pooled_question_brier, scores.pooled_scenario_brier
+    table.add_row("pooled", str(len(scores.questions)), _f(pb["model"]), _f(pb["frozen"]),
+                  _f(pb["half"]), "", _f(ps["model"]), _f(ps["frozen"]), _f(ps["uniform"]),
+                  style="bold")  # fmt: skip
+    out.print(table)
+    diffs = Table(
+        "score",
+        "vs",
+        "items",
+        "model",
+        "baseline",
+        "difference",
+        "90% interval",
+        title="Paired differences, model minus baseline (90% bootstrap interval over "
+        "cases; wholly below zero: the model is better)",
+        title_justify="left",
+    )
+    for d in scores.differences:
+        diffs.add_row(d.measure, d.baseline, str(d.n), _f(d.forecast_mean), _f(d.baseline_mean),
+                      f"{d.mean:+.3f}", f"{d.low:+.3f} to {d.high:+.3f}")  # fmt: skip
+    out.print(diffs)
+    recal = scores.recalibration
+    if recal is not None:
+        verdict = "improves" if recal.improves else "does not improve"
+        out.print(f"Logistic recalibration, leave one case out: question Brier "
+                  f"{recal.raw:.3f} -> {recal.brier:.3f} (90% interval of the difference "
+                  f"{recal.difference.low:+.3f} to {recal.difference.high:+.3f}): it {verdict} "
+                  "the score, so the forecasts above are " +
+                  ("better recalibrated." if recal.improves else "left as they are."))  # fmt: skip
+    rel = Table(
+        "forecast bin",
+        "questions",
+        "mean forecast",
+        "happened",
+        title="Reliability of the model's question probabilities",
+        title_justify="left",
+    )
+    for row in scores.reliability:
+        rel.add_row(f"{row['low']:.0%}–{row['high']:.0%}", str(row["n"]), _f(row["forecast"], 2),
+                    _f(row["observed"], 2))  # fmt: skip
+    out.print(rel)
