@@ -84,6 +84,9 @@ class BeliefSpec(Strict):
 
 class Crisis(Strict):
     step: Literal["week", "month", "quarter"] = "month"
+    # how far positions move per step: `engine` or a half-life such as `6 months`
+    # (crisis/pace.py); None: the default pace
+    pace: str | None = None
     dyads: list[tuple[str, str]] = Field(min_length=1)
     parameters: dict[str, Uncertain] = Field(default_factory=dict)
     beliefs: list[BeliefSpec] = Field(default_factory=list)

@@ -186,6 +186,10 @@ class CompiledCrisis:
     replicates: int
     ladder: tuple[str, ...]
     engine: str = "eum"  # the bargaining engine that drives the dyads
+    # per round, the share of the way to the engine's new positions the actors move (pace.py)
+    shares: tuple[float, ...] = ()
+    pace: str = "engine"  # the pace as read (the case's, or the default)
+    pace_stated: bool = False  # whether the case states its pace
 
     @property
     def rounds(self) -> int:
@@ -714,6 +718,15 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         if formula is not None:
             questions.append((Rule(question.id, formula), index))
 
+    from .pace import DEFAULT_PACE, PaceError, half_life_days, shares
+
+    pace = DEFAULT_PACE if crisis.pace is None else str(crisis.pace)
+    try:
+        half_life = half_life_days(pace)
+    except PaceError as e:
+        c.problem(("crisis", "pace"), str(e))
+        half_life = None
+
     if c.problems:
         return None, c.problems
     return CompiledCrisis(
@@ -728,4 +741,7 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         replicates=crisis.replicates,
         ladder=ladder,
         engine=crisis.engine,
+        shares=shares(case.as_of, tuple(dates), half_life),
+        pace=pace,
+        pace_stated=crisis.pace is not None,
     ), []

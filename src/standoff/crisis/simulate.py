@@ -410,7 +410,13 @@ def simulate(
             state.apply(effect, state.alive)
         bargaining.step(state.position, state.salience, state.capability, state.belief)
         state.absorb(bargaining)
-        state.position = np.where(state.alive[:, None, None], bargaining.moved, state.position)
+        share = plan.shares[t] if plan.shares else 1.0
+        moved = (
+            bargaining.moved
+            if share == 1.0
+            else state.position + share * (bargaining.moved - state.position)
+        )
+        state.position = np.where(state.alive[:, None, None], moved, state.position)
         for p, (a, b) in enumerate(plan.dyads):
             views[:, t, p, 0] = dominant_view(state, a, b)
             views[:, t, p, 1] = dominant_view(state, b, a)

@@ -181,3 +181,99 @@ def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
         rel.add_row(f"{row['low']:.0%}–{row['high']:.0%}", str(row["n"]), _f(row["forecast"], 2),
                     _f(row["observed"], 2))  # fmt: skip
     out.print(rel)
+
+
+DEFAULT_PACES = "engine, 1 month, 3 months, 6 months, 1 year, 2 years"
+
+
+@library_app.command("pace")
+def pace_cmd(
+    folders: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Folders of cases with resolutions/ beside them (default: the "
+            "built-in cases and the built-in library)."
+        ),
+    ] = None,
+    paces: Annotated[
+        str, typer.Option(help="The candidate paces, separated by commas.")
+    ] = DEFAULT_PACES,
+    draws: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws per case and pace.")
+    ] = LIBRARY_DRAWS,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed (the same for every case).")
+    ] = LIBRARY_SEED,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    backend: BackendOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Choose the crisis clock's default pace leave-one-case-out: each case that states no pace
+    is forecast at every candidate pace; each case is scored at the pace that scores best on the
+    other cases (question Brier, 0-1); the pace best on every case is the one to make the
+    default."""
+    from .. import outputs
+    from ..crisis.pace import PaceError, half_life_days
+    from .forecasts import find_cases, question_scores_at_paces
+    from .loco import leave_one_case_out
+
+    candidates = [p.strip() for p in paces.split(",") if p.strip()]
+    for pace in candidates:
+        try:
+            half_life_days(pace)
+        except PaceError as e:
+            raise fail(f"--paces: {e}") from None
+    if not candidates:
+        raise fail("--paces: give at least one pace")
+    chosen_folders = folders or default_folders()
+    found = [c for c in find_cases(chosen_folders) if c.resolution is not None]
+    inputs = [c.path for c in found] + [c.resolution for c in found if c.resolution]
+    if json_out is not None:
+        try:
+            outputs.check(json_out, inputs)
+        except outputs.OutputError as e:
+            raise fail(str(e)) from None
+    table: dict[str, dict[str, list[float]]] = {p: {} for p in candidates}
+    stated = []
+    with cli_executor(backend, scheduler, workers) as executor:
+        for n, item in enumerate(found, 1):
+            err.print(f"[{n}/{len(found)}] {safe(item.path.name)}", highlight=False)
+            got = question_scores_at_paces(item, candidates, draws, seed, executor)
+            if got is None:
+                stated.append(item.path.stem)
+                continue
+            for pace, values in got.items():
+                table[pace][item.path.stem] = values
+    if not table[candidates[0]]:
+        raise fail("no resolved case without a pace of its own to choose on")
+    choice = leave_one_case_out(table)
+    result = Table("pace", "question Brier, every case (in-sample)", title="Paces "
+                   f"({len(table[candidates[0]])} cases, {choice.questions} questions, "
+                   f"{draws:,} draws)", title_justify="left")  # fmt: skip
+    for pace in candidates:
+        result.add_row(pace, _f(choice.in_sample[pace]))
+    out.print(result)
+    out.print(f"Leave one case out: question Brier {choice.loco_brier:.3f} with each case at the "
+              f"pace chosen on the others; chosen on every case: {choice.chosen}.")  # fmt: skip
+    picks = ", ".join(f"{safe(c)}: {p}" for c, p in choice.per_case.items())
+    out.print(f"Chosen without each case: {picks}", highlight=False)
+    if stated:
+        out.print(f"Not used (they state their own pace): {safe(', '.join(stated))}")
+    if json_out is not None:
+        import json
+
+        data = {
+            "draws": draws, "seed": seed, "candidates": candidates,
+            "in_sample_question_brier": {p: round(v, 4) for p, v in choice.in_sample.items()},
+            "leave_one_case_out": {"question_brier": round(choice.loco_brier, 4),
+                                   "per_case": dict(choice.per_case)},
+            "chosen": choice.chosen, "questions": choice.questions,
+            "per_case_question_brier": {p: {c: [round(v, 4) for v in vs]
+                                            for c, vs in cs.items()} for p, cs in table.items()},
+            "stated_own_pace": stated,
+        }  # fmt: skip
+        try:
+            outputs.write_text(json_out, json.dumps(data, indent=2) + "\n", inputs)
+        except outputs.OutputError as e:
+            raise fail(str(e)) from None

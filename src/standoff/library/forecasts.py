@@ -9,7 +9,7 @@ mid-point). A case is scored only with its resolution file; one without is liste
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,3 +141,37 @@ def forecast_case(
         case.id, case.title or case.id, str(case.as_of), tuple(questions), tuple(scenarios),
         unresolved,
     )  # fmt: skip
+
+
+def question_scores_at_paces(
+    item: LibraryCase,
+    paces: Sequence[str],
+    draws: int,
+    seed: int,
+    executor: Executor | None = None,
+) -> dict[str, list[float]] | None:
+    """The Brier score (0-1) of each resolved question of a case forecast at each pace, in the
+    resolution's order; None for a case that states its own pace (it is not the default's to
+    set)."""
+    from ..crisis.pace import with_pace
+    from ..forecast import run
+    from .score import question_brier
+
+    assert item.resolution is not None
+    compiled = load(item.path)
+    if compiled.crisis is None or compiled.crisis.pace_stated:
+        return None
+    resolutions, lines = read_resolutions(item.resolution)
+    out: dict[str, list[float]] = {}
+    for pace in paces:
+        result = run(with_pace(compiled, pace), draws=draws, seed=seed, executor=executor)
+        as_json = _forecast_json(
+            {q.id: q.probability.p for q in result.questions},
+            {s.id: s.probability.p for s in result.scenarios},
+            compiled.case.id,
+        )
+        scored = score(as_json, resolutions, str(item.resolution), lines)
+        out[pace] = [
+            question_brier(s.probabilities[1], s.outcome) for s in scored if s.kind == "question"
+        ]
+    return out

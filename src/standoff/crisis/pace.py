@@ -1,0 +1,96 @@
+"""The crisis clock: how the bargaining engine's rounds map to calendar time.
+
+The engine's model of bargaining has no time in it: the expected utility model (Bueno de Mesquita
+1994, 2002; Scholz et al. 2011) iterates offers until positions come to rest, and its "rounds" are
+steps of an iteration, not weeks or months; KTAB's spatial model of politics likewise counts
+turns until the positions stop moving (Wise et al. 2015). A crisis case lays rounds on a calendar,
+so it must say how far positions move in a calendar step. Two readings are offered:
+
+- `pace: engine`: each calendar step takes one engine round whole: the actors adopt the engine's
+  new positions at once. The engine comes to rest in a few rounds, so positions meet within a few
+  steps, however long a step is.
+- `pace: 6 months` (partial adjustment, a half-life): in each step an actor moves a share of the
+  way from its position to the engine's new one, the share set by the step's length: after a
+  half-life it has covered half the way. With a step of `dt` days and a half-life of `h` days,
+  the share is `1 - 2^(-dt / h)`, so that two half-steps cover what one whole step does, and a
+  case's dynamics do not depend on whether it is written in weeks or months. This is the partial
+  adjustment model of econometrics (Nerlove 1958) applied to positions: bargaining moves as far as
+  the engine says in the long run, at a speed the calendar sets.
+
+A case that states no pace gets `DEFAULT_PACE`, the reading chosen leave-one-case-out on the
+library of history (`docs/validation.md`); it is never set to make one case come out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..compile import CompiledCase
+
+ENGINE = "engine"
+DEFAULT_PACE = ENGINE  # see docs/validation.md for how the default was chosen
+UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
+_HALF_LIFE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(day|week|month|quarter|year)s?\s*$")
+
+
+class PaceError(ValueError):
+    """A pace that is neither `engine` nor a half-life such as `6 months`."""
+
+
+def half_life_days(pace: str | None) -> float | None:
+    """The half-life in days of a pace as written (None: `engine`, each round taken whole).
+
+    >>> half_life_days("6 months")
+    182.625
+    >>> half_life_days("engine") is None
+    True
+    """
+    text = DEFAULT_PACE if pace is None else str(pace)
+    if text.strip().lower() == ENGINE:
+        return None
+    found = _HALF_LIFE.match(text.lower())
+    if found is None:
+        raise PaceError(
+            f"{text!r} is not a pace: write `engine` (each step takes the engine's round whole) "
+            "or a half-life such as `6 months`, `3 weeks`, `1 year`"
+        )
+    days = float(found.group(1)) * UNIT_DAYS[found.group(2)]
+    if not days > 0 or not math.isfinite(days) or days > 1e6:
+        raise PaceError(f"{text!r}: the half-life must be more than 0 and at most 1,000,000 days")
+    return days
+
+
+def shares(
+    as_of: dt.date, dates: tuple[dt.date, ...], half_life: float | None
+) -> tuple[float, ...]:
+    """For each round ending on `dates`, the share of the way to the engine's new position an
+    actor covers in it: 1 - 2^(-days / half_life), or 1 for `engine` (None).
+
+    >>> shares(dt.date(2020, 1, 1), (dt.date(2020, 1, 8), dt.date(2020, 1, 15)), 7.0)
+    (0.5, 0.5)
+    """
+    if half_life is None:
+        return tuple(1.0 for _ in dates)
+    out = []
+    before = as_of
+    for day in dates:
+        out.append(1.0 - 2.0 ** (-(day - before).days / half_life))
+        before = day
+    return tuple(out)
+
+
+def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:
+    """The compiled case run at another pace (what the case would be with `pace:` written in
+    its crisis section). Raises PaceError for a pace that cannot be read."""
+    import dataclasses
+
+    plan = compiled.crisis
+    assert plan is not None and compiled.case.as_of is not None
+    changed = dataclasses.replace(
+        plan, shares=shares(compiled.case.as_of, plan.dates, half_life_days(pace)), pace=pace
+    )
+    return dataclasses.replace(compiled, crisis=changed)
