@@ -129,6 +129,139 @@ def test_settle_sensitivity_ablate_refuse_the_case_file(case_copy: Path) -> None
         assert digest(case_copy) == before
 
 
+@pytest.fixture(scope="module")
+def recorded_ledger(tmp_path_factory) -> Path:
+    """A ledger file holding one forecast of us-dprk-2018 (copied by each test that writes)."""
+    path = tmp_path_factory.mktemp("ledger") / "ledger.sqlite"
+    result = runner.invoke(app, ["forecast", "--draws", "50", "--record", "--ledger", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def ledger_copy(recorded_ledger: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A copy of `recorded_ledger` in the test's folder, which is also the working folder, with
+    neither $STANDOFF_LEDGER nor a default ledger of the user's in reach."""
+    path = tmp_path / "ledger.sqlite"
+    shutil.copy(recorded_ledger, path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STANDOFF_LEDGER", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return path
+
+
+def spellings_of(path: Path) -> list[str]:
+    """Ways to name `path` (in the working folder): relative, absolute, through `..`, through a
+    symlink and as a hard link."""
+    folder = path.parent
+    (folder / "sub").mkdir(exist_ok=True)
+    (folder / "link").symlink_to(path)
+    os.link(path, folder / "hard")
+    return [path.name, str(path), f"sub/../{path.name}", str(folder / "link"), "hard"]
+
+
+@pytest.mark.parametrize(
+    "where", ["--ledger PATH", "--ledger sqlite:///NAME", "--ledger sqlite:////PATH", "env"]
+)
+def test_forecast_never_writes_over_its_ledger(ledger_copy: Path, monkeypatch, where: str):
+    before = digest(ledger_copy)
+    if where == "env":
+        monkeypatch.setenv("STANDOFF_LEDGER", ledger_copy.name)
+        given: list[str] = []
+    else:
+        url = where.split()[1].replace("NAME", ledger_copy.name).replace("/PATH", str(ledger_copy))
+        given = ["--ledger", url.replace("PATH", str(ledger_copy))]
+    for target in [*spellings_of(ledger_copy), f"{ledger_copy}-journal"]:
+        start = time.monotonic()
+        result = runner.invoke(
+            app, ["forecast", "--draws", "50", "--record", *given, "--json", target]
+        )
+        refused(result, f"{target}: refusing to overwrite an input of this command")
+        assert time.monotonic() - start < 10  # refused before the run
+        assert digest(ledger_copy) == before
+    assert not Path(f"{ledger_copy}-journal").exists()
+    no_strays(ledger_copy.parent)
+
+
+def test_forecast_never_writes_over_the_default_ledger(ledger_copy: Path) -> None:
+    default = Path(os.environ["HOME"]) / ".standoff" / "ledger.sqlite"
+    default.parent.mkdir(parents=True)
+    shutil.copy(ledger_copy, default)
+    before = digest(default)
+    for target in (str(default), "home/.standoff/../.standoff/ledger.sqlite"):
+        result = runner.invoke(app, ["forecast", "--draws", "50", "--record", "--json", target])
+        refused(result, "refusing to overwrite an input of this command", str(default))
+    assert digest(default) == before
+
+
+@pytest.mark.parametrize("where", ["--ledger PATH", "--ledger sqlite:///NAME", "env"])
+def test_ledger_plot_never_writes_over_its_ledger(ledger_copy: Path, monkeypatch, where: str):
+    before = digest(ledger_copy)
+    if where == "env":
+        monkeypatch.setenv("STANDOFF_LEDGER", str(ledger_copy))
+        given: list[str] = []
+    else:
+        given = ["--ledger", where.split()[1].replace("NAME", ledger_copy.name)]
+        given = [g.replace("PATH", str(ledger_copy)) for g in given]
+    for target in spellings_of(ledger_copy):
+        result = runner.invoke(app, ["ledger", "plot", "second_summit", *given, "--out", target])
+        refused(result, f"{target}: refusing to overwrite an input of this command")
+        assert digest(ledger_copy) == before
+    no_strays(ledger_copy.parent)
+    drawn = runner.invoke(app, ["ledger", "plot", "second_summit", *given, "--out", "p.png"])
+    assert drawn.exit_code == 0, drawn.output  # the ledger is still a ledger, and plots
+    assert Path("p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("command", ["forecast", "sensitivity"])
+def test_observations_are_never_overwritten(tmp_path: Path, monkeypatch, command: str) -> None:
+    seen = tmp_path / "seen.yaml"
+    shutil.copy(ROOT / "cases" / "observations" / "us-dprk-2018.yaml", seen)
+    monkeypatch.chdir(tmp_path)
+    before = digest(seen)
+    quick = ["--draws", "50"] if command == "forecast" else ["--trajectories", "2"]
+    for target in spellings_of(seen):
+        start = time.monotonic()
+        result = runner.invoke(app, [command, *quick, "--observed", str(seen), "--json", target])
+        refused(result, f"{target}: refusing to overwrite an input of this command")
+        assert time.monotonic() - start < 10  # refused before the run
+        assert digest(seen) == before
+    (tmp_path / "r.md").symlink_to(seen)  # a report path too
+    report = runner.invoke(app, ["forecast", *QUICK, "--observed", "seen.yaml", "--report", "r.md"])
+    refused(report, "refusing to overwrite")
+    assert digest(seen) == before
+    no_strays(tmp_path)
+
+
+@pytest.fixture
+def icb_copy(tmp_path: Path, monkeypatch) -> Path:
+    """The ICB tables copied into a folder that $STANDOFF_ICB names."""
+    from .conftest import shared
+
+    folder = tmp_path / "icb"
+    folder.mkdir()
+    for name in ("icb1v14.csv", "icb2v14.csv"):
+        shutil.copy(shared("icb", name, what="the ICB data"), folder / name)
+        (folder / name).chmod(0o644)
+    monkeypatch.setenv("STANDOFF_ICB", str(folder))
+    return folder
+
+
+def test_reference_tables_are_inputs(icb_copy: Path) -> None:
+    tables = {p: digest(p) for p in icb_copy.iterdir()}
+    for table in tables:
+        # us-dprk-2018 declares a reference class: its commands read the ICB tables
+        for args in (["forecast", "--draws", "50"], ["settle", "us-dprk-2018"]):
+            result = runner.invoke(app, [*args, "--json", str(table)])
+            refused(result, "refusing to overwrite an input of this command", str(table))
+        result = runner.invoke(app, ["baserates", "--json", str(table)])
+        refused(result, "refusing to overwrite an input of this command", str(table))
+        result = runner.invoke(app, ["baserates", "--data", str(icb_copy), "--json",
+                                     str(icb_copy / ".." / "icb" / table.name)])  # fmt: skip
+        refused(result, "refusing to overwrite an input of this command")
+    assert {p: digest(p) for p in icb_copy.iterdir()} == tables
+
+
 def small_deu3(tmp_path: Path) -> Path:
     rows = [
         row("d00001i1", {"com": "100", "de": "0", "fr": "50"}, {"com": "80", "de": "60"},

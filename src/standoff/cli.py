@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +11,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__, outputs
-from .console import err, fail, out, plain_warnings, safe
+from .console import err, fail, out, plain_warnings, print_problems, printable, safe
 from .errors import CaseError
 from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .run.executor import block_size
@@ -82,8 +81,7 @@ def _load(ref: str) -> CompiledCase:
     try:
         return load(ref)
     except CaseError as e:
-        for problem in e.problems:
-            print(problem, file=sys.stderr)
+        print_problems(e.problems)
         raise typer.Exit(2) from None
 
 
@@ -121,10 +119,26 @@ def _options(pairs: list[str] | None, model: str) -> dict[str, Any]:
     return options
 
 
-def _inputs(compiled: CompiledCase, case: str) -> list[str]:
-    """The input files of a command on `case`: the path as given and the file it resolved to
-    (a built-in id resolves to the packaged case file)."""
-    return [case, compiled.source.file]
+def _inputs(
+    compiled: CompiledCase,
+    case: str,
+    observed: Path | None = None,
+    ledger: str | None = None,
+    record: bool = False,
+) -> list[str]:
+    """Every file a command on `case` reads, the one list its outputs are checked against: the
+    case as given and the file it resolved to (a built-in id resolves to the packaged case file),
+    the ICB tables of a case with a reference class, the observations, and, when the forecast is
+    recorded, the ledger's SQLite file (from --ledger, $STANDOFF_LEDGER or the default, as the
+    ledger derives it) with its journals."""
+    inputs = [case, compiled.source.file]
+    if compiled.case.reference_class is not None:
+        inputs += outputs.icb_files()
+    if observed is not None:
+        inputs.append(str(observed))
+    if record:
+        inputs += outputs.ledger_files(ledger)
+    return inputs
 
 
 def _check_output(path: Path | None, inputs: list[str]) -> None:
@@ -175,10 +189,12 @@ def check(case: CaseArg) -> None:
     if compiled.is_crisis:
         from .crisis.lint import dead_terms
 
-        for warning in dead_terms(compiled):
-            print(warning, file=sys.stderr)
+        print_problems(dead_terms(compiled))
     out.print(
-        f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues",
+        printable(
+            f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, "
+            f"{len(loaded.issues)} issues"
+        ),
         markup=False,
         highlight=False,
     )
@@ -315,7 +331,7 @@ def forecast(
     name = None if crisis else _model(model or "compromise")
     options = {} if crisis else _options(option, name or "compromise")
     drivers = DriverOptions(trajectories, replicates) if report is not None else None
-    inputs = _inputs(compiled, case)
+    inputs = _inputs(compiled, case, observed, ledger, record)
     _check_output(json_out, inputs)
     _check_output(report, inputs)
     if json_out is not None and report is not None and outputs.same_file(json_out, report):
@@ -375,7 +391,7 @@ def forecast(
                 if made:
                     shutil.rmtree(folder, ignore_errors=True)
                 raise
-        err.print(f"report written to {report}", markup=False, highlight=False)
+        err.print(printable(f"report written to {report}"), markup=False, highlight=False)
     _print_forecast(result)
     if book is not None and data is not None:
         _record_forecast(book, data, compiled)
@@ -527,7 +543,7 @@ def sensitivity(
     if compiled.crisis is None:
         raise fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
     seen = _observations(observed)
-    inputs = _inputs(compiled, case)
+    inputs = _inputs(compiled, case, observed)
     _check_output(json_out, inputs)
     _fits(compiled, trajectories=trajectories, replicates=replicates)
     with cli_executor(backend, scheduler, workers) as executor, _progress(True) as progress:
@@ -608,7 +624,7 @@ def _print_observed(result: ForecastResult) -> None:
     seen = result.observed
     assert seen is not None
     out.print(
-        safe(
+        printable(
             f"Conditioned on {Path(seen.file).name}: what was seen to {seen.as_of:%d %B %Y} "
             f"({seen.rounds} round{'s' if seen.rounds != 1 else ''}). The {result.draws:,} "
             "histories weigh as "
@@ -616,6 +632,7 @@ def _print_observed(result: ForecastResult) -> None:
             "input draws)."
         ),
         markup=False,
+        highlight=False,
     )
     if seen.effective_inputs < FEW_INPUT_DRAWS:
         err.print(
@@ -700,7 +717,7 @@ _LAZY_COMMANDS = {
 }
 # command groups made when first named (SQLAlchemy loads only then): name -> the module whose
 # `<name>_app` Typer holds the group's commands
-_LAZY_GROUPS = {"ledger": "standoff.ledger.commands"}
+_LAZY_GROUPS = {"ledger": "standoff.ledger.commands", "library": "standoff.library.commands"}
 
 
 class _Commands(TyperGroup):
@@ -712,8 +729,7 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except CaseError as e:
-            for problem in e.problems:
-                print(problem, file=sys.stderr)
+            print_problems(e.problems)
             raise typer.Exit(2) from None
 
     def list_commands(self, ctx: Any) -> list[str]:

@@ -1,8 +1,11 @@
 """Writing output files: one rule for every command that writes (forecast --json/--report,
-settle/sensitivity/ablate --json, backtest --predictions).
+settle/sensitivity/ablate/baserates --json, backtest --predictions, ledger plot --out).
 
 - An output never replaces an input of the command: a path that resolves (symlinks, `..`, `./`,
-  relative or absolute spellings, hard links) to an input file is refused.
+  relative or absolute spellings, hard links) to an input file is refused. Each command names
+  every file it reads in one list (the case and the file it resolved to, observations, training
+  data, the ICB tables, the ledger's SQLite file and its journals: `ledger_files`, `icb_files`)
+  and checks every output against that list before any work is done.
 - The folder an output goes into must exist: it is never created (except the Markdown report's
   own `<stem>_figures/` folder, beside the report).
 - Writes are atomic: the text goes to a temporary file in the same folder, which replaces the
@@ -61,16 +64,54 @@ def check(path: Path, inputs: Iterable[Path | str] = (), what: str = "") -> None
         raise OutputError(path, "exists and is not a regular file")
 
 
+#: The files SQLite keeps beside a database while it writes: a crashed writer's rollback journal
+#: and the write-ahead log and its index. Replacing one damages the ledger.
+SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
+
+
+def ledger_files(url: str | None) -> list[str]:
+    """The files of the ledger at `url` (a path, `sqlite:///PATH`, None for $STANDOFF_LEDGER or
+    the default file), as the ledger itself derives them: the SQLite file and its companions.
+    Nothing for a database server, nor for a location that is no database URL (opening it says
+    what is wrong)."""
+    from .ledger.errors import LedgerError
+    from .ledger.store import sqlalchemy_url
+
+    try:
+        path = sqlalchemy_url(url)[2]
+    except LedgerError:
+        return []
+    if path is None:
+        return []
+    return [str(path), *(f"{path}{end}" for end in SQLITE_COMPANIONS)]
+
+
+def icb_files(data: str | Path | None = None) -> list[str]:
+    """The ICB tables read from `data` (None: where `standoff.outside.icb.locate` looks); none
+    when they are not found (reading them says so)."""
+    from .outside.icb import ACTOR_FILE, SYSTEM_FILE, DataError, locate
+
+    try:
+        folder = locate(data)
+    except DataError:
+        return []
+    return [str(folder / SYSTEM_FILE), str(folder / ACTOR_FILE)]
+
+
 def _reason(e: OSError) -> str:
     return e.strerror or str(e) or type(e).__name__
 
 
 def write_text(path: Path, text: str, inputs: Iterable[Path | str] = ()) -> None:
     """Write `text` (UTF-8) to `path` atomically, after `check`."""
+    write_bytes(path, text.encode("utf-8", errors="backslashreplace"), inputs)
+
+
+def write_bytes(path: Path, data: bytes, inputs: Iterable[Path | str] = ()) -> None:
+    """Write `data` to `path` atomically, after `check`."""
     path = Path(path)
     inputs = list(inputs)
     check(path, inputs)
-    data = text.encode("utf-8", errors="backslashreplace")
     target = Path(os.path.realpath(path)) if os.path.islink(path) else path
     tmp: str | None = None
     try:

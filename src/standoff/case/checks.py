@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..controlchars import first_control
 from ..errors import Problem
 from .numbers import Dist, Quantity
 from .schema import CAPABILITY, FORMAT_VERSION, RISK, SALIENCE, Case
@@ -61,13 +62,8 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
             f"unsupported format version {case.standoff}; this standoff reads {FORMAT_VERSION}",
         )
 
-    for section, items in (
-        ("issues", case.issues),
-        ("actors", case.actors),
-        ("scenarios", case.scenarios),
-        ("questions", case.questions),
-        ("calendar", case.calendar),
-    ):
+    _check_plain_ids(case, add)
+    for section, items in _id_sections(case):
         _unique(section, [item.id for item in items], add)
 
     issues = {issue.id: issue for issue in case.issues}
@@ -164,6 +160,42 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
 
         problems.extend(check_reference_class(case, file, lines))
     return problems
+
+
+def _id_sections(case: Case) -> tuple[tuple[str, Sequence[Any]], ...]:
+    """The case's lists of things with an id, by section."""
+    return (
+        ("issues", case.issues),
+        ("actors", case.actors),
+        ("scenarios", case.scenarios),
+        ("questions", case.questions),
+        ("calendar", case.calendar),
+    )
+
+
+def _check_plain_ids(case: Case, add: Any) -> None:
+    """No id holds a control character or a bidirectional override (`standoff.controlchars`):
+    ids are printed in tables, error messages and shared ledgers, where such a character would
+    act on the reader's terminal (set its title, hide rows) or make two ids look alike."""
+    ids: list[tuple[Path, str, bool]] = [(("id",), case.id, False)]
+    for section, items in _id_sections(case):
+        ids += [((section, i, "id"), item.id, False) for i, item in enumerate(items)]
+    if case.crisis is not None:
+        crisis = case.crisis
+        ids += [(("crisis", "events", e, "id"), ev.id, False) for e, ev in enumerate(crisis.events)]
+        ids += [
+            (("crisis", "beliefs", b, "id"), be.id, False) for b, be in enumerate(crisis.beliefs)
+        ]
+        ids += [(("crisis", "parameters", name), name, True) for name in crisis.parameters]
+    for path, ident, key in ids:
+        char = first_control(ident)
+        if char is not None:
+            add(
+                path,
+                f"the id {ident!r} holds the control character U+{ord(char):04X}; an id is "
+                "plain text, without control characters or bidirectional overrides",
+                key=key,
+            )
 
 
 def _unique(section: str, ids: Iterable[str], add: Any) -> None:

@@ -129,7 +129,22 @@ def read_csv_text(text: str, file: str) -> tuple[Case, SourceMap]:
             ]
         )
     data["id"] = Path(file).stem
-    return _validate(data, {}, file)
+    return _validate(data, _csv_lines(data, rows), file)
+
+
+def _csv_lines(data: dict[str, Any], rows: list[tuple[int, list[str]]]) -> dict[KeyPath, int]:
+    """The line of each actor's row of a table (its first cell is the actor's id), so that a
+    problem found after reading (an id with a control character) names the row."""
+    first: dict[str, int] = {}
+    for line, fields in rows:
+        if fields:
+            first.setdefault(fields[0], line)
+    lines: dict[KeyPath, int] = {}
+    for i, actor in enumerate(data.get("actors") or []):
+        found = first.get(str(actor.get("id"))) if isinstance(actor, dict) else None
+        if found is not None:
+            lines[("actors", i)] = found
+    return lines
 
 
 def read_yaml_text(text: str, file: str) -> tuple[Case, SourceMap]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -44,11 +43,14 @@ def plot_question(
     question: str,
     out: Path,
     by: str = "as-of",
+    inputs: Iterable[str] = (),
 ) -> int:
     """Draw `question` (`QUESTION` or `CASE:QUESTION`) of the records into the PNG `out`:
     P(yes) of each record with its 90% Monte Carlo interval where the forecast has one, a line
-    per case, and a dashed line at the outcome (1 yes, 0 no) from the newest resolution. Gives the
-    number of points drawn; LedgerError when no record has the question."""
+    per case, and a dashed line at the outcome (1 yes, 0 no) from the newest resolution. `out`
+    may not be one of `inputs` (the ledger's files: `standoff.outputs.ledger_files`). Gives the
+    number of points drawn; LedgerError when no record has the question or `out` cannot be
+    written."""
     case, item = split_question(question)
     series: dict[str, list[tuple[datetime, float, list[float] | None]]] = {}
     for record in records:
@@ -110,29 +112,8 @@ def plot_question(
         fig.savefig(buffer, format="png")
     finally:
         plt.close(fig)
-    _write_bytes(out, buffer.getvalue())
-    return sum(len(points) for points in series.values())
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write atomically beside the target, after `outputs.check`; problems are LedgerErrors."""
     try:
-        outputs.check(path)
+        outputs.write_bytes(out, buffer.getvalue(), inputs)
     except outputs.OutputError as e:
         raise LedgerError(str(e)) from None
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as e:
-        raise LedgerError(f"{path}: {e.strerror or e}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    return sum(len(points) for points in series.values())

@@ -202,12 +202,13 @@ def attach(
 
 def print_outside_view(view: OutsideView, console: Console) -> None:
     """The terminal table: each declared comparison, the case beside its class."""
-    from rich.markup import escape
     from rich.table import Table
+
+    from ..console import safe
 
     rates = view.rates
     table = Table(
-        title=f"Outside view: {rates.n} similar crises in ICB ({rates.reference.describe()})",
+        title=f"Outside view: {rates.n} similar crises in ICB ({safe(rates.reference.describe())})",
         title_justify="left",
     )
     table.add_column("scenario or question", ratio=1)
@@ -217,9 +218,9 @@ def print_outside_view(view: OutsideView, console: Console) -> None:
     table.add_column("gap", no_wrap=True)
     for c in view.comparisons:
         table.add_row(
-            f"{escape(c.label)} [dim]({escape(c.id)})[/dim]",
+            f"{safe(c.label)} [dim]({safe(c.id)})[/dim]",
             f"{c.case_p:.0%}",
-            escape(f"{c.rate.count} of {c.rate.n}: {c.target.describe()} ({c.rate.p:.0%})"),
+            safe(f"{c.rate.count} of {c.rate.n}: {c.target.describe()} ({c.rate.p:.0%})"),
             f"{c.rate.low:.0%} – {c.rate.high:.0%}",
             "[bold]large: justify[/bold]" if c.gap else "",
         )
