@@ -162,3 +162,39 @@ def test_library_score_names_a_mismatched_resolution(tmp_path: Path) -> None:
     result = runner.invoke(app, ["library", "score", str(folder), "--draws", "100"])
     assert result.exit_code == 2
     assert "cuba-1962.yaml" in result.output and "shootdown" in result.output
+
+
+def _synthetic(bias: float, cases: int = 20, per_case: int = 8, seed: int = 4) -> list:
+    """Questions whose truth is drawn from p, forecast as p with its logit moved by `bias`."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for c in range(cases):
+        for q in range(per_case):
+            p = float(rng.uniform(0.05, 0.95))
+            shown = float(apply_logistic([p], bias, 1.0)[0])
+            outcome = int(rng.random() < p)
+            items.append(QuestionItem(f"c{c}", f"q{q}", outcome,
+                                      {"model": shown, "frozen": 0.5, "half": 0.5}))  # fmt: skip
+    return items
+
+
+def test_recalibration_repairs_a_biased_forecaster_and_leaves_a_sound_one() -> None:
+    biased = score_library(_synthetic(-2.0), [])
+    assert biased.recalibration is not None and biased.recalibration.improves
+    assert biased.recalibration.a == pytest.approx(2.0, abs=0.6)  # it learns the bias back
+    sound = score_library(_synthetic(0.0), [])
+    assert sound.recalibration is not None and not sound.recalibration.improves
+    names = [(d.forecaster, d.baseline) for d in biased.recalibrated_differences]
+    assert names == [("model, recalibrated", "frozen"),
+                     ("model, recalibrated", "frozen, recalibrated"),
+                     ("model, recalibrated", "half")]  # fmt: skip
+    # each question is mapped by a fit that did not see its case: changing one case's outcomes
+    # leaves its own mapped probabilities as they were
+    items = _synthetic(-2.0)
+    flipped = [QuestionItem(q.case, q.id, 1 - q.outcome, q.forecasts) if q.case == "c0" else q
+               for q in items]  # fmt: skip
+    a = score_library(items, []).recalibration
+    b = score_library(flipped, []).recalibration
+    assert a is not None and b is not None
+    np.testing.assert_allclose(a.mapped[:8], b.mapped[:8])
+    assert not np.allclose(a.mapped[8:], b.mapped[8:])

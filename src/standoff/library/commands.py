@@ -164,11 +164,22 @@ def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
     recal = scores.recalibration
     if recal is not None:
         verdict = "improves" if recal.improves else "does not improve"
-        out.print(f"Logistic recalibration, leave one case out: question Brier "
-                  f"{recal.raw:.3f} -> {recal.brier:.3f} (90% interval of the difference "
-                  f"{recal.difference.low:+.3f} to {recal.difference.high:+.3f}): it {verdict} "
-                  "the score, so the forecasts above are " +
-                  ("better recalibrated." if recal.improves else "left as they are."))  # fmt: skip
+        out.print(f"Logistic recalibration (logit p' = a + b logit p), fitted leave one case out: "
+                  f"question Brier {recal.raw:.3f} -> {recal.brier:.3f} (90% interval of the "
+                  f"difference {recal.difference.low:+.3f} to {recal.difference.high:+.3f}): it "
+                  f"{verdict} the model's score. Fitted on every case: a = {recal.a:.2f}, "
+                  f"b = {recal.b:.2f}.")  # fmt: skip
+        frozen = scores.frozen_recalibration
+        if frozen is not None:
+            out.print(f"The same map fitted to the frozen forecasts: {frozen.raw:.3f} -> "
+                      f"{frozen.brier:.3f}.")  # fmt: skip
+        after = Table("recalibrated model vs", "items", "model", "baseline", "difference",
+                      "90% interval", title="The recalibrated model against the baselines",
+                      title_justify="left")  # fmt: skip
+        for d in scores.recalibrated_differences:
+            after.add_row(d.baseline, str(d.n), _f(d.forecast_mean), _f(d.baseline_mean),
+                          f"{d.mean:+.3f}", f"{d.low:+.3f} to {d.high:+.3f}")  # fmt: skip
+        out.print(after)
     rel = Table(
         "forecast bin",
         "questions",

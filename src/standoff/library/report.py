@@ -82,12 +82,19 @@ def library_json(
             for row in scores.reliability
         ],
         "recalibration": None if recal is None else _recalibration(recal),
+        "frozen_recalibration": (
+            None
+            if scores.frozen_recalibration is None
+            else _recalibration(scores.frozen_recalibration)
+        ),
+        "recalibrated_differences": [_difference(d) for d in scores.recalibrated_differences],
     }
 
 
 def _recalibration(recal: Recalibration) -> dict[str, Any]:
     return {
         "map": "logit p' = a + b logit p, fitted leave-one-case-out",
+        "forecaster": recal.forecaster,
         "a": _num(recal.a), "b": _num(recal.b),
         "question_brier_raw": _num(recal.raw),
         "question_brier_recalibrated": _num(recal.brier),

@@ -134,6 +134,8 @@ class Recalibration:
     a: float  # fitted on every case (what a user would apply next)
     b: float
     difference: Difference
+    forecaster: str = "model"
+    mapped: tuple[float, ...] = ()  # each question's mapped probability, fitted without its case
 
     @property
     def improves(self) -> bool:
@@ -183,8 +185,10 @@ def recalibration(items: Sequence[QuestionItem], forecaster: str = "model") -> R
     raw = (p - y) ** 2
     recal = (mapped - y) ** 2
     a, b = fit_logistic(p, y)
-    diff = difference(recal, raw, cases, ("question Brier", "recalibrated", forecaster))
-    return Recalibration(float(recal.mean()), float(raw.mean()), a, b, diff)
+    diff = difference(recal, raw, cases, ("question Brier", f"{forecaster}, recalibrated",
+                                         forecaster))  # fmt: skip
+    return Recalibration(float(recal.mean()), float(raw.mean()), a, b, diff, forecaster,
+                         tuple(float(v) for v in mapped))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,10 @@ class LibraryScores:
     recalibration: Recalibration | None
     questions: tuple[QuestionItem, ...]
     scenarios: tuple[ScenarioItem, ...]
+    # the same logistic map fitted leave-one-case-out to the frozen forecasts, and the
+    # recalibrated model against the baselines (raw and recalibrated)
+    frozen_recalibration: Recalibration | None = None
+    recalibrated_differences: tuple[Difference, ...] = ()
 
 
 QUESTION_FORECASTERS = ("model", "frozen", "half")
@@ -284,10 +292,27 @@ def score_library(
     reliability = calibration_table(
         [q.forecasts["model"] for q in questions], [q.outcome for q in questions], bins
     )
-    recal = recalibration(questions) if len(set(cases)) >= 3 else None
+    recal = frozen_recal = None
+    recalibrated: tuple[Difference, ...] = ()
+    if len(set(cases)) >= 3:
+        recal = recalibration(questions, "model")
+        frozen_recal = recalibration(questions, "frozen")
+        y = [q.outcome for q in questions]
+        recal_scores = [question_brier(p, o) for p, o in zip(recal.mapped, y, strict=True)]
+        frozen_mapped = [question_brier(p, o) for p, o in zip(frozen_recal.mapped, y, strict=True)]
+        name = "model, recalibrated"
+        recalibrated = (
+            difference(recal_scores, _per(questions, question_brier, "frozen"), cases,
+                       ("question Brier", name, "frozen")),
+            difference(recal_scores, frozen_mapped, cases,
+                       ("question Brier", name, "frozen, recalibrated")),
+            difference(recal_scores, _per(questions, question_brier, "half"), cases,
+                       ("question Brier", name, "half")),
+        )  # fmt: skip
     return LibraryScores(
         cases=tuple(per_case), pooled_question_brier=pooled_brier,
         pooled_question_log=pooled_log, pooled_scenario_brier=pooled_scen,
         differences=tuple(diffs), reliability=reliability, recalibration=recal,
         questions=tuple(questions), scenarios=tuple(scenarios),
+        frozen_recalibration=frozen_recal, recalibrated_differences=recalibrated,
     )  # fmt: skip
