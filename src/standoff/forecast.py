@@ -149,7 +149,7 @@ def run(
         settlement=tallied_settlement(case, tally),
         scenarios=summary.scenarios(tally, plan, case),
         questions=summary.questions(tally, plan, case),
-        timeline=summary.timeline(tally, plan),
+        timeline=summary.timeline(tally, plan, case),
         replicates=plan.replicates,
         indicators=indicators(tally, plan, after=observed_plan.rounds if observed_plan else 0),
         drivers=sensitivity,
@@ -493,7 +493,8 @@ def estimate(
         )
     t, e = max(plan.rounds, 1), len(plan.events)
     p, b, q = len(plan.dyads), len(plan.beliefs), len(plan.questions)
-    per_history = 8 + q + t * e + t * p * 2 + 8.0 * (t + 1) * b + 8 + 8.0 * k
+    # per dyad and round: the two sides' views (int8) and the four traced terms (float64)
+    per_history = 8 + q + t * e + t * p * (2 + 8.0 * 4) + 8.0 * (t + 1) * b + 8 + 8.0 * k
     per_history_working = (
         per_draw_inputs + 8.0 * t * e + 8.0 * n * k * _WORKING + 8.0 * (p * n + n * n)
     )

@@ -159,10 +159,38 @@ class BeliefTimeline:
 
 
 @dataclass(frozen=True)
+class SideTrace:
+    """One side of a dyad, round by round: the share of the draws still running in each round in
+    which the side's dominant view of the other (the interaction it sees on most of its stakes)
+    is each class."""
+
+    actor: str
+    views: Mapping[str, tuple[float | None, ...]]  # class (VIEW_CLASSES order) -> share per round
+
+
+@dataclass(frozen=True)
+class DyadTrace:
+    """How the bargaining of one dyad (a, b) moved, round by round: per round, the mean over the
+    draws whose crisis is still running in it (conditioned on observations: the weighted mean) of
+    the terms the formulas read, as the round's bargaining left them, before the round's events.
+    None in a round that no draw (no weight) reaches."""
+
+    actors: tuple[str, str]
+    gap: tuple[float | None, ...]  # gap(a, b): the distance on the issues, 0-1 of the scale
+    prevails: tuple[float | None, ...]  # prevails(a, b): a's chance of prevailing, as a sees it
+    eu: tuple[float | None, ...]  # eu(a, b): a's expected utility of challenging b
+    eu_back: tuple[float | None, ...]  # eu(b, a): b's expected utility of challenging a
+    sides: tuple[SideTrace, SideTrace]  # a's view of b, b's view of a
+
+
+@dataclass(frozen=True)
 class Timeline:
     dates: tuple[dt.date, ...]  # the end of each round
     events: tuple[EventTimeline, ...]
     beliefs: tuple[BeliefTimeline, ...]
+    # the share of draws (conditioned: of the weight) whose crisis is still running in each round
+    running: tuple[float, ...] = ()
+    dyads: tuple[DyadTrace, ...] = ()  # the bargaining of each dyad of the crisis, per round
 
 
 @dataclass(frozen=True)

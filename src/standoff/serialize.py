@@ -16,12 +16,14 @@ from .forecast import Settlement
 from .result import (
     DRIVER_RANGE,
     INTERVAL,
+    DyadTrace,
     DyadView,
     ForecastResult,
     Indicator,
     ObservedResult,
     Probability,
     Sensitivity,
+    Timeline,
 )
 
 JSON = dict[str, Any]
@@ -147,6 +149,7 @@ def forecast_json(result: ForecastResult) -> JSON:
         "rounds": [d.isoformat() for d in result.timeline.dates],
         "replicates": result.replicates,
         "indicators": [_indicator(ind) for ind in result.indicators],
+        "bargaining": bargaining_json(result.timeline),
     }  # fmt: skip
     if result.drivers is not None:
         out["drivers"] = drivers_json(result.drivers)
@@ -217,6 +220,40 @@ def _dyad(view: DyadView) -> JSON:
         entry[side.actor] = {name: num(share) for name, share in side.shares.items()}
     entry["views_differ"] = num(view.views_differ)
     return entry
+
+
+def bargaining_json(timeline: Timeline) -> JSON:
+    """How the bargaining moved, round by round (see `standoff.result.DyadTrace`): `running`, the
+    share of draws whose crisis is still running in each round (keyed by the round's date); per
+    dyad, for each round's date, the means over those draws of `gap` (gap(a, b)), `prevails`
+    (prevails(a, b)) and each side's `eu` (eu(a, b) under a, eu(b, a) under b), and `views`: per
+    side, the share of those draws in which its dominant view of the other is each class. A
+    round that no draw reaches has null for its numbers."""
+    dates = [d.isoformat() for d in timeline.dates]
+    return {
+        "running": {day: num(v) for day, v in zip(dates, timeline.running, strict=True)},
+        "dyads": [_trace(trace, dates) for trace in timeline.dyads],
+    }
+
+
+def _trace(trace: DyadTrace, dates: list[str]) -> JSON:
+    a, b = trace.actors
+    rounds: JSON = {}
+    for t, day in enumerate(dates):
+        rounds[day] = {
+            "gap": _maybe(trace.gap[t]),
+            "prevails": _maybe(trace.prevails[t]),
+            "eu": {a: _maybe(trace.eu[t]), b: _maybe(trace.eu_back[t])},
+            "views": {
+                side.actor: {name: _maybe(shares[t]) for name, shares in side.views.items()}
+                for side in trace.sides
+            },
+        }
+    return {"dyad": [a, b], "rounds": rounds}
+
+
+def _maybe(value: float | None) -> float | None:
+    return None if value is None else num(value)
 
 
 def _indicator(ind: Indicator) -> JSON:

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .simulate import VIEW_CLASSES
+
 
 @dataclass(frozen=True)
 class CrisisHistories:
@@ -17,6 +19,9 @@ class CrisisHistories:
     questions: NDArray[np.bool_]  # (D, Q): yes / no
     fired: NDArray[np.bool_]  # (D, T, E): event e happened in round t
     views: NDArray[np.int8]  # (D, T, P, 2): each side's dominant view of dyad p (VIEW_CLASSES)
+    # (D, T, P, len(TRACE_TERMS)): each dyad's gap, prevails and the two sides' eu, as the
+    # round's bargaining left them (before the round's events)
+    bargaining: NDArray[np.float64]
     beliefs: NDArray[np.float64]  # (D, T + 1, B): each belief's probability after each round
     ended: NDArray[np.int64]  # (D,): the round in which the crisis ended, or T
     settlement: NDArray[np.float64]  # (D, K): weighted median of the final positions
@@ -75,6 +80,42 @@ def settlement_histogram(
 # Beliefs are summed over draws as integer multiples of this (a belief is a probability, so a sum
 # over fewer than 2**31 draws fits in int64): the sum is exact, the same in any order or chunking.
 BELIEF_QUANTUM = 2.0**-32
+# The dyads' terms each round (gap, prevails, eu) are summed over draws the same way, as integer
+# multiples of BELIEF_QUANTUM: gap and prevails lie in [0, 1] and eu within about +-4, so a sum
+# over fewer than 2**29 draws fits in int64.
+
+
+def trace_tally(
+    h: CrisisHistories, running: NDArray[np.bool_]
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """Per round, over the draws whose crisis is still running (`running`, (D, T)): the draws
+    (conditioned: their weight), (T,); the sums of each dyad's terms, (T, P, len(TRACE_TERMS)),
+    in BELIEF_QUANTUM units (conditioned: weighted sums); and the draws (weight) in which each
+    side's dominant view of each dyad is each class, (T, P, 2, len(VIEW_CLASSES))."""
+    w = h.weight
+    n_rounds, n_pairs = h.views.shape[1], h.views.shape[2]
+    n_classes = len(VIEW_CLASSES)
+    values = np.where(running[:, :, None, None], h.bargaining, 0.0)  # (D, T, P, V)
+    if w is None:
+        cells = running.sum(axis=0, dtype=np.int64)
+        sums = np.rint(values / BELIEF_QUANTUM).astype(np.int64).sum(axis=0)
+    else:
+        cells = np.tensordot(w, running.astype(np.float64), axes=(0, 0))
+        sums = np.tensordot(w, values, axes=(0, 0))
+    # one bin per (round, dyad, side, class), counted over the running cells
+    base = np.arange(n_rounds * n_pairs * 2).reshape(n_rounds, n_pairs, 2) * n_classes
+    bins = (base[None] + h.views)[running]  # (cells, P, 2)
+    cell_w = None if w is None else np.broadcast_to(w[:, None], running.shape)[running]
+    size = n_rounds * n_pairs * 2 * n_classes
+    counted = np.bincount(
+        bins.ravel(),
+        weights=None if cell_w is None else np.repeat(cell_w, n_pairs * 2),
+        minlength=size,
+    )
+    views = counted.astype(np.int64 if w is None else np.float64).reshape(
+        n_rounds, n_pairs, 2, n_classes
+    )
+    return cells, sums, views
 
 
 @dataclass(frozen=True)
@@ -199,6 +240,11 @@ class CrisisTally:
     settlement_counts: NDArray[Any]  # (K, SETTLEMENT_BINS): draws (weight) per settlement bin
     settlement_sum: NDArray[np.float64]  # (K,): sum over draws (weighted) of the settlement
     settlement_sq: NDArray[np.float64]  # (K,): the same of its square
+    # per round, among the draws whose crisis is still running (see `trace_tally`): the draws
+    # (weight), the sums of each dyad's terms (TRACE_TERMS), and each side's dominant views
+    trace_running: NDArray[Any]  # (T,)
+    trace_sum: NDArray[Any]  # (T, P, len(TRACE_TERMS))
+    trace_views: NDArray[Any]  # (T, P, 2, len(VIEW_CLASSES))
     posterior: Posterior | None = None
 
     @property
@@ -219,6 +265,17 @@ class CrisisTally:
         if self.posterior is None:
             return np.asarray(self.belief_sum * BELIEF_QUANTUM / self.draws, dtype=np.float64)
         return np.asarray(self.belief_sum / self.total, dtype=np.float64)
+
+    def trace_means(self) -> NDArray[np.float64]:
+        """(T, P, len(TRACE_TERMS)): each dyad's mean terms per round over the draws still
+        running in it (conditioned: weighted means); NaN in a round no draw (weight) reaches."""
+        sums = self.trace_sum * BELIEF_QUANTUM if self.posterior is None else self.trace_sum
+        return _per_running(np.asarray(sums, dtype=np.float64), self.trace_running)
+
+    def trace_view_shares(self) -> NDArray[np.float64]:
+        """(T, P, 2, len(VIEW_CLASSES)): per round, the share of the draws still running in it
+        (conditioned: of their weight) in which each side's dominant view is each class."""
+        return _per_running(np.asarray(self.trace_views, dtype=np.float64), self.trace_running)
 
     @staticmethod
     def of(
@@ -303,6 +360,7 @@ class CrisisTally:
             belief_sum = np.rint(h.beliefs / BELIEF_QUANTUM).astype(np.int64).sum(axis=0)
         else:
             belief_sum = np.tensordot(w, h.beliefs, axes=(0, 0))
+        trace_running, trace_sum, trace_views = trace_tally(h, running)
         return CrisisTally(
             start=start,
             stop=stop,
@@ -329,6 +387,9 @@ class CrisisTally:
                 if w is None
                 else np.tensordot(w, h.settlement**2, axes=1)
             ),
+            trace_running=trace_running,
+            trace_sum=trace_sum,
+            trace_views=trace_views,
             posterior=None if w is None else Posterior.of(h, hit, r, start),
         )
 
@@ -391,12 +452,22 @@ class CrisisTally:
             settlement_counts=_total([p.settlement_counts for p in parts]),
             settlement_sum=_total([p.settlement_sum for p in parts]),
             settlement_sq=_total([p.settlement_sq for p in parts]),
+            trace_running=_total([p.trace_running for p in parts]),
+            trace_sum=_total([p.trace_sum for p in parts]),
+            trace_views=_total([p.trace_views for p in parts]),
             posterior=(
                 Posterior.merge([p.posterior for p in parts if p.posterior is not None])
                 if weighted
                 else None
             ),
         )
+
+
+def _per_running(values: NDArray[np.float64], running: NDArray[Any]) -> NDArray[np.float64]:
+    """`values` (T, ...) divided by the draws (weight) running in each round; NaN where none."""
+    cells = np.asarray(running, dtype=np.float64).reshape(-1, *([1] * (values.ndim - 1)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cells > 0, values / np.where(cells > 0, cells, 1.0), np.nan)
 
 
 def _total(arrays: Sequence[NDArray[Any]]) -> NDArray[Any]:

@@ -1,23 +1,61 @@
 """Warnings a case's author needs and a schema cannot give: a model-derived term of a formula
 (`sees`, `eu`, `threat`, `prevails`, `gap`, `position`) that is constant across a pilot run
-of draws is dead — the bargaining model does not move that formula — and the author should know.
+of draws is dead — the bargaining model does not move that formula — and one that stops changing
+after the first rounds in most draws is at rest — an event's formula gets from it only what the
+first rounds give — and the author should know.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from ..case.yamlread import Path as KeyPath
 from ..compile import CompiledCase
 from ..errors import Problem
 from ..run.executor import Block
-from ..run.tasks import RecordTerms
+from ..run.tasks import SimulateCrisis
 from .expr import Formula
-from .simulate import MODEL_TERMS
+from .simulate import MODEL_TERMS, Probe
 
 PILOT_DRAWS = 256
 PILOT_SEED = 0
 CONSTANT = 1e-9
+# A term is at rest in a draw from round r when, from round r on while the draw's crisis runs,
+# its value changes from one round to the next by less than REST of its range in the pilot.
+REST = 1e-6
+# An event's term at rest from one of the first FIRST_ROUNDS rounds in at least MOST of the pilot
+# draws still running after them is named: the calendar's later rounds get nothing new from it.
+# Three rounds leave the bargaining time to settle from its start; nine draws in ten is most.
+FIRST_ROUNDS = 3
+MOST = 0.9
+
+Key = tuple[str, ...]
+
+
+class RoundProbe(Probe):
+    """A `Probe` that also keeps each term's value in every draw at its first evaluation in each
+    round (by round index): the value the round's first formula to read it got."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: dict[Key, dict[int, NDArray[np.float64]]] = {}
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        recorded, upto = super().wrap(name, fn), self.round
+
+        def kept(*args: Any) -> Any:
+            value = recorded(*args)
+            by_round = self.first.setdefault((name, *(str(a) for a in args)), {})
+            if upto not in by_round:
+                by_round[upto] = np.array(value, dtype=np.float64)  # a copy: positions move
+            return value
+
+        return kept
 
 
 def formulas(compiled: CompiledCase) -> list[tuple[KeyPath, Formula]]:
@@ -66,16 +104,14 @@ def dead_terms(
     plan = compiled.crisis
     if plan is None:
         return []
-    ranges = {  # the pilot is the forecast's own block task, on one block
-        key: (low, high)
-        for key, (_, _, low, high) in RecordTerms(compiled, seed)(Block(0, draws)).items()
-    }
+    probe = RoundProbe()  # the pilot is the forecast's own block task, on one block
+    ended = SimulateCrisis(compiled, seed).simulate(Block(0, draws), probe).ended
     problems: list[Problem] = []
     for path, formula in formulas(compiled):
         for text, key in _terms(formula):
-            if key not in ranges:
+            if key not in probe.ranges:
                 continue
-            low, high = ranges[key]
+            low, high = probe.ranges[key]
             if high - low <= CONSTANT:
                 problems.append(
                     compiled.source.problem(
@@ -85,4 +121,50 @@ def dead_terms(
                         "positions, saliences and capabilities, or drop it)",
                     )
                 )
+                continue
+            rest = at_rest(probe.first[key], ended, plan.rounds, high - low)
+            if rest is not None and path[:2] == ("crisis", "events"):
+                since, share, judged = rest
+                problems.append(
+                    compiled.source.problem(
+                        path,
+                        f"warning: {text} is at rest from round {since} in {share:.0%} of the "
+                        f"{judged} pilot draws still running after round {FIRST_ROUNDS}: the "
+                        "formulas that read it act only in the first rounds (from then on it "
+                        f"changes by less than {REST:g} of its range from one round to the next)",
+                    )
+                )
     return problems
+
+
+def at_rest(
+    values: dict[int, NDArray[np.float64]],
+    ended: NDArray[np.int64],
+    rounds: int,
+    spread: float,
+) -> tuple[int, float, int] | None:
+    """Whether a term stops changing after the first rounds in most draws: (r, share, draws),
+    the earliest round r up to FIRST_ROUNDS from which it is at rest (REST of `spread`, its
+    range) in at least MOST of the draws still running after round FIRST_ROUNDS, that share and
+    the number of those draws; None when it is not, or when it cannot be judged (a calendar of
+    FIRST_ROUNDS rounds or fewer, a term not read every round, no draw running that long).
+
+    `values`: per round index, the term's value in each draw; `ended`: per draw, the round index
+    in which its crisis ended (the calendar's length when it ran to the end)."""
+    if rounds <= FIRST_ROUNDS or len(values) < rounds:
+        return None
+    series = np.stack([values[t] for t in range(rounds)])  # (T, D)
+    running = np.arange(rounds)[:, None] <= ended[None, :]  # (T, D)
+    # moved[s]: the value changed from round s + 1 to round s + 2 (1-based), the draw running
+    moved = (np.abs(np.diff(series, axis=0)) >= REST * spread) & running[1:]
+    steps = np.arange(1, rounds)[:, None]  # moved[s] brings the value to rest at round s + 2
+    since = np.where(moved, steps + 1, 1).max(axis=0)  # (D,): at rest from this round on
+    judged = ended >= FIRST_ROUNDS  # still running in round FIRST_ROUNDS + 1
+    count = int(judged.sum())
+    if count == 0:
+        return None
+    for r in range(1, FIRST_ROUNDS + 1):
+        share = float(np.mean(since[judged] <= r))
+        if share >= MOST:
+            return r, share, count
+    return None

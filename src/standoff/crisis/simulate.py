@@ -55,6 +55,9 @@ class CrisisRun:
     scenario: NDArray[np.int64]  # (D,): index of the scenario rule that held
     questions: BoolArray  # (D, Q): yes / no
     views: NDArray[np.int8]  # (D, T, P, 2): each side's dominant view of the dyad (VIEW_CLASSES)
+    # (D, T, P, len(TRACE_TERMS)): each dyad's terms (TRACE_TERMS) as the round's bargaining left
+    # them, before the round's events: the values a formula reads before an effect moves them
+    bargaining: FloatArray
     beliefs: FloatArray  # (D, T + 1, B): each belief's probability after each round
     final_position: FloatArray  # (D, N, K)
     ended: NDArray[np.int64]  # (D,): the round in which the crisis ended, or T if it ran to the end
@@ -64,6 +67,10 @@ class CrisisRun:
     weight: FloatArray | None = None
     killed: NDArray[np.int64] | None = None
 
+
+# What is kept of each dyad (a, b) each round, in this order: gap(a, b), prevails(a, b),
+# eu(a, b) and eu(b, a), as `_State.trace` gives them.
+TRACE_TERMS = ("gap", "prevails", "eu", "eu_back")
 
 # The functions whose values come from the bargaining model and the positions it moves: a
 # formula's use of one of them is checked for being constant by `standoff check` (see `Probe`).
@@ -80,6 +87,7 @@ class Probe:
         self.frozen = frozen or {}
         self.ranges: dict[tuple[str, ...], tuple[float, float]] = {}
         self.sums: dict[tuple[str, ...], tuple[float, int]] = {}
+        self.round = 0  # the round (0-based) whose formulas the terms are being evaluated for
 
     def mean(self, key: tuple[str, ...]) -> float:
         total, count = self.sums[key]
@@ -225,6 +233,19 @@ class _State:
             return np.asarray(distance[:, k])
         return np.asarray((self._weight[:, i, :] * distance).sum(axis=1))
 
+    def trace(self, i: int, j: int) -> FloatArray:
+        """(D, len(TRACE_TERMS)) the dyad's terms now, the values the formulas read: gap(i, j),
+        prevails(i, j), eu(i, j) and eu(j, i)."""
+        return np.stack(
+            [
+                self.gap(i, j),
+                self.dyad("prevails", i, j),
+                self.dyad("eu", i, j),
+                self.dyad("eu", j, i),
+            ],
+            axis=1,
+        )
+
     # -- formula context --------------------------------------------------------------------
     def functions(self, upto: int) -> dict[str, Callable[..., Any]]:
         """Context functions for formulas evaluated in round `upto` (history through it)."""
@@ -263,6 +284,7 @@ class _State:
             "before": lambda day: date < dt.date.fromisoformat(day),
         }
         if self.probe is not None:
+            self.probe.round = upto
             for name in MODEL_TERMS:
                 functions[name] = self.probe.wrap(name, functions[name])
         return functions
@@ -394,6 +416,7 @@ def simulate(
     d = inputs.draws
     n_rounds, n_events = plan.rounds, len(plan.events)
     views = np.zeros((d, n_rounds, len(plan.dyads), 2), dtype=np.int8)
+    traced = np.zeros((d, n_rounds, len(plan.dyads), len(TRACE_TERMS)))
     beliefs = np.zeros((d, n_rounds + 1, len(plan.beliefs)))
     beliefs[:, 0] = state.belief
     questions = np.zeros((d, len(plan.questions)), dtype=bool)
@@ -420,6 +443,7 @@ def simulate(
         for p, (a, b) in enumerate(plan.dyads):
             views[:, t, p, 0] = dominant_view(state, a, b)
             views[:, t, p, 1] = dominant_view(state, b, a)
+            traced[:, t, p] = state.trace(a, b)
         for e, event in enumerate(plan.events):
             probability = state.evaluate(event.probability, t, state.alive, f"event {event.id!r}: ")
             outside = state.alive & ((probability < -TOLERANCE) | (probability > 1 + TOLERANCE))
@@ -474,6 +498,7 @@ def simulate(
         scenario=scenario,
         questions=questions,
         views=views,
+        bargaining=traced,
         beliefs=beliefs,
         final_position=state.position,
         ended=state.ended,

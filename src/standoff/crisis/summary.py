@@ -16,12 +16,14 @@ from numpy.typing import NDArray
 from ..case.schema import Case
 from ..result import (
     BeliefTimeline,
+    DyadTrace,
     DyadView,
     EventTimeline,
     PathShare,
     Probability,
     QuestionForecast,
     ScenarioForecast,
+    SideTrace,
     SideView,
     Spread,
     Timeline,
@@ -29,7 +31,7 @@ from ..result import (
 from ..words import icd203
 from .histories import CrisisTally
 from .model import CompiledCrisis
-from .simulate import VIEW_CLASSES
+from .simulate import TRACE_TERMS, VIEW_CLASSES
 
 Z90 = 1.6448536269514722
 
@@ -244,8 +246,9 @@ def questions(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[Que
     return tuple(out)
 
 
-def timeline(tally: CrisisTally, plan: CompiledCrisis) -> Timeline:
-    """The probability that each event has happened by each round, and the mean of each belief."""
+def timeline(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> Timeline:
+    """The probability that each event has happened by each round, the mean of each belief, and
+    how the bargaining of each dyad moved."""
     by_round = tally.happened / tally.total  # (T, E)
     means = tally.belief_means()  # (T + 1, B)
     return Timeline(
@@ -265,4 +268,41 @@ def timeline(tally: CrisisTally, plan: CompiledCrisis) -> Timeline:
             )
             for b, spec in enumerate(plan.beliefs)
         ),
+        running=tuple(float(v) for v in np.asarray(tally.trace_running) / tally.total),
+        dyads=bargaining(tally, plan, case),
     )
+
+
+def bargaining(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[DyadTrace, ...]:
+    """Per dyad, round by round: the mean gap, prevails and each side's eu over the draws still
+    running in the round, and the share of them in which each side's dominant view is each
+    class (None in a round no draw reaches)."""
+    means = tally.trace_means()  # (T, P, len(TRACE_TERMS))
+    shares = tally.trace_view_shares()  # (T, P, 2, C)
+    term = {name: n for n, name in enumerate(TRACE_TERMS)}
+    actors = case.actor_ids
+    out: list[DyadTrace] = []
+    for p, (a, b) in enumerate(plan.dyads):
+        sides = tuple(
+            SideTrace(
+                actor=actors[who],
+                views={name: _rounds(shares[:, p, side, c]) for c, name in enumerate(VIEW_CLASSES)},
+            )
+            for side, who in ((0, a), (1, b))
+        )
+        out.append(
+            DyadTrace(
+                actors=(actors[a], actors[b]),
+                gap=_rounds(means[:, p, term["gap"]]),
+                prevails=_rounds(means[:, p, term["prevails"]]),
+                eu=_rounds(means[:, p, term["eu"]]),
+                eu_back=_rounds(means[:, p, term["eu_back"]]),
+                sides=(sides[0], sides[1]),
+            )
+        )
+    return tuple(out)
+
+
+def _rounds(values: NDArray[np.float64]) -> tuple[float | None, ...]:
+    """Per-round values; None for a round that no draw (no weight) reaches (NaN)."""
+    return tuple(float(v) if np.isfinite(v) else None for v in values)

@@ -14,7 +14,7 @@ from .. import __version__
 from ..bargaining import ENGINES
 from ..case.numbers import Dist
 from ..case.schema import Case
-from ..result import ForecastResult, Indicator, ScenarioForecast, Sensitivity
+from ..result import DyadTrace, ForecastResult, Indicator, ScenarioForecast, Sensitivity
 from ..sample import central_inputs
 from ..words import icd203
 from . import figures
@@ -45,6 +45,8 @@ class Report:
     figures: dict[str, str] = field(default_factory=dict)
     changed: dict[str, Any] | None = None  # conditioned on observations: what they changed
     outside: dict[str, Any] | None = None  # the reference class's base rates beside the case
+    bargaining: list[dict[str, Any]] = field(default_factory=list)  # per dyad, round by round
+    bargaining_caption: str = ""
 
 
 def _scenario_rows(
@@ -265,6 +267,53 @@ def _perceptions(case: Case) -> tuple[list[dict[str, Any]], list[tuple[int, int,
     return rows, positions
 
 
+def _bargaining_rows(traces: Iterable[DyadTrace], names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Per dyad, its name and a table of rows over the rounds: the mean distance, the first
+    side's chance of prevailing, each side's expected utility of challenging the other, and each
+    side's most common dominant view (with its share); "–" in a round no draw reaches."""
+    rows: list[dict[str, Any]] = []
+    for trace in traces:
+        a, b = (names.get(x, x) for x in trace.actors)
+
+        def most(views: Mapping[str, tuple[float | None, ...]], t: int) -> str:
+            shares = [(share, kind) for kind, v in views.items() if (share := v[t]) is not None]
+            if not shares:
+                return "–"
+            share, kind = max(shares, key=lambda sk: sk[0])  # ties: the first class
+            return f"{kind} {pct(share)}"
+
+        def fmt(values: tuple[float | None, ...], form: str) -> list[str]:
+            # rounded first, so that a value just below 0 reads 0.00, not -0.00
+            return [
+                "–" if v is None else pct(v) if form == "%" else format(round(v, 2) + 0.0, form)
+                for v in values
+            ]
+
+        n = len(trace.gap)
+        rows.append(
+            {
+                "name": f"{a} – {b}",
+                "first": a,
+                "gap": list(trace.gap),
+                "prevails": list(trace.prevails),
+                "rows": [
+                    {"label": "distance on the issues (gap, 0–1)", "cells": fmt(trace.gap, ".2f")},
+                    {"label": f"{a} prevails, as {a} sees it", "cells": fmt(trace.prevails, "%")},
+                    {"label": f"{a}'s expected utility of challenging {b}",
+                     "cells": fmt(trace.eu, "+.2f")},
+                    {"label": f"{b}'s expected utility of challenging {a}",
+                     "cells": fmt(trace.eu_back, "+.2f")},
+                    *(
+                        {"label": f"how {names.get(side.actor, side.actor)} mostly sees it",
+                         "cells": [most(side.views, t) for t in range(n)]}
+                        for side in trace.sides
+                    ),
+                ],
+            }
+        )  # fmt: skip
+    return rows
+
+
 def _changed(result: ForecastResult, before: ForecastResult | None) -> dict[str, Any] | None:
     """What the observations changed: each scenario and question before (`before`, the same
     forecast unconditioned) and after, and the inputs they moved most."""
@@ -481,6 +530,23 @@ def build_report(
             [s.median for s in result.settlement],
         ),
     }
+    report.bargaining = _bargaining_rows(
+        timeline.dyads, {a.id: a.name or a.id for a in case.actors}
+    )
+    if report.bargaining:
+        weighed = " (weighted by the observations)" if result.observed is not None else ""
+        report.bargaining_caption = (
+            "For each dyad, the mean over the simulated histories whose crisis is still running "
+            f"in each round{weighed}, as that round's bargaining left them, before its events: "
+            "the distance between the two on the issues (gap: 0 to 1 of each issue's scale, "
+            "weighted by the first side's saliences) and the first side's chance of prevailing "
+            "against the other, as it sees it (prevails; the dotted line is an even chance)."
+        )
+        report.figures["bargaining"] = figures.bargaining(
+            dates,
+            [(d["name"], d["first"], d["gap"], d["prevails"]) for d in report.bargaining],
+            "How the bargaining moved",
+        )
     report.changed = _changed(result, before)
     if result.outside_view is not None:
         from ..outside.case import report_rows

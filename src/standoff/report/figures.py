@@ -7,6 +7,7 @@ text stays at 9 pt or more so that the figures print legibly.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import textwrap
@@ -54,13 +55,19 @@ plt.rcParams.update(
 )
 
 
-def to_svg(fig: Any) -> str:
+def to_svg(fig: Any, title: str | None = None) -> str:
+    """The figure as SVG text; with `title`, the SVG carries it as its <title> (what screen
+    readers announce and browsers show on hovering)."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # creator/date records
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    if title is not None:
+        opened = text.index(">") + 1  # the end of the <svg ...> tag
+        text = f"{text[:opened]}\n <title>{html.escape(title)}</title>{text[opened:]}"
+    return text
 
 
 def probabilities(
@@ -106,6 +113,36 @@ def timeline(dates: Sequence[str], series: dict[str, Sequence[float]], title: st
     ax.legend(fontsize=9, ncol=2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25))
     ax.set_title(title, loc="left", fontsize=10)
     return to_svg(fig)
+
+
+def bargaining(
+    dates: Sequence[str],
+    dyads: Sequence[tuple[str, str, Sequence[float | None], Sequence[float | None]]],
+    title: str,
+) -> str:
+    """One panel per dyad (name, the first side's name, distance, prevails): the mean distance
+    between the two on the issues (0-1 of the scale) and the first side's mean chance of
+    prevailing as it sees it, over the draws still running in each round, the calendar's dates
+    on the x axis. A round no draw reaches is left blank."""
+    n = max(len(dyads), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(7, 2.3 * n + 0.9), squeeze=False, sharex=True)
+    x = np.arange(1, len(dates) + 1)
+    for p, (name, first, gap, prevails) in enumerate(dyads):
+        ax = axes[p, 0]
+        for s, (label, values) in enumerate(
+            (("distance on the issues (gap)", gap), (f"{first} prevails, as it sees it", prevails))
+        ):
+            y = np.array([np.nan if v is None else v for v in values], dtype=float)
+            ax.plot(x, y, label=label, lw=1.4, ms=4, **series_style(4 * s))
+        ax.axhline(0.5, color="0.6", lw=0.6, linestyle=":")  # an even chance of prevailing
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("mean, 0 to 1")
+        ax.set_title(name, loc="left", fontsize=9)
+        ax.legend(fontsize=9, frameon=False, loc="best")
+    axes[-1, 0].set_xticks(x, list(dates), rotation=45, ha="right")
+    fig.suptitle(title, x=0.02, ha="left", fontsize=10)
+    fig.tight_layout()
+    return to_svg(fig, title)
 
 
 def actors_map(

@@ -82,6 +82,7 @@ class SimulateCrisis:
             questions=run.questions,
             fired=run.fired,
             views=run.views,
+            bargaining=run.bargaining,
             beliefs=run.beliefs,
             ended=run.ended,
             settlement=weighted_median(run.final_position, inputs.capability, inputs.salience),
