@@ -1,27 +1,38 @@
-"""The workspace as a person uses it: a real server on a loopback port, driven in headless
-Chromium through Selenium. Screenshots of each page go to the test's temporary folder.
+"""The workspace as a person uses it: a real server on a loopback port, opened with its token
+URL as `standoff serve` prints it and driven in headless Chromium through Selenium; and pages of
+other sites (another port, another host name, a name re-pointed at 127.0.0.1) that try to change
+it. Screenshots of each page go to the test's temporary folder.
 
 Outside CI a missing Chromium or chromedriver skips these tests with the reason; under CI=true
 (as .ci/run sets it, after installing Debian's `chromium` and `chromium-driver`) it fails them."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from standoff.case import builtin_cases
+from standoff.web.guard import allowed_hosts
 from standoff.web.runs import Limits
 
 from .conftest import in_ci
-from .webserver import serving
+from .webserver import free_port, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
+TOKEN = "5f1c0a9e77d24b3f8e6a2d41c9b07e13"
+REBOUND = "evil.example"  # the browser resolves it to 127.0.0.1, as after DNS rebinding
 
 
 def _need_browser() -> None:
@@ -41,14 +52,65 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
+class Seen:
+    """The requests an app answered: (method, path, status, body of a refusal)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.answers: list[tuple[str, str, int, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = [0]
+        body = bytearray()
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body" and status[0] == 403:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        self.answers.append((scope["method"], scope["path"], status[0], body.decode()))
+
+
 @pytest.fixture(scope="module")
-def server(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ledger") / "ledger.sqlite"
+
+
+@pytest.fixture(scope="module")
+def seen(folder: Path, ledger: Path) -> Seen:
     from standoff.web import create_app
 
-    ledger = str(tmp_path_factory.mktemp("ledger") / "ledger.sqlite")
-    app = create_app(folder, ledger, limits=Limits(trajectories=2, replicates=4))
-    with serving(app) as base:
-        yield base
+    app = create_app(
+        folder, str(ledger), limits=Limits(trajectories=2, replicates=4), token=TOKEN,
+        allowed_hosts=allowed_hosts("127.0.0.1"),
+    )  # fmt: skip
+    return Seen(app)
+
+
+@pytest.fixture(scope="module")
+def base(seen: Seen) -> Iterator[str]:
+    """The workspace as `standoff serve` runs it on 127.0.0.1: its URL without the token."""
+    with serving(seen) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def server(browser: Any, base: str) -> str:
+    """The workspace opened in the browser with the URL `standoff serve` prints: the token goes
+    into an HttpOnly, SameSite=Strict cookie and the page redirects to its URL without it."""
+    browser.get(f"{base}/?token={TOKEN}")
+    assert browser.current_url == base + "/"
+    cookies = browser.get_cookies()
+    assert [(c["value"], c["httpOnly"], c["sameSite"]) for c in cookies] == [
+        (TOKEN, True, "Strict")
+    ]
+    return base
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +120,14 @@ def browser() -> Iterator[Any]:
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
-                 "--disable-dev-shm-usage"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--disable-dev-shm-usage",
+        f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1",
+    ):
         options.add_argument(flag)
     options.binary_location = str(CHROMIUM)
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
@@ -208,3 +276,145 @@ def test_script_in_a_case_shows_as_text(browser: Any, server: str, folder: Path,
             browser.switch_to.alert.text  # noqa: B018 - raises when no alert is open
         assert evil in browser.find_element(By.TAG_NAME, "main").text or page.endswith("edit")
     browser.save_screenshot(str(shots / "escaped.png"))
+
+
+@pytest.fixture(scope="module")
+def other_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """Another web site on this machine: one page, on a port of its own; yields the port."""
+    root = tmp_path_factory.mktemp("other-site")
+    (root / "page.html").write_text("<!doctype html><title>another site</title><p>hello</p>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    yield int(site.server_address[1])
+    site.shutdown()
+    thread.join(10)
+
+
+# what a page of another site tries: fetch the workspace's API (its cookies included, where the
+# browser sends them) to save a case, record a finished run and a what-if, and read a case
+ATTACK = """
+const [base, run, done] = arguments;
+const attempts = {
+  save: [base + "/api/cases/mine", {method: "PUT", credentials: "include",
+         headers: {"content-type": "application/json"}, body: JSON.stringify({text: "id: x"})}],
+  record: [base + "/api/runs/" + run + "/record", {method: "POST", mode: "no-cors",
+           credentials: "include"}],
+  whatif: [base + "/api/whatif/record", {method: "POST", mode: "no-cors", credentials: "include",
+           headers: {"content-type": "text/plain"},
+           body: JSON.stringify({case: "mine", draws: 100, seed: 1, set: {}})}],
+  read: [base + "/api/cases/mine", {credentials: "include"}],
+};
+const out = {};
+(async () => {
+  for (const [name, [url, init]] of Object.entries(attempts)) {
+    try {
+      const r = await fetch(url, init);
+      out[name] = r.type === "opaque" ? "opaque" : String(r.status);
+    } catch (e) { out[name] = "blocked"; }
+  }
+  done(out);
+})();
+"""
+
+
+def ledger_size(ledger: Path) -> int:
+    """The number of records in the ledger's file."""
+    from standoff.ledger import open_ledger
+
+    opened = open_ledger(str(ledger))
+    try:
+        return len(opened.records())
+    finally:
+        opened.close()
+
+
+def finished_run(base: str) -> str:
+    """A finished run of `mine`, started by a client that shows the token, not yet recorded."""
+    shown = {"authorization": f"token {TOKEN}"}
+    job = httpx.post(f"{base}/api/runs", json={"case": "mine", "draws": 50}, headers=shown)
+    assert job.status_code == 202, job.text
+    ident = job.json()["id"]
+    for _ in range(600):
+        if httpx.get(f"{base}/api/runs/{ident}", headers=shown).json()["state"] == "done":
+            return str(ident)
+        time.sleep(0.1)
+    raise AssertionError("the run did not finish")
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost"])
+def test_another_site_cannot_change_the_workspace(
+    browser: Any,
+    server: str,
+    seen: Seen,
+    folder: Path,
+    ledger: Path,
+    other_site: int,
+    name: str,
+    shots: Path,
+):
+    """From 127.0.0.1 on another port (the same site: the browser sends the token's cookie) and
+    from localhost (another site: no cookie), a page's fetches are refused and nothing changes."""
+    before = (folder / "mine.yaml").read_bytes()
+    run = finished_run(server)
+    records = ledger_size(ledger)
+    browser.get(f"http://{name}:{other_site}/page.html")
+    del seen.answers[:]
+    got = browser.execute_async_script(ATTACK, server, run)
+    # the save and the read are stopped by the browser (no CORS grant), the rest by the server
+    assert got == {"save": "blocked", "record": "opaque", "whatif": "opaque", "read": "blocked"}
+    changes = [a for a in seen.answers if a[0] in ("POST", "PUT", "PATCH", "DELETE")]
+    assert {(m, p) for m, p, _, _ in changes} == {
+        ("POST", f"/api/runs/{run}/record"), ("POST", "/api/whatif/record")
+    }  # fmt: skip
+    # a read is answered where the cookie went along, but the browser keeps it from the page
+    assert {status for m, _, status, _ in seen.answers if m != "GET"} == {403}, seen.answers
+    why = "from another site" if name == "127.0.0.1" else "needs its token"
+    assert all(why in json.loads(body)["detail"] for _, _, _, body in changes)
+    assert (folder / "mine.yaml").read_bytes() == before
+    assert ledger_size(ledger) == records
+    browser.save_screenshot(str(shots / f"other-site-{name}.png"))
+
+
+def test_a_rebound_name_is_refused(browser: Any, server: str, seen: Seen, folder: Path):
+    """A site whose name now points at 127.0.0.1 reaches the workspace's port under its own name
+    (its scripts count as the same origin): the Host is refused, for pages and the API."""
+    port = server.rsplit(":", 1)[1]
+    before = (folder / "mine.yaml").read_bytes()
+    del seen.answers[:]
+    browser.get(f"http://{REBOUND}:{port}/cases/mine")
+    from selenium.webdriver.common.by import By
+
+    refusal = browser.find_element(By.ID, "refused").text
+    assert f"the Host '{REBOUND}' is not a name of this workspace" in refusal
+    got = browser.execute_async_script(
+        """
+        const done = arguments[0];
+        (async () => {
+          const read = await fetch("/api/cases/mine");
+          const save = await fetch("/api/cases/mine", {method: "PUT",
+            headers: {"content-type": "application/json", "x-standoff": "1"},
+            body: JSON.stringify({text: "id: x"})});
+          done([read.status, save.status, (await save.json()).detail]);
+        })();
+        """
+    )
+    assert got[:2] == [403, 403] and REBOUND in got[2]
+    assert {status for _, _, status, _ in seen.answers} == {403}
+    assert (folder / "mine.yaml").read_bytes() == before
+
+
+def test_without_the_token_a_page_says_how_to_open_the_workspace(browser: Any, server: str):
+    """The cookie belongs to 127.0.0.1: under `localhost` the same workspace asks for the token
+    URL, and opening it there signs that name in too."""
+    from selenium.webdriver.common.by import By
+
+    local = server.replace("127.0.0.1", "localhost")
+    browser.get(local + "/cases/mine")
+    assert "needs its token" in browser.find_element(By.ID, "refused").text
+    assert "standoff serve" in browser.find_element(By.TAG_NAME, "main").text
+    browser.get(f"{local}/cases/mine?token={TOKEN}")
+    assert browser.current_url == local + "/cases/mine"
+    assert "Cuban missile crisis" in browser.find_element(By.TAG_NAME, "h1").text

@@ -1,7 +1,9 @@
-"""A bounded load test of the what-if route: 50 requests at once on a loopback server, each a
-small what-if with its own slider value. Every one must succeed; the 95th-percentile latency is
-printed (run with -s to see it). The test stops by itself: each request has a timeout and the
-whole run a deadline."""
+"""Bounded load tests on a loopback server: 50 small what-ifs at once, each with its own slider
+value, all answered (a client asked to come back later by 503 and `Retry-After` does); 80 heavier
+what-ifs at once while `GET /api/cases` keeps answering within a second (its p99 is measured);
+45 heavy what-ifs or forecasts whose clients give up after a second are stopped, so the light
+routes and the pool of heavy work are free again at once. The latencies are printed (run with -s
+to see them). The tests stop by themselves: each request has a timeout and each run a deadline."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,13 +27,30 @@ DEADLINE = 60.0  # seconds for the whole burst
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """The base URL of a workspace served over one case, and its app."""
     from standoff.web import create_app
 
     shutil.copy(builtin_cases()["cuba-1962"], tmp_path / "mine.yaml")
     app = create_app(tmp_path, str(tmp_path / "ledger.sqlite"), builtins=False)
     with serving(app) as base:
-        yield base
+        yield base, app
+
+
+@pytest.fixture()
+def server(served: tuple[str, Any]) -> str:
+    return served[0]
+
+
+async def post_until_taken(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> Any:
+    """POST, and while the server answers 503 with Retry-After, wait that long and POST again
+    (as a client should); the last response."""
+    while True:
+        response = await client.post(url, json=body)
+        wait = response.headers.get("retry-after")
+        if response.status_code != 503 or wait is None:
+            return response
+        await asyncio.sleep(float(wait))
 
 
 async def burst(base: str) -> tuple[list[float], list[str]]:
@@ -44,7 +64,7 @@ async def burst(base: str) -> tuple[list[float], list[str]]:
                     "set": {"param:strike_rate": 0.05 + 0.01 * n}}  # fmt: skip
             began = time.perf_counter()
             try:
-                response = await client.post("/api/whatif", json=body)
+                response = await post_until_taken(client, "/api/whatif", body)
             except httpx.HTTPError as e:
                 errors.append(f"request {n}: {type(e).__name__}: {e}")
                 return
@@ -90,3 +110,133 @@ def test_a_long_run_does_not_block_other_requests(server: str) -> None:
     waited, still_running = asyncio.run(asyncio.wait_for(both(), DEADLINE))
     print(f"\na request during a 20,000-draw forecast answered in {waited:.3f} s")
     assert still_running and waited < 5.0
+
+
+HEAVY = 80
+HEAVY_DRAWS = 2_000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def light_during(base: str, heavy: Any) -> tuple[list[float], Any]:
+    """GET /api/cases, one after another, for as long as `heavy(client)` runs; their latencies
+    and what `heavy` returned."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as light:
+        task = asyncio.ensure_future(heavy())
+        await asyncio.sleep(0.2)  # the heavy requests are in
+        while not task.done():
+            began = time.perf_counter()
+            response = await light.get("/api/cases")
+            latencies.append(time.perf_counter() - began)
+            assert response.status_code == 200
+            await asyncio.sleep(0.02)
+        return latencies, await task
+
+
+def test_light_routes_stay_quick_under_eighty_heavy_whatifs(server: str) -> None:
+    async def heavy() -> list[int]:
+        limits = httpx.Limits(max_connections=HEAVY)
+        async with httpx.AsyncClient(base_url=server, timeout=DEADLINE, limits=limits) as client:
+
+            async def one(n: int) -> int:
+                body = {"case": "mine", "draws": HEAVY_DRAWS, "seed": n,
+                        "set": {"param:strike_rate": 0.05 + 0.005 * n}}  # fmt: skip
+                return (await post_until_taken(client, "/api/whatif", body)).status_code
+
+            return list(await asyncio.gather(*(one(n) for n in range(HEAVY))))
+
+    began = time.perf_counter()
+    latencies, codes = asyncio.run(asyncio.wait_for(light_during(server, heavy), 3 * DEADLINE))
+    wall = time.perf_counter() - began
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    print(
+        f"\nGET /api/cases during {HEAVY} concurrent what-ifs ({HEAVY_DRAWS:,} draws each, "
+        f"{wall:.1f} s in all): {len(latencies)} requests, p50 {p50:.3f} s, p99 {p99:.3f} s, "
+        f"max {max(latencies):.3f} s"
+    )
+    assert codes == [200] * HEAVY
+    assert p99 < 1.0
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/api/whatif", {"case": "mine", "draws": 20_000, "set": {"param:strike_rate": 0.4}}),
+        ("/api/forecast", {"case": "mine", "draws": 200_000}),
+    ],
+)
+def test_work_whose_client_has_gone_is_stopped(
+    served: tuple[str, Any], route: str, body: dict[str, Any]
+) -> None:
+    base, app = served
+    work = app.state.standoff.jobs.work
+
+    async def abandon() -> list[str]:
+        async with httpx.AsyncClient(base_url=base, timeout=1.0) as client:
+
+            async def one(n: int) -> str:
+                try:
+                    response = await client.post(route, json={**body, "seed": n})
+                except httpx.TimeoutException:
+                    return "gave up"
+                return str(response.status_code)
+
+            return list(await asyncio.gather(*(one(n) for n in range(45))))
+
+    outcomes = asyncio.run(asyncio.wait_for(abandon(), DEADLINE))
+    assert "gave up" in outcomes and set(outcomes) <= {"gave up", "503"}
+
+    async def light() -> list[float]:
+        latencies = []
+        async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
+            for _ in range(20):
+                began = time.perf_counter()
+                assert (await client.get("/api/cases")).status_code == 200
+                latencies.append(time.perf_counter() - began)
+        return latencies
+
+    latencies = asyncio.run(asyncio.wait_for(light(), DEADLINE))
+    began = time.perf_counter()
+    while work.pending and time.perf_counter() - began < DEADLINE:
+        time.sleep(0.05)
+    drained = time.perf_counter() - began
+    print(
+        f"\n45 {route} requests given up after 1 s: {outcomes.count('503')} refused at once; "
+        f"GET /api/cases then answered in at most {max(latencies):.3f} s; the pool of heavy "
+        f"work was empty {drained:.2f} s later"
+    )
+    assert max(latencies) < 1.0
+    assert work.pending == 0 and drained < 3.0
+
+
+def test_a_full_pool_answers_503_with_retry_after(tmp_path: Path) -> None:
+    from standoff.web import create_app
+    from standoff.web.runs import Limits
+
+    shutil.copy(builtin_cases()["cuba-1962"], tmp_path / "mine.yaml")
+    limits = Limits(workers=1, queue=1)
+    app = create_app(tmp_path, str(tmp_path / "ledger.sqlite"), builtins=False, limits=limits)
+    body = {"case": "mine", "draws": 200_000}
+
+    async def three() -> list[Any]:
+        async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
+            first = asyncio.ensure_future(client.post("/api/forecast", json=body))
+            second = asyncio.ensure_future(client.post("/api/forecast", json={**body, "seed": 2}))
+            await asyncio.sleep(0.5)  # both taken: one running, one queued
+            began = time.perf_counter()
+            third = await client.post("/api/whatif", json={"case": "mine", "draws": 100})
+            waited = time.perf_counter() - began
+            quick = await client.get("/api/cases")
+            first.cancel()
+            second.cancel()
+            return [third, waited, quick]
+
+    with serving(app) as base:
+        third, waited, quick = asyncio.run(asyncio.wait_for(three(), DEADLINE))
+    assert third.status_code == 503 and third.headers["retry-after"] == "1"
+    assert "busy" in third.json()["detail"] and waited < 1.0
+    assert quick.status_code == 200

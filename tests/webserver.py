@@ -19,12 +19,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Serve `app` (uvicorn, loopback only) for the `with` block; yields its base URL."""
+def serving(app: Any, **settings: Any) -> Iterator[str]:
+    """Serve `app` (uvicorn, loopback only, with the settings `standoff serve` uses; `settings`:
+    more keyword arguments of `server.config`) for the `with` block; yields its base URL."""
     import uvicorn
 
+    from standoff.web.server import config
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(config(app, "127.0.0.1", port, **settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -1,23 +1,33 @@
 """The JSON API of the workspace (documented at `/docs`).
 
-Every route that runs a forecast runs it in a worker thread; every problem with a case comes back
-as 422 with its problems (`file`, `line`, `field`, `message`), never a traceback.
+Every route that runs a forecast, a what-if or the knobs runs it in the pool of heavy work
+(`runs.Work`: a few threads and a short queue; 503 with `Retry-After` when full), and stops it
+when its client has gone; every problem with a case comes back as 422 with its problems (`file`,
+`line`, `field`, `message`), never a traceback. Every request body is checked first: text with a
+lone surrogate, or a number that is not finite (`NaN`, `Infinity`), is refused with 422 and a
+message naming the field. A case's text carries its version (`ETag`); a save that names the
+version it was made from (`If-Match`, or `base`) is refused with 409 when the case has changed
+since.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import math
+import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..compile import CompiledCase
 from ..errors import CaseError
@@ -25,19 +35,30 @@ from ..result import ForecastResult
 from ..serialize import NonFiniteError, dumps, forecast_json
 from . import runs, whatif
 from .app import State, state_of
-from .ledger import LedgerUnavailable, record_json
+from .ledger import record_json
 from .runs import problem_json
-from .workspace import ID, WorkspaceError
+from .workspace import ID, SURROGATE, WorkspaceError
 
 router = APIRouter(
     prefix="/api",
     tags=["api"],
     responses={
-        403: {"description": "a built-in case (read-only), or a file outside the workspace"},
+        403: {
+            "description": "a built-in case (read-only), a file outside the workspace, or a "
+            "read-only folder"
+        },
         404: {"description": "no such case or run"},
-        413: {"description": "the request body is too large"},
-        422: {"description": "the case has problems (with their lines), or a bound was passed"},
-        503: {"description": "the run took too long, too many runs, or no ledger"},
+        409: {"description": "the case has changed since the version a save names"},
+        413: {"description": "the request body or the case file is too large"},
+        422: {
+            "description": "the case has problems (with their lines), a bound was passed, or "
+            "the request body is not valid"
+        },
+        503: {
+            "description": "the run took too long, the server is busy (see Retry-After), or "
+            "the ledger is missing or not answering"
+        },
+        507: {"description": "the disk is full"},
     },
 )
 
@@ -46,9 +67,49 @@ DEFAULT_SEED = 20180815  # standoff.cli.DEFAULT_SEED
 WHATIF_DRAWS = 500  # a what-if while a slider is dragged
 WHATIF_FULL = 5_000  # a what-if when it is released
 TEXT_FILE = "<text>"
+POLL_SECONDS = 0.2  # how often a request waiting for heavy work checks that its client is there
+T = TypeVar("T")
 
 
-class ForecastRequest(BaseModel):
+def _odd(body: Any) -> str | None:
+    """Where in a request body a string (or a key) holds a lone surrogate, or a number is not
+    finite, and what is wrong; None when nothing is."""
+    stack: list[tuple[Any, str]] = [(body, "")]
+    while stack:
+        value, path = stack.pop()
+        where = path or "(body)"
+        if isinstance(value, str) and SURROGATE.search(value):
+            return f"{where}: holds a lone surrogate, which is not a character; send text as UTF-8"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{where}: not a finite number (JSON has no NaN or Infinity)"
+        items: Any = ()
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and SURROGATE.search(key):
+                return f"{where}: a key holds a lone surrogate, which is not a character"
+            stack.append((item, f"{path}.{key}" if path else str(key)))
+    return None
+
+
+class Body(BaseModel):
+    """A request body: no text with a lone surrogate (which is not a character, and could not
+    be written as UTF-8), no number that is not finite (JSON has no `NaN` or `Infinity`)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _characters(cls, data: Any) -> Any:
+        found = _odd(data)
+        if found:
+            raise ValueError(found)
+        return data
+
+
+class ForecastRequest(Body):
     """`case`: a case id of the workspace (or a built-in id), or the case's YAML text."""
 
     case: str = Field(description="A case id of the workspace, or a case's YAML text.")
@@ -63,15 +124,22 @@ class WhatIfRequest(ForecastRequest):
     set: dict[str, float] = Field(default_factory=dict, description="Knob key -> its new centre.")
 
 
-class CheckRequest(BaseModel):
+class CheckRequest(Body):
     """YAML text to check, and the file name its problems should carry."""
 
     text: str
     file: str = Field(TEXT_FILE, max_length=200)
 
 
-class SaveRequest(BaseModel):
+class SaveRequest(Body):
+    """A case's new text, and the version it was made from (`base`, as `GET /api/cases/{id}`
+    gave it; or send it as `If-Match`): when the case has changed since, the save is refused
+    (409). Without either, the text replaces whatever the case holds (the previous text is still
+    kept)."""
+
     text: str
+    base: str | None = Field(None, max_length=200, description="The version the text was made "
+                             "from (the ETag of GET /api/cases/{id}).")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,9 +159,8 @@ def is_id(ref: str) -> bool:
 def resolve(state: State, ref: str) -> Resolved:
     """The case named by an id, or given as YAML text. Raises WorkspaceError or CaseError."""
     if is_id(ref):
-        found = state.workspace.get(ref)
-        text = state.workspace.read(ref)
-        return Resolved(state.compile(text, found.path.name), text, ref)
+        read, compiled = state.open(ref)
+        return Resolved(compiled, read.text, ref)
     if "\n" not in ref and ":" not in ref:
         raise WorkspaceError(404, f"no case {ref[:100]!r} in this workspace")
     return Resolved(state.compile(ref, TEXT_FILE), ref, None)
@@ -114,6 +181,37 @@ def _json(data: dict[str, Any]) -> Response:
     return Response(text, media_type="application/json")
 
 
+async def heavy(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """`work(*args, cancel=FLAG)` in the pool of heavy work, awaited; the flag is set, and the
+    work stopped, as soon as the client has gone (checked every POLL_SECONDS) or this request
+    ends otherwise. Raises RunBusy at once when the pool and its queue are full."""
+    future, cancel = state_of(request).jobs.work.submit(work, *args)
+    waiting = asyncio.wrap_future(future)
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=POLL_SECONDS)
+            if done:
+                return waiting.result()
+            if await request.is_disconnected():
+                raise runs.RunCancelled("the client has gone; the work was stopped")
+    finally:
+        cancel.set()
+        if not waiting.done():
+            waiting.cancel()  # dropped from the queue if it has not started
+
+
+def _etag(version: str) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def _if_match(value: str | None) -> list[str] | None:
+    """The versions an `If-Match` header names (None: no header, or `*`)."""
+    if value is None or value.strip() == "*":
+        return None
+    tags = [t.strip().removeprefix("W/").strip('"') for t in value.split(",")]
+    return [t for t in tags if t]
+
+
 @router.get("/cases")
 def list_cases(request: Request) -> list[dict[str, Any]]:
     """The workspace's cases (and the built-in ones): id, file, whether they can be saved."""
@@ -125,12 +223,15 @@ def list_cases(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/cases/{ident}")
-def get_case(ident: str, request: Request) -> dict[str, Any]:
-    """A case's YAML text."""
+def get_case(ident: str, request: Request) -> Response:
+    """A case's YAML text and its version (also the `ETag`: send it back as `If-Match`, or as
+    `base`, when saving)."""
     state = state_of(request)
     found = state.workspace.get(ident)
-    return {"id": ident, "file": found.path.name, "builtin": found.builtin,
-            "text": state.workspace.read(ident)}  # fmt: skip
+    read = state.workspace.read_text(ident)
+    data = {"id": ident, "file": found.path.name, "builtin": found.builtin, "text": read.text,
+            "version": read.version}  # fmt: skip
+    return JSONResponse(data, headers=_etag(read.version))
 
 
 def check_text(state: State, text: str, file: str) -> dict[str, Any]:
@@ -166,18 +267,32 @@ async def check(body: CheckRequest, request: Request) -> dict[str, Any]:
 @router.put("/cases/{ident}")
 async def save_case(ident: str, body: SaveRequest, request: Request) -> Response:
     """Save a case's text, only when it passes the checks (422 with the problems otherwise); the
-    previous version is kept in `.standoff-history/`. Built-in cases are read-only (403)."""
+    previous version is kept in `.standoff-history/`. Built-in cases are read-only (403). With
+    `If-Match` (or `base`) naming the version the text was made from, a case changed since is
+    not saved (409). Returns the new version (also as `ETag`)."""
     state = state_of(request)
     found = state.workspace.get(ident)
     if found.builtin:
         raise WorkspaceError(403, f"{ident} is a built-in case and read-only")
+    header = request.headers.get("if-match")
+    bases = _if_match(header) if header is not None else None
+    if header is None and body.base is not None:
+        bases = [body.base]
     checked = await run_in_threadpool(check_text, state, body.text, found.path.name)
     if not checked["ok"]:
         return JSONResponse(
             {"detail": "not saved: the case has problems", "problems": checked["problems"]}, 422
         )
-    kept = await run_in_threadpool(state.workspace.save, ident, body.text)
-    return JSONResponse({"saved": found.path.name, "kept": f"{kept.parent.name}/{kept.name}"})
+    saved = await run_in_threadpool(state.workspace.save, ident, body.text, bases)
+    return JSONResponse({"saved": saved.file, "kept": saved.kept, "version": saved.version},
+                        headers=_etag(saved.version))  # fmt: skip
+
+
+def _forecast(state: State, body: ForecastRequest, *, cancel: threading.Event) -> Response:
+    resolved = resolve(state, body.case)
+    result = runs.forecast(resolved.compiled, body.draws, body.seed, state.limits.seconds,
+                           cancel=cancel)  # fmt: skip
+    return _json(forecast_json(result))
 
 
 @router.post("/forecast")
@@ -185,11 +300,7 @@ async def post_forecast(body: ForecastRequest, request: Request) -> Response:
     """The JSON `standoff forecast CASE --draws N --seed S --json OUT` writes, byte for byte."""
     state = state_of(request)
     _draws(body.draws, state.limits.draws, "a forecast")
-    resolved = await run_in_threadpool(resolve, state, body.case)
-    result = await run_in_threadpool(
-        runs.forecast, resolved.compiled, body.draws, body.seed, state.limits.seconds
-    )
-    return _json(forecast_json(result))
+    return await heavy(request, _forecast, state, body)
 
 
 def _items(result: ForecastResult) -> dict[str, tuple[str, float]]:
@@ -205,8 +316,11 @@ def _items(result: ForecastResult) -> dict[str, tuple[str, float]]:
     return out
 
 
-def _whatif(state: State, body: WhatIfRequest) -> tuple[dict[str, Any], ForecastResult, str]:
-    """The what-if's answer, its forecast, and the YAML text of the changed case."""
+def _whatif(
+    state: State, body: WhatIfRequest, *, cancel: threading.Event | None = None
+) -> tuple[dict[str, Any], ForecastResult, str]:
+    """The what-if's answer, its forecast, and the YAML text of the changed case (stopped once
+    `cancel` is set)."""
     began = time.perf_counter()
     resolved = resolve(state, body.case)
     file = resolved.compiled.source.file
@@ -216,14 +330,15 @@ def _whatif(state: State, body: WhatIfRequest) -> tuple[dict[str, Any], Forecast
         base = state.baselines.get(key)
     if base is None:
         baseline = runs.forecast(resolved.compiled, body.draws, body.seed,
-                                 state.limits.whatif_seconds)  # fmt: skip
+                                 state.limits.whatif_seconds, cancel=cancel)  # fmt: skip
         base = {k: value for k, (_, value) in _items(baseline).items()}
         with state.lock:
             state.baselines[key] = base
             while len(state.baselines) > 64:
                 state.baselines.popitem(last=False)
     changed, text = whatif.apply(resolved.text, resolved.compiled, body.set, file)
-    result = runs.forecast(changed, body.draws, body.seed, state.limits.whatif_seconds)
+    result = runs.forecast(changed, body.draws, body.seed, state.limits.whatif_seconds,
+                           cancel=cancel)  # fmt: skip
     items = []
     for k, (label, value) in _items(result).items():
         kind, ident = k.split(":", 1)
@@ -247,7 +362,7 @@ async def post_whatif(body: WhatIfRequest, request: Request) -> dict[str, Any]:
     `GET /api/cases/{id}/knobs` lists the keys `set` accepts."""
     state = state_of(request)
     _draws(body.draws, state.limits.whatif_draws, "a what-if")
-    data, _, _ = await run_in_threadpool(_whatif, state, body)
+    data, _, _ = await heavy(request, _whatif, state, body)
     return data
 
 
@@ -256,22 +371,19 @@ async def record_whatif(body: WhatIfRequest, request: Request) -> dict[str, Any]
     """Run a what-if and store its forecast in the ledger; the record's id."""
     state = state_of(request)
     _draws(body.draws, state.limits.draws, "a recorded what-if")
-    data, result, text = await run_in_threadpool(_whatif, state, body)
-    try:
-        ident = await run_in_threadpool(
-            state.ledger.record, forecast_json(result), text.encode("utf-8", "surrogatepass")
-        )
-    except LedgerUnavailable as e:
-        return JSONResponse({"detail": str(e)}, 503)  # type: ignore[return-value]
+    data, result, text = await heavy(request, _whatif, state, body)
+    ident = await state.ledger.record(forecast_json(result), text.encode("utf-8", "surrogatepass"))
     return {"record": ident, **data}
 
 
 @router.get("/cases/{ident}/knobs")
 async def get_knobs(ident: str, request: Request) -> list[dict[str, Any]]:
     """The numbers of a case a what-if can move, with their centres and slider ranges."""
-    state = state_of(request)
-    resolved = await run_in_threadpool(resolve, state, ident)
-    return [vars(k) for k in whatif.knobs(resolved.compiled)]
+    return await heavy(request, _knobs, state_of(request), ident)
+
+
+def _knobs(state: State, ident: str, *, cancel: threading.Event) -> list[dict[str, Any]]:
+    return [vars(k) for k in whatif.knobs(resolve(state, ident).compiled)]
 
 
 @router.post("/runs", status_code=202)
@@ -313,11 +425,7 @@ async def record_run(ident: str, request: Request) -> Response:
     assert job.result is not None
     if job.record is None:
         data = forecast_json(job.result)
-        raw = job.text.encode("utf-8", "surrogatepass")
-        try:
-            job.record = await run_in_threadpool(state.ledger.record, data, raw)
-        except LedgerUnavailable as e:
-            return JSONResponse({"detail": str(e)}, 503)
+        job.record = await state.ledger.record(data, job.text.encode("utf-8", "surrogatepass"))
     return JSONResponse({"record": job.record})
 
 
@@ -370,10 +478,7 @@ async def history(ident: str, request: Request) -> Response:
     state = state_of(request)
     state.workspace.get(ident)
     case_id = await run_in_threadpool(ledger_id, state, ident)
-    try:
-        records = await run_in_threadpool(state.ledger.records, case_id)
-        scores = await run_in_threadpool(state.ledger.score, case_id)
-    except LedgerUnavailable as e:
-        return JSONResponse({"detail": str(e)}, 503)
+    records = await state.ledger.records(case_id)
+    scores = await state.ledger.score(case_id)
     data = {"case": case_id, "records": [record_json(r) for r in records], "scores": scores}
     return JSONResponse(jsonable_encoder(data))

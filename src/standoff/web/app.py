@@ -1,11 +1,13 @@
 """The web workspace: a FastAPI app over a folder of cases.
 
-    create_app(workspace, ledger_url=None) -> FastAPI
+    create_app(workspace, ledger_url=None, token=None, allowed_hosts=None) -> FastAPI
 
 Pages (`pages.py`) are rendered on the server from jinja2 templates with autoescaping on, so every
 text from a case is shown as text; the few scripts and the stylesheet are files of `static/`,
 served by the app (nothing is fetched from elsewhere). The JSON API (`api.py`) is documented at
-`/docs`. Forecasts run in worker threads, so a long run never blocks other requests.
+`/docs`. Forecasts run in worker threads, so a long run never blocks other requests. Requests
+from other web sites are refused by `guard.Guard` (Host, token, Origin, and a header or JSON body
+on every request that changes something).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..compile import CompiledCase, load_yaml
 from ..errors import CaseError
+from .guard import Guard, token_problem
 from .ledger import Ledger
 from .runs import Jobs, Limits, RunBusy, RunRefused, RunTimeout, problem_json
 from .workspace import Workspace, WorkspaceError
@@ -37,7 +40,9 @@ HERE = Path(__file__).resolve().parent
 
 @dataclass
 class State:
-    """What every request of one app shares."""
+    """What every request of one app shares: the workspace, the bounds, the ledger, the pools of
+    work, the templates, and caches of compiled cases (by text, and by file: a file is compiled
+    again only when its size, times or inode change)."""
 
     workspace: Workspace
     limits: Limits
@@ -49,20 +54,71 @@ class State:
         default_factory=OrderedDict
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    files: OrderedDict[tuple[Any, ...], tuple[Any, CompiledCase | CaseError]] = field(
+        default_factory=OrderedDict
+    )
+
+    def __post_init__(self) -> None:
+        from markupsafe import Markup
+
+        from .workspace import visible
+
+        def shown(value: Any) -> Any:
+            # a lone surrogate (from a YAML escape, a file name) cannot be sent as UTF-8
+            if isinstance(value, Markup):
+                return Markup(visible(str(value)))
+            return visible(value) if isinstance(value, str) else value
+
+        self.templates.env.finalize = shown
+        self.ledger.wait = self.limits.ledger_seconds
 
     def compile(self, text: str, file: str) -> CompiledCase:
-        """The compiled case of a YAML text (kept for the latest 32 texts). Raises CaseError."""
+        """The compiled case of a YAML text (kept for the latest 32 texts). Raises CaseError,
+        also for a text whose YAML escapes make a lone surrogate (which no page or JSON could
+        carry)."""
+        from .workspace import surrogate_problems
+
         key = hashlib.sha256(f"{file}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
         with self.lock:
             if key in self.compiled:
                 self.compiled.move_to_end(key)
                 return self.compiled[key]
+        problems = surrogate_problems(text, file)
+        if problems:
+            raise CaseError(problems)
         compiled = load_yaml(text, file)
         with self.lock:
             self.compiled[key] = compiled
             while len(self.compiled) > 32:
                 self.compiled.popitem(last=False)
         return compiled
+
+    def open(self, ident: str) -> tuple[Any, CompiledCase]:
+        """A workspace case's text (`workspace.CaseText`) and its compiled case, kept for the
+        latest 64 files by their identity, so a file is read and compiled again only when it has
+        changed. Raises WorkspaceError (a file over MAX_CASE_BYTES without reading it) or
+        CaseError."""
+        found, stamp = self.workspace.stamp(ident)
+        key: tuple[Any, ...] = (str(found.path), *stamp)
+        with self.lock:
+            kept = self.files.get(key)
+            if kept is not None:
+                self.files.move_to_end(key)
+        if kept is None:
+            read = self.workspace.read_text(ident)
+            try:
+                outcome: CompiledCase | CaseError = self.compile(read.text, found.path.name)
+            except CaseError as e:
+                outcome = e
+            kept = (read, outcome)
+            with self.lock:
+                self.files[(str(found.path), *read.stamp)] = kept
+                while len(self.files) > 64:
+                    self.files.popitem(last=False)
+        read, outcome = kept
+        if isinstance(outcome, CaseError):
+            raise outcome
+        return read, outcome
 
 
 def state_of(request: Request) -> State:
@@ -168,7 +224,25 @@ def _error_page(request: Request, status: int, message: str, problems: list[Any]
 
 
 def _handlers(app: FastAPI) -> None:
+    """Every failure as a status and a one-line message (JSON, or a page for a browser): the
+    case's problems (422), a file the workspace refuses (its status), a bound passed (422), a
+    run too long or too much work (503, with Retry-After when waiting helps), a ledger that is
+    missing or silent (503), a request body that is not valid (422, the field and what is
+    wrong), a failure of the disk (its cause: 507 full, 403 read-only), anything else (500)."""
+    from fastapi.exceptions import RequestValidationError
+
+    from .ledger import LedgerUnavailable
+    from .runs import RunCancelled
+    from .workspace import os_problem, visible
+
     Handler = Callable[[Request, Any], Awaitable[Response]]
+
+    def reply(request: Request, status: int, message: str, **more: Any) -> Response:
+        message = visible(message)
+        if _wants_html(request):
+            return _error_page(request, status, message, more.get("problems", []))
+        headers = more.pop("headers", None)
+        return JSONResponse({"detail": message, **more}, status, headers=headers)
 
     async def case_error(request: Request, exc: Any) -> Response:
         problems = [problem_json(p) for p in exc.problems]
@@ -177,9 +251,7 @@ def _handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "the case has problems", "problems": problems}, 422)
 
     async def workspace_error(request: Request, exc: Any) -> Response:
-        if _wants_html(request):
-            return _error_page(request, exc.status, str(exc), [])
-        return JSONResponse({"detail": str(exc)}, exc.status)
+        return reply(request, exc.status, str(exc))
 
     async def refused(request: Request, exc: Any) -> Response:
         return JSONResponse({"detail": str(exc)}, 422)
@@ -187,15 +259,43 @@ def _handlers(app: FastAPI) -> None:
     async def timeout(request: Request, exc: Any) -> Response:
         return JSONResponse({"detail": str(exc)}, 503)
 
+    async def busy(request: Request, exc: Any) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return reply(request, 503, str(exc), headers=headers)
+
+    async def gone(request: Request, exc: Any) -> Response:
+        return JSONResponse({"detail": str(exc)}, 499)  # no one is left to read it
+
+    async def no_ledger(request: Request, exc: Any) -> Response:
+        return reply(request, 503, str(exc))
+
+    async def invalid(request: Request, exc: Any) -> Response:
+        errors = []
+        for error in exc.errors():
+            where = [str(part) for part in error.get("loc", ()) if part != "body"]
+            message = str(error.get("msg", "not valid")).removeprefix("Value error, ")
+            errors.append({"field": visible(".".join(where) or "(body)"),
+                           "message": visible(message)})  # fmt: skip
+        listed = "; ".join(
+            e["message"] if e["field"] == "(body)" else f"{e['field']}: {e['message']}"
+            for e in errors[:5]
+        )
+        return JSONResponse({"detail": f"the request is not valid: {listed}", "errors": errors},
+                            422)  # fmt: skip
+
+    async def disk(request: Request, exc: Any) -> Response:
+        if isinstance(exc, ConnectionError | TimeoutError) or not exc.errno:
+            return reply(request, 500, f"internal error: {type(exc).__name__}")
+        problem = os_problem(exc, "the server could not use a file")
+        return reply(request, problem.status, str(problem))
+
     async def internal(request: Request, exc: Any) -> Response:
-        message = f"internal error: {type(exc).__name__}"
-        if _wants_html(request):
-            return _error_page(request, 500, message, [])
-        return JSONResponse({"detail": message}, 500)
+        return reply(request, 500, f"internal error: {type(exc).__name__}")
 
     handlers: dict[type[Exception], Handler] = {
         CaseError: case_error, WorkspaceError: workspace_error, RunRefused: refused,
-        RunTimeout: timeout, RunBusy: timeout, Exception: internal,
+        RunTimeout: timeout, RunBusy: busy, RunCancelled: gone, LedgerUnavailable: no_ledger,
+        RequestValidationError: invalid, OSError: disk, Exception: internal,
     }  # fmt: skip
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
@@ -207,11 +307,23 @@ def create_app(
     *,
     limits: Limits | None = None,
     builtins: bool = True,
+    token: str | None = None,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
     """The workspace over the cases in `workspace` (and the built-in cases when `builtins`),
-    recording into the ledger at `ledger_url` (None: the ledger's default)."""
+    recording into the ledger at `ledger_url` (None: the ledger's default).
+
+    `token`: the token every request but the static files must show (None: none is asked for).
+    `allowed_hosts`: the names the Host header may give (None: any name). These defaults suit a
+    test client or an app behind a server that checks both itself; `standoff serve` always passes
+    a token (unless `--no-token` on loopback) and the names `guard.allowed_hosts` gives for the
+    address it listens on. Requests from another origin that change something, and such
+    requests without the `X-Standoff` header or a JSON body, are refused whatever these are."""
     from . import api, pages
 
+    if token is not None and (problem := token_problem(token)):
+        raise ValueError(problem)
+    hosts = None if allowed_hosts is None else tuple(allowed_hosts)
     limits = limits or Limits()
     jobs = Jobs(limits)
 
@@ -240,5 +352,6 @@ def create_app(
     app.include_router(pages.router)
     _handlers(app)
     app.add_middleware(BodyLimit, limit=limits.body)
-    app.add_middleware(Headers)
+    app.add_middleware(Guard, token=token, allowed_hosts=hosts, pages=templates.env)
+    app.add_middleware(Headers)  # outermost: refusals get the headers too
     return app

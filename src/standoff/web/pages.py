@@ -2,7 +2,9 @@
 
 Every page is rendered from a template of `templates/` with autoescaping on; the numbers the
 figures need (positions on each issue's scale, a question's probability over time) are worked out
-here, so the templates only place them.
+here, so the templates only place them. The ledger is asked off the event loop and waited for a
+bounded time (`ledger.Ledger`): a ledger that is missing or not answering is said on the page,
+which still renders.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..compile import CompiledCase
 from ..errors import CaseError
 from .api import DEFAULT_DRAWS, DEFAULT_SEED, WHATIF_DRAWS, WHATIF_FULL, resolve
 from .app import State, state_of
-from .ledger import LedgerUnavailable
+from .ledger import PATIENCE, LedgerUnavailable
 from .runs import problem_json
 from .whatif import centre, knobs
 
@@ -33,18 +35,25 @@ def _page(request: Request, name: str, **context: Any) -> Response:
     return state.templates.TemplateResponse(request, name, context)
 
 
-def _records(state: State, ident: str) -> tuple[list[Any], str]:
+def _oldest_first(records: list[Any]) -> list[Any]:
+    return sorted(records, key=lambda r: (str(r.recorded_at), r.id))
+
+
+async def _records(state: State, ident: str) -> tuple[list[Any], str]:
     """The ledger's records of a case, oldest first, or none and why."""
     try:
-        records = state.ledger.records(ident)
+        records = await state.ledger.records(ident)
     except LedgerUnavailable as e:
         return [], str(e)
     except Exception as e:  # a ledger problem is shown, the page still renders
         return [], f"the ledger could not be read: {type(e).__name__}: {e}"
-    return sorted(records, key=lambda r: (str(r.recorded_at), r.id)), ""
+    return _oldest_first(records), ""
 
 
 def _case_rows(state: State) -> list[dict[str, Any]]:
+    """Each case of the workspace with its title and counts (or its number of problems; a file
+    too large or unreadable is one problem, and is not read); `case_id`: the id the ledger files
+    it under."""
     rows = []
     for found in state.workspace.cases().values():
         row: dict[str, Any] = {"id": found.id, "file": found.path.name, "builtin": found.builtin}
@@ -56,23 +65,36 @@ def _case_rows(state: State) -> list[dict[str, Any]]:
                        problems=0)  # fmt: skip
         except CaseError as e:
             row.update(title="", actors=None, issues=None, problems=len(e.problems))
-        except Exception:  # an unreadable file is listed, not fatal
+        except Exception:  # an unreadable or oversize file is listed, not fatal
             row.update(title="", actors=None, issues=None, problems=1)
-        records, _ = _records(state, case_id)
-        if records:
-            latest = records[-1]
-            scenarios = [(item, p) for kind, item, p in latest.probabilities if kind == "scenario"]
-            top = max(scenarios, key=lambda s: s[1]) if scenarios else None
-            row["latest"] = {"recorded_at": str(latest.recorded_at)[:16], "top": top}
+        row["case_id"] = case_id
         rows.append(row)
     return rows
+
+
+def _latest(row: dict[str, Any], records: list[Any]) -> None:
+    """Put a case's latest record (when and its most likely scenario) into its row."""
+    if records:
+        latest = _oldest_first(records)[-1]
+        scenarios = [(item, p) for kind, item, p in latest.probabilities if kind == "scenario"]
+        top = max(scenarios, key=lambda s: s[1]) if scenarios else None
+        row["latest"] = {"recorded_at": str(latest.recorded_at)[:16], "top": top}
 
 
 @router.get("/")
 async def cases_page(request: Request) -> Response:
     state = state_of(request)
     rows = await run_in_threadpool(_case_rows, state)
-    ledger_problem = "" if state.ledger.available else state.ledger.problem
+    ledger_problem = ""
+    try:
+        by_case = await state.ledger.records_of((row["case_id"] for row in rows), PATIENCE)
+    except LedgerUnavailable as e:
+        by_case, ledger_problem = {}, str(e)
+    except Exception as e:  # a ledger problem is shown, the page still renders
+        by_case = {}
+        ledger_problem = f"the ledger could not be read: {type(e).__name__}: {e}"
+    for row in rows:
+        _latest(row, by_case.get(row["case_id"], []))
     return _page(request, "cases.html", cases=rows, folder=str(state.workspace.folder),
                  ledger_problem=ledger_problem)  # fmt: skip
 
@@ -140,8 +162,9 @@ async def case_page(ident: str, request: Request) -> Response:
 async def edit_page(ident: str, request: Request) -> Response:
     state = state_of(request)
     found = state.workspace.get(ident)
-    text = await run_in_threadpool(state.workspace.read, ident)
-    return _page(request, "edit.html", ident=ident, found=found, text=text)
+    read = await run_in_threadpool(state.workspace.read_text, ident)
+    return _page(request, "edit.html", ident=ident, found=found, text=read.text,
+                 version=read.version)  # fmt: skip
 
 
 @router.get("/cases/{ident}/whatif")
@@ -153,9 +176,10 @@ async def whatif_page(ident: str, request: Request) -> Response:
     groups: dict[str, list[Any]] = {}
     for knob in knobs(compiled):
         groups.setdefault(knob.group, []).append(knob)
+    ledger_problem = await state.ledger.check()
     return _page(request, "whatif.html", ident=ident, found=found, case=compiled.case,
-                 groups=groups, draws=WHATIF_DRAWS, full=WHATIF_FULL,
-                 seed=DEFAULT_SEED, ledger=state.ledger.available)  # fmt: skip
+                 groups=groups, draws=WHATIF_DRAWS, full=WHATIF_FULL, seed=DEFAULT_SEED,
+                 ledger=not ledger_problem, ledger_problem=ledger_problem)  # fmt: skip
 
 
 @router.get("/cases/{ident}/run")
@@ -212,11 +236,13 @@ async def history_page(ident: str, request: Request) -> Response:
     state = state_of(request)
     found = state.workspace.get(ident)
     case_id = await run_in_threadpool(ledger_id, state, ident)
-    records, problem = await run_in_threadpool(_records, state, case_id)
+    records, problem = await _records(state, case_id)
     scores: dict[str, Any] = {}
     if not problem and records:
         try:
-            scores = score_rows(await run_in_threadpool(state.ledger.score, case_id), case_id)
+            scores = score_rows(await state.ledger.score(case_id), case_id)
+        except LedgerUnavailable as e:
+            problem = str(e)
         except Exception as e:  # shown on the page
             problem = f"the ledger could not score: {type(e).__name__}: {e}"
     return _page(request, "history.html", ident=ident, found=found, records=records,

@@ -2,20 +2,29 @@
 progress a page can poll.
 
 A run's time is bounded by its progress callback: after each block of draws it checks the
-deadline and stops the run with `RunTimeout` once it has passed. The numbers of a finished run do
-not depend on the block size (`docs/architecture.md`, "One seed, one answer"), so the small
-blocks used here change nothing but how often the deadline is checked.
+deadline and stops the run with `RunTimeout` once it has passed, and checks its cancel flag
+(set when the client that asked has gone) and stops it with `RunCancelled`. The numbers of a
+finished run do not depend on the block size (`docs/architecture.md`, "One seed, one answer"),
+so the small blocks used here change nothing but how often these are checked.
+
+Heavy work (forecasts, what-ifs, knobs) runs in `Work`, a pool of a few threads of its own with
+a short queue, so it never takes the threads that answer the light requests (the case list, a
+case's text, the pages); when the pool and its queue are full, more work is refused at once
+(`RunBusy`, 503 with `Retry-After`) rather than waited for. Full runs have their own pool
+(`Jobs`).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..compile import CompiledCase
 from ..errors import CaseError, Problem
@@ -30,7 +39,16 @@ class RunTimeout(Exception):
 
 
 class RunBusy(Exception):
-    """Too many full runs are queued or running."""
+    """Too much work is queued or running; `retry_after`: the seconds to wait before asking
+    again."""
+
+    def __init__(self, message: str, retry_after: int = 2):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RunCancelled(Exception):
+    """The run's client has gone, so the run was stopped."""
 
 
 class RunRefused(ValueError):
@@ -42,7 +60,9 @@ class RunRefused(ValueError):
 class Limits:
     """The bounds of the workspace. draws: the most draws of a forecast (`/api/forecast`, the Run
     page); whatif_draws: of a what-if; seconds, whatif_seconds: how long each may run; body: the
-    largest request body in bytes."""
+    largest request body in bytes; workers, queue: the threads of the pool of heavy work
+    (forecasts, what-ifs, knobs) and how many more may wait for one; ledger_seconds: how long a
+    request waits for the ledger."""
 
     draws: int = 200_000
     whatif_draws: int = 20_000
@@ -54,20 +74,26 @@ class Limits:
     jobs: int = 2  # full runs at the same time
     waiting: int = 6  # full runs queued or running at once; more are refused
     kept_jobs: int = 20  # finished runs kept in memory for their reports
+    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    queue: int = 8
+    ledger_seconds: float = 5.0
 
 
 class _Deadline:
-    """A progress callback that stops the run once `seconds` have passed, and passes progress
-    on to `then`."""
+    """A progress callback that stops the run once `seconds` have passed or `cancel` is set,
+    and passes progress on to `then`."""
 
-    def __init__(self, seconds: float, then: Any = None):
+    def __init__(self, seconds: float, then: Any = None, cancel: threading.Event | None = None):
         self.until = time.monotonic() + seconds
         self.seconds = seconds
         self.then = then
+        self.cancel = cancel
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.then is not None:
             self.then(stage, done, total)
+        if self.cancel is not None and self.cancel.is_set():
+            raise RunCancelled("the client has gone; the run was stopped")
         if time.monotonic() > self.until and done < total:
             raise RunTimeout(
                 f"the run took longer than {self.seconds:g} s and was stopped; ask for fewer draws"
@@ -82,10 +108,11 @@ def forecast(
     *,
     drivers: tuple[int, int] | None = None,
     progress: Any = None,
+    cancel: threading.Event | None = None,
 ) -> ForecastResult:
     """`standoff forecast CASE --draws N --seed S` on a compiled case (the command's defaults),
-    stopped with RunTimeout after `seconds`. `drivers`: (trajectories, replicates) of the
-    sensitivity analysis to run too, as `--report` does."""
+    stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set. `drivers`:
+    (trajectories, replicates) of the sensitivity analysis to run too, as `--report` does."""
     from ..forecast import DriverOptions, TooBig, check_fits, run
 
     name = None if compiled.is_crisis else "compromise"
@@ -97,10 +124,63 @@ def forecast(
         check_fits(compiled, draws=draws, chunk_size=DEADLINE_CHUNK, model=name, **more)
     except TooBig as e:
         raise RunRefused(str(e)) from None
+    if cancel is not None and cancel.is_set():
+        raise RunCancelled("the client has gone; the run was not started")
     return run(
         compiled, draws=draws, seed=seed, model=name, chunk_size=DEADLINE_CHUNK,
-        drivers=options, progress=_Deadline(seconds, progress),
+        drivers=options, progress=_Deadline(seconds, progress, cancel),
     )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+class Work:
+    """Heavy work in `workers` threads of its own; at most `queue` more wait for a thread, and
+    work beyond that is refused at once (RunBusy). Each piece gets a cancel flag, set when its
+    client has gone; work that has not started by then is dropped, and a run stops after its
+    current block of draws."""
+
+    def __init__(self, workers: int, queue: int):
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="standoff-work")
+        self.most = workers + queue
+        self.pending = 0  # queued or running
+        self.lock = threading.Lock()
+
+    def submit(self, work: Callable[..., T], *args: Any) -> tuple[Future[T], threading.Event]:
+        """Start `work(*args, cancel=FLAG)`; its future and its cancel flag. Raises RunBusy when
+        `workers + queue` pieces are already queued or running."""
+        with self.lock:
+            if self.pending >= self.most:
+                raise RunBusy(
+                    f"the server is busy: {self.pending} forecasts or what-ifs are running or "
+                    "waiting; try again in a few seconds",
+                    retry_after=1,
+                )
+            self.pending += 1
+        cancel = threading.Event()
+
+        def run() -> T:
+            if cancel.is_set():
+                raise RunCancelled("the client has gone; the work was not started")
+            return work(*args, cancel=cancel)
+
+        try:
+            future = self.pool.submit(run)
+        except RuntimeError:  # the pool has shut down
+            with self.lock:
+                self.pending -= 1
+            raise RunBusy("the server is shutting down", retry_after=10) from None
+        future.add_done_callback(self._finished)
+        return future, cancel
+
+    def _finished(self, _: Future[Any]) -> None:
+        with self.lock:
+            self.pending -= 1
+
+    def close(self) -> None:
+        """Stop taking work; queued work is dropped."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
@@ -139,8 +219,11 @@ class Job:
 
 
 def problem_json(p: Problem) -> dict[str, Any]:
-    """A problem as the API gives it."""
-    return {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+    """A problem as the API gives it (a lone surrogate shown as U+FFFD, so it can be sent)."""
+    from .workspace import visible
+
+    return {"file": visible(p.file), "line": p.line, "field": visible(p.field),
+            "message": visible(p.message)}  # fmt: skip
 
 
 class Jobs:
@@ -150,6 +233,8 @@ class Jobs:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.pool = ThreadPoolExecutor(max_workers=limits.jobs, thread_name_prefix="standoff-run")
+        self.work = Work(limits.workers, limits.queue)  # the heavy work of requests
+        self.cancel = threading.Event()  # set when the server stops: running runs stop
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.lock = threading.Lock()
         self.counter = itertools.count(1)
@@ -164,7 +249,8 @@ class Jobs:
             active = sum(j.state in ("queued", "running") for j in self.jobs.values())
             if active >= self.limits.waiting:
                 raise RunBusy(
-                    f"{active} runs are already queued or running; wait for one to finish"
+                    f"{active} runs are already queued or running; wait for one to finish",
+                    retry_after=10,
                 )
             self.jobs[job.id] = job
             while len(self.jobs) > self.limits.kept_jobs:
@@ -185,7 +271,7 @@ class Jobs:
         try:
             drivers = (self.limits.trajectories, self.limits.replicates)
             result = forecast(compiled, job.draws, job.seed, self.limits.seconds,
-                              drivers=drivers, progress=progress)  # fmt: skip
+                              drivers=drivers, progress=progress, cancel=self.cancel)  # fmt: skip
             job.result = result
             if result.is_crisis:
                 from pathlib import Path
@@ -199,7 +285,7 @@ class Jobs:
             job.state = "done"
         except CaseError as e:
             job.problems, job.state = list(e.problems), "failed"
-        except (RunTimeout, RunRefused, ValueError) as e:
+        except (RunTimeout, RunRefused, RunCancelled, ValueError) as e:
             job.message, job.state = str(e), "failed"
         except Exception as e:  # shown on the page, never as a traceback
             job.message, job.state = f"the run failed: {type(e).__name__}: {e}", "failed"
@@ -207,8 +293,11 @@ class Jobs:
             job.finished = time.time()
 
     def close(self) -> None:
-        """Stop taking runs; queued ones are dropped."""
+        """Stop taking runs and heavy work; queued ones are dropped, running ones stopped after
+        their current block."""
+        self.cancel.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.work.close()
 
 
 def _reproduce(job: Job, limits: Limits) -> str:

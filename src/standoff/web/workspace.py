@@ -6,32 +6,132 @@ against a strict pattern and looked up in the listing, so no path is ever built 
 a name like `../etc/passwd` is simply not a case. Each path is resolved and must lie inside the
 folder (a symbolic link that leads out is refused).
 
-Saving writes a temporary file beside the case and renames it over the case (`os.replace`), so
-the file is never half-written; the previous text is kept in `.standoff-history/` first.
+A case text has a version: the SHA-256 of its bytes. Reading gives the text with its version;
+saving may name the version it was made from (`base`), and is refused (409) when the file has
+changed since. Saves of one case are serialized by a lock in this process, and saves of the
+folder by a file lock on `.standoff-history/`, so two servers over one folder also take turns.
+Each save keeps the text it replaces in `.standoff-history/` (a name that exists is never
+reused) before it writes the new text to a temporary file beside the case and renames it over
+the case (`os.replace`), so the file is never half-written and every text a save was told was
+saved is either the case's file or a file of the history. `.standoff-history` must be a folder
+inside the workspace: a symbolic link or a file of that name is refused, and nothing is written.
+
+A file is checked for its size before it is read: one over MAX_CASE_BYTES is refused (413)
+without reading it. A failure of the disk is named (the disk is full, the folder is read-only)
+with a status that says it, never as a bare exception.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import hashlib
 import os
 import re
+import secrets
+import stat
 import tempfile
+import threading
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..errors import CaseError, Problem
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the lock in this process only
+    fcntl = None  # type: ignore[assignment]
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUFFIXES = (".yaml", ".yml")
 HISTORY = ".standoff-history"
 MAX_CASE_BYTES = 1_000_000  # a case text the workspace reads or writes
+LOCK_SECONDS = 10.0  # the longest a save waits for another save of the same case
+SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_ESCAPE = re.compile(r"\\(u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")  # YAML's \uD83D
 
 
 class WorkspaceError(Exception):
-    """A request for a file the workspace does not serve. `status`: the HTTP status it means
-    (404 unknown case, 403 read-only or outside the folder, 413 too large)."""
+    """A request for a file the workspace does not serve or cannot write. `status`: the HTTP
+    status it means (404 unknown case, 403 read-only or outside the folder, 409 changed since it
+    was read, 413 too large, 507 the disk is full, 500 the folder is not as it must be)."""
 
     def __init__(self, status: int, message: str):
         self.status = status
         super().__init__(message)
+
+
+def os_problem(e: OSError, doing: str) -> WorkspaceError:
+    """A failure of the file system as a WorkspaceError that names its cause and its errno:
+    507 for a full disk, 403 for a read-only folder, 404 for a missing file, 500 otherwise."""
+    code = e.errno or 0
+    name = errno.errorcode.get(code, "")
+    cause = e.strerror or str(e) or type(e).__name__
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        status, cause = 507, "the disk is full"
+    elif code == errno.EROFS:
+        status, cause = 403, "the folder is read-only (a read-only file system)"
+    elif code in (errno.EACCES, errno.EPERM):
+        status, cause = 403, "the folder is read-only to this server (permission denied)"
+    elif code == errno.ENOENT:
+        status, cause = 404, "no such file"
+    else:
+        status = 500
+    return WorkspaceError(status, f"{doing}: {cause}" + (f" ({name})" if name else ""))
+
+
+def version_of(data: bytes) -> str:
+    """The version of a case text: the SHA-256 of its bytes, in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def visible(text: str) -> str:
+    """`text` with each lone surrogate (which UTF-8 cannot carry) shown as U+FFFD."""
+    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
+
+
+def surrogate_problems(text: str, file: str) -> list[Problem]:
+    """A problem for each value or key of a case's YAML that holds a lone surrogate (half of a
+    UTF-16 pair, which YAML's `\\uD83D` escapes make and which is not a character: no page or
+    JSON could show it), at its line. [] when there is none, or the YAML cannot be read (the
+    loader says why)."""
+    from ..case.yamlread import dotted, read_yaml
+
+    def problem(line: int, field: str, value: str) -> Problem:
+        shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return Problem(file, line, visible(field), (
+            f"'{shown[:60]}' holds a lone surrogate (half of a UTF-16 pair), which is not a "
+            "character; write the character itself, or escape it whole (\\U0001F600)"
+        ))  # fmt: skip
+
+    if found := SURROGATE.search(text):  # in the text itself (a text sent to the API)
+        return [problem(text.count("\n", 0, found.start()) + 1, "(text)", found.group())]
+    if not SURROGATE_ESCAPE.search(text):
+        return []
+    try:
+        data, lines = read_yaml(text, file)
+    except CaseError:
+        return []
+    problems: list[Problem] = []
+
+    def walk(value: object, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = (*path, key)
+                if isinstance(key, str) and SURROGATE.search(key):
+                    problems.append(problem(lines.get((*child, "<key>"), 1), dotted(child), key))
+                walk(item, child)
+        elif isinstance(value, list):
+            for n, item in enumerate(value):
+                walk(item, (*path, n))
+        elif isinstance(value, str) and SURROGATE.search(value):
+            problems.append(problem(lines.get(path, 1), dotted(path), value))
+
+    walk(data, ())
+    return problems
 
 
 @dataclass(frozen=True)
@@ -47,18 +147,49 @@ class CaseFile:
         return not self.builtin
 
 
+@dataclass(frozen=True)
+class CaseText:
+    """A case's text as read: the text, its version, and the file's identity when it was read
+    (device, inode, size, modification and change times), which a cache may key on."""
+
+    text: str
+    version: str
+    stamp: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A save: the file written, the kept previous text (relative to the folder) and the
+    version of the new text."""
+
+    file: str
+    kept: str
+    version: str
+
+
+def stamp_of(info: os.stat_result) -> tuple[int, ...]:
+    """What tells one state of a file from another without reading it."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 class Workspace:
     """The cases in `folder` plus the built-in ones (when `builtins` is true)."""
 
     def __init__(self, folder: Path, builtins: bool = True):
         self.folder = folder.resolve()
         self.builtins = builtins
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def cases(self) -> dict[str, CaseFile]:
         """Every case by id, workspace files first, then the built-in cases they do not hide."""
         found: dict[str, CaseFile] = {}
         if self.folder.is_dir():
-            for path in sorted(self.folder.iterdir()):
+            try:
+                paths = sorted(self.folder.iterdir())
+            except OSError as e:
+                raise os_problem(e, f"cannot list the folder {self.folder}") from None
+            for path in paths:
                 if path.suffix.lower() in SUFFIXES and ID.match(path.stem) and self._inside(path):
                     found.setdefault(path.stem, CaseFile(path.stem, path, builtin=False))
         if self.builtins:
@@ -84,48 +215,211 @@ class Workspace:
             raise WorkspaceError(404, f"no case {ident!r} in this workspace")
         return found
 
-    def read(self, ident: str) -> str:
-        """The text of a case (UTF-8)."""
+    def _checked(self, ident: str) -> CaseFile:
         case = self.get(ident)
         if not case.builtin and not self._inside(case.path):
             raise WorkspaceError(403, f"{ident}: the file lies outside the workspace folder")
-        try:
-            raw = case.path.read_bytes()
-        except OSError as e:
-            raise WorkspaceError(404, f"{ident}: cannot read: {e.strerror or e}") from None
-        if len(raw) > MAX_CASE_BYTES:
-            raise WorkspaceError(413, f"{ident}: larger than {MAX_CASE_BYTES:,} bytes")
-        return raw.decode("utf-8-sig", errors="replace")
+        return case
 
-    def save(self, ident: str, text: str) -> Path:
+    def stamp(self, ident: str) -> tuple[CaseFile, tuple[int, ...]]:
+        """The case and its file's identity now (see CaseText), without reading it; a file
+        larger than MAX_CASE_BYTES is refused here (413)."""
+        case = self._checked(ident)
+        try:
+            info = case.path.stat()
+        except OSError as e:
+            raise os_problem(e, f"{ident}: cannot read") from None
+        _refuse_large(ident, info.st_size)
+        return case, stamp_of(info)
+
+    def read(self, ident: str) -> str:
+        """The text of a case (UTF-8)."""
+        return self.read_text(ident).text
+
+    def read_text(self, ident: str) -> CaseText:
+        """The text of a case (UTF-8; a byte that is not is shown as U+FFFD) with its version.
+        A file over MAX_CASE_BYTES is refused (413) without being read."""
+        case = self._checked(ident)
+        raw, info = _read_bytes(case.path, ident)
+        text = raw.decode("utf-8-sig", errors="replace")
+        return CaseText(text, version_of(raw), stamp_of(info))
+
+    def _lock(self, name: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def save(self, ident: str, text: str, base: str | Collection[str] | None = None) -> Saved:
         """Replace a workspace case's text atomically, keeping the previous text in
-        `.standoff-history/ID.TIMESTAMP.yaml`. The caller has checked the text. Returns the
-        path of the kept previous version."""
-        case = self.get(ident)
+        `.standoff-history/ID.TIMESTAMP.yaml`. The caller has checked the text. `base`: the
+        version the new text was made from (or the versions it may be); when the file's version
+        is another, nothing is written and WorkspaceError(409) says so. None: no such check."""
+        case = self._checked(ident)
         if case.builtin:
             raise WorkspaceError(
                 403, f"{ident} is a built-in case and read-only; copy it into the workspace folder"
             )
-        if not self._inside(case.path):
-            raise WorkspaceError(403, f"{ident}: the file lies outside the workspace folder")
-        data = text.encode("utf-8")
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WorkspaceError(422, f"{ident}: the text holds a lone surrogate") from None
         if len(data) > MAX_CASE_BYTES:
             raise WorkspaceError(413, f"the case is larger than {MAX_CASE_BYTES:,} bytes")
-        history = self.folder / HISTORY
-        history.mkdir(exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        kept = history / f"{case.path.stem}.{stamp}{case.path.suffix}"
-        _write_atomic(kept, case.path.read_bytes())
-        _write_atomic(case.path, data)
-        return kept
+        lock = self._lock(case.path.name)
+        if not lock.acquire(timeout=LOCK_SECONDS):
+            raise _busy(ident)
+        try:
+            history = self._history()
+            try:
+                with _file_lock(history, ident):
+                    current, _ = _read_bytes(case.path, ident)
+                    bases = {base} if isinstance(base, str) else base
+                    if bases is not None and version_of(current) not in bases:
+                        raise WorkspaceError(
+                            409,
+                            f"{case.path.name} has changed since this text was opened (another "
+                            "save came first); reload it, apply your changes again and save",
+                        )
+                    kept = _keep(history, case.path, current)
+                    try:
+                        _write_atomic(case.path, data)
+                    except OSError as e:
+                        raise os_problem(e, f"{ident}: cannot write the file") from None
+            finally:
+                os.close(history)
+        finally:
+            lock.release()
+        return Saved(case.path.name, f"{HISTORY}/{kept}", version_of(data))
+
+    def _history(self) -> int:
+        """An open descriptor of `.standoff-history/` (made when missing), which must be a
+        folder of the workspace: a symbolic link or a file of that name is refused."""
+        path = self.folder / HISTORY
+        doing = f"cannot keep the previous version in {HISTORY}"
+        try:
+            try:
+                os.mkdir(path, 0o755)
+            except FileExistsError:
+                pass
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                raise WorkspaceError(
+                    500,
+                    f"{doing}: {HISTORY} is a symbolic link, and previous versions are kept only "
+                    "inside the workspace folder; replace the link by a folder",
+                )
+            if not stat.S_ISDIR(info.st_mode):
+                raise WorkspaceError(
+                    500, f"{doing}: {HISTORY} is a file, not a folder; move it away"
+                )
+            flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+            return os.open(path, flags)
+        except OSError as e:
+            raise os_problem(e, doing) from None
 
     def history(self, ident: str) -> list[Path]:
         """The kept previous versions of a workspace case, oldest first."""
         case = self.get(ident)
         folder = self.folder / HISTORY
-        if case.builtin or not folder.is_dir():
+        if case.builtin or folder.is_symlink() or not folder.is_dir():
             return []
         return sorted(folder.glob(f"{case.path.stem}.*{case.path.suffix}"))
+
+
+def _refuse_large(ident: str, size: int) -> None:
+    if size > MAX_CASE_BYTES:
+        raise WorkspaceError(
+            413, f"{ident}: the file is larger than {MAX_CASE_BYTES:,} bytes ({size:,}); not read"
+        )
+
+
+def _read_bytes(path: Path, ident: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file of at most MAX_CASE_BYTES, and its state as they were read;
+    its size is checked before anything is read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise os_problem(e, f"{ident}: cannot read") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise WorkspaceError(403, f"{ident}: not a regular file")
+        _refuse_large(ident, info.st_size)
+        try:
+            raw = f.read(MAX_CASE_BYTES + 1)
+        except OSError as e:
+            raise os_problem(e, f"{ident}: cannot read") from None
+    _refuse_large(ident, len(raw))
+    return raw, info
+
+
+def _busy(ident: str) -> WorkspaceError:
+    return WorkspaceError(
+        503, f"another save of {ident} has not finished in {LOCK_SECONDS:g} s; try again"
+    )
+
+
+@contextmanager
+def _file_lock(folder: int, ident: str) -> Iterator[None]:
+    """An exclusive lock on the open history folder `folder` (its own descriptor, so that
+    another save, of this process or another, waits its turn; at most LOCK_SECONDS), held for
+    the block. Nothing is written for it."""
+    if fcntl is not None:
+        until = time.monotonic() + LOCK_SECONDS
+        while True:
+            try:
+                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > until:
+                    raise _busy(ident) from None
+                time.sleep(0.01)
+            except OSError as e:
+                raise os_problem(e, f"{ident}: cannot lock {HISTORY} for saving") from None
+    try:
+        yield
+    finally:
+        if fcntl is not None:
+            fcntl.flock(folder, fcntl.LOCK_UN)
+
+
+def _keep(folder: int, case: Path, data: bytes) -> str:
+    """Write `data` into the open history folder as `STEM.TIMESTAMP.SUFFIX` (`-2`, `-3`, ...
+    added when that name exists, so no kept text is ever replaced); the name."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    temp = f".{case.name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    doing = f"cannot keep the previous version in {HISTORY}"
+    try:
+        fd = os.open(temp, flags, 0o644, dir_fd=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            for n in range(1, 10_000):
+                name = f"{case.stem}.{stamp}{'' if n == 1 else f'-{n}'}{case.suffix}"
+                try:
+                    os.stat(name, dir_fd=folder, follow_symlinks=False)
+                except FileNotFoundError:
+                    os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                    _sync_folder(folder)
+                    return name
+            raise WorkspaceError(500, f"{doing}: too many versions kept at {stamp}")
+        finally:
+            try:
+                os.unlink(temp, dir_fd=folder)
+            except FileNotFoundError:
+                pass
+    except OSError as e:
+        raise os_problem(e, doing) from None
+
+
+def _sync_folder(folder: int) -> None:
+    """Flush a folder's entries to disk (where the file system allows it)."""
+    try:
+        os.fsync(folder)
+    except OSError:
+        pass
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -1,5 +1,6 @@
 // The case editor: checks the text as the author types (POST /api/check, debounced), marks each
-// problem at its line, and saves (PUT /api/cases/ID) only a text that passes.
+// problem at its line, and saves (PUT /api/cases/ID) only a text that passes, naming the version
+// it was opened at (a save refused because the case changed since says so).
 (function () {
   "use strict";
   const LINE = 20;
@@ -14,6 +15,7 @@
   const caseId = editor.dataset.case;
   const file = editor.dataset.file;
   const writable = editor.dataset.writable === "true";
+  let version = editor.dataset.version || null;  // the version this text was opened at
   let found = [];   // [{line, field, message, warn}]
   let asked = 0;    // the number of the latest check sent
   let timer = null;
@@ -97,7 +99,7 @@
     state.className = "state"; state.textContent = "checking…";
     try {
       const r = await fetch("/api/check", {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST", headers: { "content-type": "application/json", "x-standoff": "1" },
         body: JSON.stringify({ text: text.value, file: file }),
       });
       const body = await r.json();
@@ -123,11 +125,14 @@
     if (!valid || !writable) return;
     save.disabled = true;
     const r = await fetch("/api/cases/" + encodeURIComponent(caseId), {
-      method: "PUT", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ text: text.value }),
+      method: "PUT", headers: { "content-type": "application/json", "x-standoff": "1" },
+      body: JSON.stringify({ text: text.value, base: version }),
     });
     const body = await r.json();
-    if (r.ok) { saved.textContent = "saved; the previous version is kept as " + body.kept; }
+    if (r.ok) {
+      version = body.version;
+      saved.textContent = "saved; the previous version is kept as " + body.kept;
+    }
     else {
       saved.textContent = "not saved: " + (body.detail || r.statusText);
       if (body.problems) show({ ok: false, problems: body.problems });

@@ -56,7 +56,9 @@
   record.addEventListener("click", async () => {
     if (!finished) return;
     record.disabled = true;
-    const r = await fetch("/api/runs/" + encodeURIComponent(finished) + "/record", { method: "POST" });
+    const r = await fetch("/api/runs/" + encodeURIComponent(finished) + "/record", {
+      method: "POST", headers: { "x-standoff": "1" },
+    });
     const data = await r.json();
     recorded.textContent = r.ok ? "recorded as ledger record " + data.record : "not recorded: " + (data.detail || r.statusText);
   });
@@ -66,7 +68,7 @@
     go.disabled = true; list.replaceChildren(); downloads.hidden = true; frame.hidden = true;
     bar.hidden = false; fill.style.width = "0"; stage.textContent = "starting…";
     const r = await fetch("/api/runs", {
-      method: "POST", headers: { "content-type": "application/json" },
+      method: "POST", headers: { "content-type": "application/json", "x-standoff": "1" },
       body: JSON.stringify({ case: caseId, draws: Number(document.getElementById("draws").value),
                              seed: Number(document.getElementById("seed").value) }),
     });

@@ -73,7 +73,7 @@
     status.textContent = "running " + draws.toLocaleString() + " draws…";
     try {
       const r = await fetch("/api/whatif", {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST", headers: { "content-type": "application/json", "x-standoff": "1" },
         body: JSON.stringify({ case: caseId, draws: draws, seed: seed, set: moved() }),
       });
       const data = await r.json();
@@ -112,7 +112,7 @@
     record.disabled = true;
     status.textContent = "recording…";
     const r = await fetch("/api/whatif/record", {
-      method: "POST", headers: { "content-type": "application/json" },
+      method: "POST", headers: { "content-type": "application/json", "x-standoff": "1" },
       body: JSON.stringify({ case: caseId, draws: full, seed: seed, set: moved() }),
     });
     const data = await r.json();
