@@ -403,7 +403,7 @@ def test_start_up_loads_no_sqlalchemy() -> None:
 def test_readers_do_not_wait_for_a_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """While another process holds the SQLite file's write lock, the ledger still opens and
     reads (reading transactions take no write lock); a record waits for the lock, and times out
-    with a clear error when it never comes."""
+    with a clear error, that the ledger is locked, when it never comes."""
     from standoff.ledger import store
 
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 1)
@@ -415,7 +415,7 @@ def test_readers_do_not_wait_for_a_writer(tmp_path: Path, monkeypatch: pytest.Mo
     try:
         with open_ledger(str(path)) as ledger:
             assert [r.case_id for r in ledger.records()] == ["c"]
-            with pytest.raises(LedgerError, match="cannot record the forecast: database is locked"):
+            with pytest.raises(LedgerError, match="the ledger is locked by another process"):
                 ledger.record({"case": "c", "questions": {"q": {"p": 0.5}}})
     finally:
         holder.execute("ROLLBACK")

@@ -18,6 +18,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,6 +162,47 @@ def test_a_password_is_never_shown(postgres_server: str) -> None:
         open_ledger(url.render_as_string(hide_password=False))
     assert "s3cret" not in str(raised.value)
     assert "no_such_database" in str(raised.value)
+
+
+def test_sessions_wait_for_locks_and_statements_at_most_so_long(database: str) -> None:
+    from standoff.ledger import store
+
+    def milliseconds(conn: Any, name: str) -> int:
+        query = f"SELECT setting FROM pg_settings WHERE name = '{name}'"
+        return int(conn.exec_driver_sql(query).scalar())
+
+    with open_ledger(database) as ledger, ledger.engine.connect() as conn:
+        assert milliseconds(conn, "lock_timeout") == store.BUSY_TIMEOUT_S * 1000
+        assert milliseconds(conn, "statement_timeout") == store.PG_STATEMENT_TIMEOUT_S * 1000
+    with open_ledger(f"{database}?options=-c%20lock_timeout%3D5s") as ledger:
+        with ledger.engine.connect() as conn:
+            assert milliseconds(conn, "lock_timeout") == 5000  # the URL's own
+
+
+def test_a_migration_lock_held_elsewhere_is_waited_for_then_refused(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process creating the ledger holds its advisory lock: opening says once that it
+    waits, then gives up after the lock timeout, saying the ledger is locked; once the lock is
+    free, the ledger opens."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from standoff.ledger import store
+
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 1)
+    key = store.PG_LOCK - 2**64 if store.PG_LOCK > store.MAX_BIGINT else store.PG_LOCK
+    shown = make_url(database).render_as_string(hide_password=True)
+    with psycopg.connect(database, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (key,))
+        with (
+            pytest.warns(store.LedgerWarning, match="waiting for the ledger .*: locked by"),
+            pytest.raises(LedgerError, match="the ledger is locked by another process") as raised,
+        ):
+            open_ledger(database)
+        assert str(raised.value).startswith(f"{shown}: ")
+    with open_ledger(database) as ledger:
+        assert ledger.records() == []
 
 
 def test_missing_postgresql_fails_under_ci_and_skips_outside(

@@ -232,6 +232,35 @@ def test_unknown_filter_value_lists_known(tmp_path):
     assert result.exit_code == 2 and "grave-damage" in result.stderr
 
 
+PAIRS = [("--nuclear", "--not-nuclear"), ("--protracted", "--not-protracted"),
+         ("--great-power", "--no-great-power"), ("--superpower", "--no-superpower"),
+         ("--mediated", "--not-mediated")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("yes", "no"), PAIRS)
+def test_contradicting_flags_are_refused(yes, no):
+    """Both flags of a pair: refused, naming both, whichever comes last (never the last one
+    silently winning)."""
+    for args in ([yes, no], [no, yes], [yes, "--region", "asia", no]):
+        result = runner.invoke(app, ["baserates", *args])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert result.stderr == (
+            f"error: {yes} and {no} contradict each other: give one of them, or neither\n"
+        )
+
+
+def test_each_flag_of_a_pair_alone_is_its_filter(tmp_path):
+    actors = raw_actors()
+    rows = raw_system()
+    nuclear = baserates("--nuclear", str(tmp_path / "yes.json"))
+    assert nuclear["crises"] == sum(nuclear_crisis(actors.get(r["crisno"], [])) for r in rows)
+    assert nuclear["crises"] == 133
+    not_nuclear = baserates("--not-nuclear", str(tmp_path / "no.json"))
+    assert not_nuclear["crises"] == sum(
+        all(a["nuclear"] in ("1", "2") for a in actors.get(r["crisno"], [])) for r in rows
+    )
+
+
 def test_too_small_class_says_so(tmp_path):
     result = runner.invoke(app, ["baserates", "--actor", "PRK", "--triggered-after", "2016"])
     assert result.exit_code == 2

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from .. import outputs
-from ..console import err, fail, out
+from ..console import err, fail, out, print_problems, safe
 from ..errors import CaseError
-from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
+from ..run.cli_options import BackendOpt, BinsOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .resolve import calibration, read_forecast, read_resolutions, score, unresolved
 
 if TYPE_CHECKING:
@@ -29,8 +27,7 @@ DEFAULT_FOLDS = 5
 
 
 def _fail(e: CaseError) -> typer.Exit:
-    for problem in e.problems:
-        print(problem, file=sys.stderr)
+    print_problems(e.problems)
     return typer.Exit(2)
 
 
@@ -40,8 +37,7 @@ def _write_failed(e: outputs.OutputError) -> typer.Exit:
 
 def _choice(value: str, allowed: tuple[str, ...] | list[str], flag: str) -> str:
     if value not in allowed:
-        err.print(f"error: {flag} {value!r}: choose from {', '.join(allowed)}")
-        raise typer.Exit(2)
+        raise fail(f"{flag} {value!r}: choose from {', '.join(allowed)}")
     return value
 
 
@@ -160,7 +156,7 @@ def backtest(
             raise _write_failed(e) from None
     scored = len(data.scored)
     out.print(
-        f"[bold]{escape(str(file))}[/bold]: {len(data.issues)} issues, {scored} with outcomes; "
+        f"[bold]{safe(file)}[/bold]: {len(data.issues)} issues, {scored} with outcomes; "
         f"capabilities {capabilities}, institutions {institutions}, missing salience "
         f"{missing_salience}, reference {reference}"
     )
@@ -265,7 +261,7 @@ def score_cmd(
         list[Path],
         typer.Argument(help="FORECAST.json RESOLUTIONS.yaml, and more such pairs to pool."),
     ],
-    bins: Annotated[int, typer.Option(min=2, help="Bins of the calibration table.")] = 5,
+    bins: BinsOpt = 5,
 ) -> None:
     """Score saved crisis forecasts against what happened: Brier, log score, RPS, calibration."""
     if len(files) % 2:
@@ -281,18 +277,18 @@ def score_cmd(
             everything += scored
             pending = unresolved(forecast, resolutions)
             table = Table("id", "forecast", "happened", "Brier", "log", "RPS",
-                          title=f"{forecast_path} against {resolution_path}",
+                          title=safe(f"{forecast_path} against {resolution_path}"),
                           title_justify="left")  # fmt: skip
             for s in scored:
                 shown = (f"P(yes) {s.probabilities[1]:.0%}" if s.kind == "question"
                          else f"P({s.id}) {s.probabilities[s.outcome]:.0%}")  # fmt: skip
                 happened = ("yes" if s.outcome else "no") if s.kind == "question" else s.id
-                table.add_row(f"{s.kind}: {s.id}" if s.kind != "question" else s.id, shown,
-                              happened, f"{s.brier:.3f}", f"{s.log:.3f}",
+                table.add_row(safe(f"{s.kind}: {s.id}" if s.kind != "question" else s.id),
+                              safe(shown), safe(happened), f"{s.brier:.3f}", f"{s.log:.3f}",
                               "" if s.rps is None else f"{s.rps:.3f}")  # fmt: skip
             out.print(table)
             if pending:
-                out.print(f"Unresolved, not scored: {', '.join(pending)}")
+                out.print(safe(f"Unresolved, not scored: {', '.join(pending)}"))
     except CaseError as e:
         raise _fail(e) from None
     qs = [s for s in everything if s.kind == "question"]

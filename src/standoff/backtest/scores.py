@@ -24,6 +24,9 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 DEFAULT_BOOTSTRAP = 2000
+# The calibration table's bins: at least two, and no more than a table can show (every command's
+# --bins and every caller of `calibration_table` keep to this).
+MIN_BINS, MAX_BINS = 2, 100
 
 
 def absolute_errors(prediction: ArrayLike, outcome: ArrayLike) -> FloatArray:
@@ -104,11 +107,20 @@ def rps(probabilities: Sequence[float], outcome: int) -> float:
     return float(np.sum((cp - co) ** 2) / (p.size - 1))
 
 
+def check_bins(bins: int) -> None:
+    """ValueError unless `bins` is a whole number from MIN_BINS to MAX_BINS."""
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
+        raise ValueError(f"{bins!r}: not a whole number of bins")
+    if not MIN_BINS <= bins <= MAX_BINS:
+        raise ValueError(f"{bins}: a calibration table has {MIN_BINS} to {MAX_BINS} bins")
+
+
 def calibration_table(
     probabilities: ArrayLike, hits: ArrayLike, bins: int = 5
 ) -> list[dict[str, float]]:
     """Forecast probabilities binned into equal-width bins: per bin the count, the mean forecast
-    and the observed frequency."""
+    and the observed frequency. ValueError for a number of bins outside MIN_BINS..MAX_BINS."""
+    check_bins(bins)
     p = np.asarray(probabilities, float)
     h = np.asarray(hits, float)
     edges = np.linspace(0.0, 1.0, bins + 1)

@@ -1,10 +1,13 @@
 """`standoff ledger ...`: list, show, resolve, score and plot recorded forecasts (registered in
 cli.py, loaded when a ledger command runs). Every command takes `--ledger URL` (default
 $STANDOFF_LEDGER, else ~/.standoff/ledger.sqlite) and, except plot, `--json`: the same content as
-JSON on stdout, for machines. A problem is `error: FILE-or-URL: problem` on stderr, exit 2."""
+JSON on stdout, for machines. A problem is `error: FILE-or-URL: problem` on stderr, exit 2.
+Whatever a ledger holds (ids written by someone else) prints as data: control characters as
+escapes, rich markup as written (`standoff.console.safe`)."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Iterator
@@ -15,8 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from ..console import err, fail, out, safe
-from ..errors import CaseError
+from .. import outputs
+from ..console import err, fail, out, print_problems, printable, safe
+from ..controlchars import inert_json
+from ..errors import CaseError, Problem
+from ..run.cli_options import BinsOpt
 from .errors import LedgerError
 from .record import Record
 
@@ -64,13 +70,14 @@ def _opened(url: str | None) -> Iterator[Ledger]:
     except LedgerError as e:
         raise fail(str(e)) from None
     except CaseError as e:
-        for problem in e.problems:
-            print(problem, file=sys.stderr)
+        print_problems(e.problems)
         raise typer.Exit(2) from None
 
 
 def _print_json(data: Any) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    """JSON on stdout, non-ASCII text as written but what would act on a terminal, escaped
+    (`standoff.controlchars.inert_json`)."""
+    text = inert_json(json.dumps(data, indent=2, ensure_ascii=False))
     sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
 
@@ -157,8 +164,14 @@ def resolve(
     ledger: LedgerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Store what happened. A newer resolution of a question is a new row; the newest counts."""
+    """Store what happened. A newer resolution of a question is a new row; the newest counts.
+    The case must have a recorded forecast, and the scenario and questions must be ones its
+    records forecast: a misspelt id is refused, nothing stored."""
+    from ..backtest.resolve import read_resolutions
+
     with _opened(ledger) as opened:
+        data, lines = read_resolutions(file)
+        _check_resolution(opened, str(file), data, lines)
         stored = opened.resolve(file)
         name = opened.name
     if json_out:
@@ -167,10 +180,57 @@ def resolve(
     out.print(f"{safe(file)}: {stored} question resolutions stored in {safe(name)}")
 
 
+def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: Any) -> None:
+    """Refuse (a CaseError at the line) resolutions for a case with no record in the ledger, with
+    the closest recorded case id, and a scenario (or a `scenario_order` entry) that no record of
+    the case forecast, which would leave the case's scenario score blank. The questions are
+    checked by `Ledger.resolve`."""
+    from ..backtest.resolve import UNRESOLVED
+    from ..case.yamlread import line_of
+
+    case_id = data.get("case")
+    if not isinstance(case_id, str) or not case_id:
+        return  # Ledger.resolve says what is missing
+    records = ledger.records(case_id)
+    if not records:
+        known = sorted({r.case_id for r in ledger.records()})
+        message = f"no forecast of case {case_id!r} is recorded in {ledger.name}"
+        close = difflib.get_close_matches(case_id, known, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+        message += f" (its cases: {listed})" if known else " (it holds no records yet)"
+        message += "; record a forecast first (`standoff forecast CASE --record`); nothing stored"
+        raise CaseError([Problem(file, line_of(lines, ("case",)), "case", message)])
+    forecast = [i for r in records for k, i, _ in r.probabilities if k == "scenario"]
+    scenarios = list(dict.fromkeys(forecast))
+    named = data.get("scenario")
+    wanted: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(named, str) and named != UNRESOLVED:
+        wanted.append((("scenario",), named))
+    order = data.get("scenario_order")
+    if isinstance(order, list):
+        wanted += [(("scenario_order",), s) for s in order if isinstance(s, str)]
+    problems: list[Problem] = []
+    for where, ident in wanted:
+        if ident in scenarios:
+            continue
+        message = f"{ident!r}: no recorded forecast of {case_id!r} has this scenario"
+        close = difflib.get_close_matches(ident, scenarios, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        message += f" (its scenarios: {', '.join(scenarios)})" if scenarios else " (they have none)"
+        problems.append(
+            Problem(file, line_of(lines, where), where[0], message + "; nothing stored")
+        )
+    if problems:
+        raise CaseError(problems)
+
+
 @ledger_app.command()
 def score(
     case: CaseOpt = None,
-    bins: Annotated[int, typer.Option(min=2, help="Bins of the calibration table.")] = 5,
+    bins: BinsOpt = 5,
     ledger: LedgerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -228,7 +288,12 @@ def plot(
     if by not in BY:
         raise fail(f"--by {by!r}: choose from {', '.join(BY)}")
     target = out_file or Path(f"{split_question(question)[1]}.png")
+    inputs = outputs.ledger_files(ledger)  # what the command reads: the ledger
+    try:
+        outputs.check(target, inputs)
+    except outputs.OutputError as e:
+        raise fail(str(e)) from None
     with _opened(ledger) as opened:
         records = opened.records(split_question(question)[0])
-        n = plot_question(opened.name, records, opened.resolutions(), question, target, by)
-    err.print(f"{n} forecasts drawn to {target}", markup=False, highlight=False)
+        n = plot_question(opened.name, records, opened.resolutions(), question, target, by, inputs)
+    err.print(printable(f"{n} forecasts drawn to {target}"), markup=False, highlight=False)

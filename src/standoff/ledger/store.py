@@ -12,6 +12,16 @@ processes opening a new ledger at once create it once.
 
 Concurrent writers lose nothing: each record is one transaction that only inserts (SQLite waits up
 to `BUSY_TIMEOUT_S` for the file's write lock; PostgreSQL's sequences hand out distinct ids).
+
+Nothing waits without end or in silence. A SQLite file locked by another process is waited for
+up to `BUSY_TIMEOUT_S`, with one `LedgerWarning` after the first `LOCK_NOTICE_S` ("waiting for the
+ledger FILE: locked by another process"), then refused as locked (never as damaged). A PostgreSQL
+server must answer within `PG_CONNECT_TIMEOUT_S`; its sessions wait at most `BUSY_TIMEOUT_S` for a
+lock and `PG_STATEMENT_TIMEOUT_S` for a statement (a URL's own `connect_timeout` or `options` win).
+
+A damaged row (a forecast that is not JSON, a probability that is text, ...) is the ledger's
+problem, not the reader's: `records` and `resolutions` skip it with one `LedgerWarning` naming its
+id, `get` refuses it, and the rest of the ledger reads as before.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import json
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,12 +48,20 @@ from .schema import HEAD, REVISIONS, TABLES, VERSION_TABLE, forecasts, probabili
 
 ENV = "STANDOFF_LEDGER"
 DEFAULT_PATH = Path("~/.standoff/ledger.sqlite")
-BUSY_TIMEOUT_S = 60
+BUSY_TIMEOUT_S = 60  # the longest wait for a lock held by another process (SQLite and PostgreSQL)
+LOCK_NOTICE_S = 1.0  # a lock still held after this long is announced once (LedgerWarning)
+PG_CONNECT_TIMEOUT_S = 10  # a PostgreSQL server that has not answered by then is unreachable
+PG_STATEMENT_TIMEOUT_S = 120  # the longest a ledger statement may run on PostgreSQL
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The key of the PostgreSQL advisory lock held while a ledger is checked and migrated.
 PG_LOCK = 0x5354414E444F4646  # "STANDOFF"
 MAX_BIGINT = 2**63 - 1
+
+
+class LedgerWarning(RuntimeWarning):
+    """Something the ledger's user should hear about while the work goes on: a lock being waited
+    for, a damaged row skipped. The command line prints it as one `warning:` line."""
 
 
 def default_url() -> str:
@@ -129,15 +148,22 @@ def _check_sqlite_file(path: Path, shown: str, made_here: bool) -> None:
             "give another file with --ledger or STANDOFF_LEDGER"
         )
     try:
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        db = sqlite3.connect(
+            f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+        )  # fmt: skip
     except sqlite3.Error as e:
         raise LedgerError(f"{shown}: cannot open read-only: {e}") from None
     try:
+        db.execute("BEGIN")  # one read transaction: the file's read lock is taken once, below
+        _sqlite_lock(db, _READ_LOCK, shown, path)
         names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         version = None
         if VERSION_TABLE in names:
             version = [r[0] for r in db.execute(f"SELECT version_num FROM {VERSION_TABLE}")]
     except sqlite3.DatabaseError as e:
+        if _busy(e):
+            raise LedgerError(_locked(shown, path)) from None
         raise LedgerError(f"{shown}: a damaged SQLite database ({e}); left unchanged") from None
     finally:
         db.close()
@@ -178,21 +204,121 @@ def _first_line(e: BaseException) -> str:
     return text[0] if text else type(orig).__name__
 
 
+# A statement that takes a SQLite file's read lock (it reads the schema, as every query does).
+_READ_LOCK = "SELECT count(*) FROM sqlite_master"
+
+
+def _busy(e: BaseException | None) -> bool:
+    """A SQLite error that says another connection holds the lock (SQLITE_BUSY, SQLITE_LOCKED)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _lock_holders(path: Path | None) -> list[int]:
+    """The ids of the other processes holding a lock on the file, where the system says
+    (Linux's /proc/locks); empty when it does not."""
+    if path is None:
+        return []
+    try:
+        st = path.stat()
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return []
+    here = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    pids = set()
+    for line in text.splitlines():
+        # "1: POSIX  ADVISORY  WRITE 14206 fe:00:2146913 1073741824 1073742335"; a process
+        # waiting for a lock has "->" before its kind
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] != "->" and fields[5].lower() == here:
+            pid = fields[4]
+            if pid.isdigit() and int(pid) != os.getpid():
+                pids.add(int(pid))
+    return sorted(pids)
+
+
+def _by_whom(path: Path | None) -> str:
+    """Who holds the lock, as a message says it: `another process (process 4242)`, without the
+    id where the system does not say."""
+    pids = _lock_holders(path)
+    if not pids:
+        return "another process"
+    return f"another process (process{'es' if len(pids) > 1 else ''} {', '.join(map(str, pids))})"
+
+
+def _locked(shown: str, path: Path | None) -> str:
+    """The message of a ledger whose lock did not come within BUSY_TIMEOUT_S."""
+    return (
+        f"{shown}: the ledger is locked by {_by_whom(path)}; gave up after waiting "
+        f"{BUSY_TIMEOUT_S:g} s (try again when it has finished)"
+    )
+
+
+def _waiting(shown: str, path: Path | None) -> None:
+    warnings.warn(
+        LedgerWarning(f"waiting for the ledger {shown}: locked by {_by_whom(path)}"), stacklevel=2
+    )
+
+
+def _sqlite_lock(db: sqlite3.Connection, statement: str, shown: str, path: Path | None) -> None:
+    """Run `statement`, which takes a lock on the SQLite file: should another process hold it,
+    wait LOCK_NOTICE_S, say once that the ledger is waited for (LedgerWarning), and wait the
+    rest of BUSY_TIMEOUT_S; a LedgerError that says it is locked if it never comes."""
+    notice = min(LOCK_NOTICE_S, BUSY_TIMEOUT_S)
+    rest = BUSY_TIMEOUT_S - notice
+    db.execute(f"PRAGMA busy_timeout = {round(notice * 1000)}")
+    try:
+        try:
+            db.execute(statement).fetchall()
+            return
+        except sqlite3.OperationalError as e:
+            if not _busy(e) or rest <= 0:
+                raise
+        _waiting(shown, path)
+        db.execute(f"PRAGMA busy_timeout = {round(rest * 1000)}")
+        db.execute(statement).fetchall()
+    except sqlite3.OperationalError as e:
+        if db.in_transaction:
+            db.rollback()
+        if _busy(e):
+            raise LedgerError(_locked(shown, path)) from None
+        raise
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
+
+
 class Ledger:
     """Forecasts recorded, revised, resolved and scored (see the package's docstring)."""
 
     def __init__(self, url: str, shown: str, sqlite: bool) -> None:
         self.name = shown  # the file or the URL with its password hidden, for messages
         self.sqlite = sqlite
+        # the SQLite file, for the processes that hold its lock
+        self.path = Path(make_url(url).database or "") if sqlite else None
         try:
             if sqlite:
                 self.engine: Engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
                 event.listen(self.engine, "connect", _sqlite_connect)
-                event.listen(self.engine, "begin", _sqlite_begin)
+                event.listen(self.engine, "begin", self._sqlite_begin)
             else:
-                self.engine = create_engine(url, pool_pre_ping=True)
+                self.engine = create_engine(
+                    url, pool_pre_ping=True, connect_args=_pg_connect_args(url)
+                )
         except (ArgumentError, NoSuchModuleError, ImportError) as e:
             raise LedgerError(f"{shown}: {_first_line(e)}") from None
+
+    def _sqlite_begin(self, conn: Connection) -> None:
+        """SQLite: a writing transaction takes the write lock at once, so that it never has to
+        upgrade a read lock (which SQLite refuses without waiting when another writer holds it);
+        a reading one (`standoff_read`) takes the read lock. Either waits for a lock another
+        process holds as `_sqlite_lock` says."""
+        db = conn.connection.dbapi_connection
+        assert isinstance(db, sqlite3.Connection)
+        if conn.get_execution_options().get("standoff_read", False):
+            db.execute("BEGIN")
+            _sqlite_lock(db, _READ_LOCK, self.name, self.path)
+        else:
+            _sqlite_lock(db, "BEGIN IMMEDIATE", self.name, self.path)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -215,6 +341,8 @@ class Ledger:
         except LedgerError:
             raise
         except DBAPIError as e:
+            if _busy(e.orig) or _pg_lock_timeout(e.orig):
+                raise LedgerError(_locked(self.name, self.path)) from None
             what = "cannot connect" if e.connection_invalidated or _is_connect(e) else doing
             raise LedgerError(f"{self.name}: {what}: {_first_line(e)}") from None
         except SQLAlchemyError as e:
@@ -239,8 +367,9 @@ class Ledger:
             if self._version(conn) == [HEAD]:
                 return
         with self._transaction("cannot create or migrate the ledger") as conn:
-            if not self.sqlite:
-                conn.execute(select(_pg_lock()))
+            if not self.sqlite and not conn.execute(select(_pg_lock(wait=False))).scalar():
+                _waiting(self.name, None)  # another process is creating or migrating it
+                conn.execute(select(_pg_lock()))  # up to the session's lock_timeout
             if self._version(conn) == [HEAD]:
                 return
             from alembic import command
@@ -272,7 +401,8 @@ class Ledger:
         return rid
 
     def records(self, case_id: str | None = None) -> list[Record]:
-        """Every record (of one case), oldest first."""
+        """Every record (of one case), oldest first; a damaged one is skipped with a
+        LedgerWarning that names it."""
         query = select(forecasts).order_by(forecasts.c.id)
         probs = select(probabilities).order_by(probabilities.c.record_id, probabilities.c.position)
         if case_id is not None:
@@ -283,10 +413,22 @@ class Ledger:
             by_record: dict[int, list[Probability]] = {}
             for p in conn.execute(probs).mappings():
                 by_record.setdefault(p["record_id"], []).append((p["kind"], p["item"], p["p"]))
-        return [_record(row, by_record.get(row["id"], [])) for row in rows]
+        records = []
+        for row in rows:
+            try:
+                records.append(_record(row, by_record.get(row["id"], [])))
+            except DamagedRow as e:
+                warnings.warn(
+                    LedgerWarning(f"{self.name}: record {row['id']} is damaged ({e}); skipped"),
+                    stacklevel=2,
+                )
+        return records
 
     def get(self, rid: int) -> Record:
-        """One record; LedgerError when there is none with this id."""
+        """One record; LedgerError when there is none with this id (an id outside the database's
+        integer range included) or it is damaged."""
+        if isinstance(rid, bool) or not isinstance(rid, int) or not 1 <= rid <= MAX_BIGINT:
+            raise LedgerError(f"{self.name}: no record {rid}")
         with self._transaction("cannot read the ledger", write=False) as conn:
             row = conn.execute(select(forecasts).where(forecasts.c.id == rid)).mappings().first()
             if row is None:
@@ -297,7 +439,10 @@ class Ledger:
                 .order_by(probabilities.c.position)
             ).mappings()
             items = [(p["kind"], p["item"], p["p"]) for p in probs]
-        return _record(row, items)
+        try:
+            return _record(row, items)
+        except DamagedRow as e:
+            raise LedgerError(f"{self.name}: record {rid} is damaged ({e})") from None
 
     # -- resolutions
 
@@ -380,19 +525,38 @@ class Ledger:
         return {str(item) for item in items}
 
     def resolutions(self, case_id: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
-        """The resolution that counts (the newest) of each (case, kind, item)."""
+        """The resolution that counts (the newest) of each (case, kind, item); a damaged row is
+        skipped with a LedgerWarning that names it."""
         query = select(resolutions).order_by(resolutions.c.id)
         if case_id is not None:
             query = query.where(resolutions.c.case_id == case_id)
         with self._transaction("cannot read the ledger", write=False) as conn:
             rows = conn.execute(query).mappings().all()
-        return {(r["case_id"], r["kind"], r["item"]): dict(r) for r in rows}
+        newest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for r in rows:
+            problem = _resolution_problem(r)
+            if problem is not None:
+                warnings.warn(
+                    LedgerWarning(
+                        f"{self.name}: resolution {r['id']} is damaged ({problem}); skipped"
+                    ),
+                    stacklevel=2,
+                )
+                continue
+            newest[(r["case_id"], r["kind"], r["item"])] = dict(r)
+        return newest
 
     def score(self, case_id: str | None = None, bins: int = 5) -> dict[str, Any]:
         """Brier and log scores of every recorded forecast against the resolutions, per record,
-        per case and overall, with a calibration table (see `standoff.ledger.scoring`)."""
+        per case and overall, with a calibration table of `bins` bins (2 to MAX_BINS of
+        `standoff.backtest.scores`; see `standoff.ledger.scoring`)."""
+        from ..backtest.scores import check_bins
         from .scoring import score_records
 
+        try:
+            check_bins(bins)
+        except ValueError as e:
+            raise LedgerError(f"{self.name}: bins {e}") from None
         data = score_records(self.records(case_id), self.resolutions(case_id), bins)
         return {"ledger": self.name, **data}
 
@@ -407,27 +571,49 @@ def _is_connect(e: DBAPIError) -> bool:
     return isinstance(e, OperationalError) and "connect" in str(e.orig).lower()
 
 
-def _pg_lock() -> Any:
+def _pg_lock(wait: bool = True) -> Any:
+    """The ledger's advisory lock, for this transaction: waited for (up to the session's
+    lock_timeout), or (`wait=False`) taken only if free, giving whether it was."""
     from sqlalchemy import func
 
-    return func.pg_advisory_xact_lock(PG_LOCK - 2**64 if PG_LOCK > MAX_BIGINT else PG_LOCK)
+    key = PG_LOCK - 2**64 if PG_LOCK > MAX_BIGINT else PG_LOCK
+    return func.pg_advisory_xact_lock(key) if wait else func.pg_try_advisory_xact_lock(key)
+
+
+def _pg_lock_timeout(e: BaseException | None) -> bool:
+    """A PostgreSQL error that says a lock was not granted within lock_timeout (55P03)."""
+    return getattr(e, "sqlstate", None) == "55P03"
+
+
+def _pg_connect_args(url: str) -> dict[str, Any]:
+    """psycopg's connection arguments: a connect timeout and the session's lock and statement
+    timeouts, each unless the URL gives its own (`?connect_timeout=`, `?options=-c ...`)."""
+    query = make_url(url).query
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    given = query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    ours = [
+        f"-c {name}={ms}"
+        for name, ms in (
+            ("lock_timeout", round(BUSY_TIMEOUT_S * 1000)),
+            ("statement_timeout", round(PG_STATEMENT_TIMEOUT_S * 1000)),
+        )
+        if name not in given
+    ]
+    if ours:
+        args["options"] = " ".join([*ours, given]).strip()
+    return args
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite: transactions begin where `_sqlite_begin` says (the driver's own are off)."""
+    """SQLite: transactions begin where `Ledger._sqlite_begin` says (the driver's own are off)."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    """SQLite: a writing transaction takes the write lock at once (waiting for it up to the busy
-    timeout), so that it never has to upgrade a read lock, which SQLite refuses without waiting
-    when another writer holds it. A reading one (`standoff_read`) begins deferred."""
-    read = conn.get_execution_options().get("standoff_read", False)
-    conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 def _int(value: Any) -> int | None:
@@ -482,20 +668,81 @@ def _forecast_row(
     return row, items
 
 
-def _record(row: Mapping[Any, Any], items: list[Probability]) -> Record:
+class DamagedRow(ValueError):
+    """A row of the ledger's tables that does not hold what the ledger writes (changed by hand,
+    or by another program); the message says which field and how."""
+
+
+def _record(row: Mapping[Any, Any], items: list[tuple[Any, Any, Any]]) -> Record:
+    """The Record of a row of `ledger_forecasts` and its probabilities, checked field by field:
+    DamagedRow when one is not what the ledger writes."""
+
+    def text(field: str, optional: bool = True) -> str | None:
+        value = row[field]
+        if (value is None and optional) or (isinstance(value, str) and (value or optional)):
+            return value
+        raise DamagedRow(f"{field} {_shown(value)}: not text")
+
+    def whole(field: str) -> int | None:
+        value = row[field]
+        if value is None or _int(value) is not None:
+            return value
+        raise DamagedRow(f"{field} {_shown(value)}: not a whole number")
+
+    try:
+        forecast = json.loads(row["forecast"])
+    except (TypeError, ValueError):
+        raise DamagedRow(f"its forecast is not JSON: {_shown(row['forecast'])}") from None
+    if not isinstance(forecast, dict):
+        raise DamagedRow("its forecast is not a JSON object")
+    probs: list[Probability] = []
+    for kind, item, p in items:
+        if kind not in ("scenario", "question") or not isinstance(item, str):
+            raise DamagedRow(f"a probability of kind {_shown(kind)}, item {_shown(item)}")
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+            raise DamagedRow(f"the p of {kind} {item}, {_shown(p)}, is not a probability")
+        probs.append((kind, item, float(p)))
+    case_id, recorded_at = text("case_id", optional=False), text("recorded_at", optional=False)
+    assert case_id is not None and recorded_at is not None
     return Record(
         id=int(row["id"]),
-        case_id=row["case_id"],
-        case_hash=row["case_hash"],
-        recorded_at=row["recorded_at"],
-        as_of=row["as_of"],
-        observed_hash=row["observed_hash"],
-        seed=row["seed"],
-        draws=row["draws"],
-        model=row["model"],
-        probabilities=tuple((k, i, float(p)) for k, i, p in items),
-        forecast=json.loads(row["forecast"]),
+        case_id=case_id,
+        case_hash=text("case_hash"),
+        recorded_at=recorded_at,
+        as_of=text("as_of"),
+        observed_hash=text("observed_hash"),
+        seed=whole("seed"),
+        draws=whole("draws"),
+        model=text("model"),
+        probabilities=tuple(probs),
+        forecast=forecast,
     )
+
+
+def _resolution_problem(row: Mapping[Any, Any]) -> str | None:
+    """What is wrong with a row of `ledger_resolutions` (None when nothing)."""
+    for field in ("case_id", "kind", "item", "outcome"):
+        if not isinstance(row[field], str):
+            return f"{field} {_shown(row[field])}: not text"
+    if row["kind"] not in ("question", "scenario"):
+        return f"kind {_shown(row['kind'])}: not question or scenario"
+    if row["kind"] == "question" and row["outcome"] not in ("yes", "no"):
+        return f"outcome {_shown(row['outcome'])}: not yes or no"
+    order = row["scenario_order"]
+    if order is not None:
+        try:
+            parsed = json.loads(order)
+        except (TypeError, ValueError):
+            return f"scenario_order is not JSON: {_shown(order)}"
+        if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
+            return "scenario_order is not a list of scenario ids"
+    return None
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value of a damaged row as a message shows it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 __all__ = ["Ledger", "LedgerError", "Record", "open_ledger", "sqlalchemy_url"]

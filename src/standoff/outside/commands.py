@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from .. import outputs
-from ..console import fail, out
-from .filters import FilterError, build, parse_date
+from ..console import fail, out, safe
+from .filters import FilterError, build, either, parse_date
 from .icb import DataError, read_crises
 from .rates import Rate
 from .view import SURVIVAL_MONTHS, BaseRates, ClassTooSmall, base_rates, label, rates_json
@@ -21,29 +20,35 @@ from .view import SURVIVAL_MONTHS, BaseRates, ClassTooSmall, base_rates, label, 
 
 def baserates(
     nuclear: Annotated[
-        bool | None,
-        typer.Option("--nuclear/--not-nuclear", help="A crisis actor had nuclear weapons."),
-    ] = None,
+        bool, typer.Option("--nuclear", help="A crisis actor had nuclear weapons.")
+    ] = False,
+    not_nuclear: Annotated[
+        bool, typer.Option("--not-nuclear", help="No crisis actor had nuclear weapons.")
+    ] = False,
     protracted: Annotated[
-        bool | None,
-        typer.Option(
-            "--protracted/--not-protracted", help="Part of a protracted conflict (ICB PROTRAC)."
-        ),
-    ] = None,
+        bool, typer.Option("--protracted", help="Part of a protracted conflict (ICB PROTRAC).")
+    ] = False,
+    not_protracted: Annotated[
+        bool, typer.Option("--not-protracted", help="Not part of a protracted conflict.")
+    ] = False,
     great_power: Annotated[
-        bool | None,
-        typer.Option(
-            "--great-power/--no-great-power", help="A great power or superpower was a crisis actor."
-        ),
-    ] = None,
+        bool,
+        typer.Option("--great-power", help="A great power or superpower was a crisis actor."),
+    ] = False,
+    no_great_power: Annotated[
+        bool,
+        typer.Option("--no-great-power", help="No great power or superpower was a crisis actor."),
+    ] = False,
     superpower: Annotated[
-        bool | None,
-        typer.Option("--superpower/--no-superpower", help="A superpower was a crisis actor."),
-    ] = None,
-    mediated: Annotated[
-        bool | None,
-        typer.Option("--mediated/--not-mediated", help="A third party mediated."),
-    ] = None,
+        bool, typer.Option("--superpower", help="A superpower was a crisis actor.")
+    ] = False,
+    no_superpower: Annotated[
+        bool, typer.Option("--no-superpower", help="No superpower was a crisis actor.")
+    ] = False,
+    mediated: Annotated[bool, typer.Option("--mediated", help="A third party mediated.")] = False,
+    not_mediated: Annotated[
+        bool, typer.Option("--not-mediated", help="No third party mediated.")
+    ] = False,
     gravity: Annotated[
         list[str] | None,
         typer.Option(
@@ -90,10 +95,20 @@ def baserates(
 ) -> None:
     """Base rates of a reference class of international crises (ICB data, 1918-2017): how they
     ended, how violent they became, how long they lasted, how often mediation came."""
+    try:  # each pair of flags: one, the other or neither, never both
+        flags = {
+            "nuclear": either("--nuclear", nuclear, "--not-nuclear", not_nuclear),
+            "protracted": either("--protracted", protracted, "--not-protracted", not_protracted),
+            "great_power": either("--great-power", great_power, "--no-great-power",
+                                  no_great_power),
+            "superpower": either("--superpower", superpower, "--no-superpower", no_superpower),
+            "mediated": either("--mediated", mediated, "--not-mediated", not_mediated),
+        }  # fmt: skip
+    except FilterError as e:
+        raise fail(str(e)) from None
     filters: dict[str, Any] = {}
     for name, value in (
-        ("nuclear", nuclear), ("protracted", protracted), ("great_power", great_power),
-        ("superpower", superpower), ("mediated", mediated), ("gravity", gravity),
+        *flags.items(), ("gravity", gravity),
         ("region", region), ("violence", violence), ("actors", actor),
         ("triggered_after", triggered_after), ("triggered_before", triggered_before),
     ):  # fmt: skip
@@ -105,9 +120,10 @@ def baserates(
         reference = build(filters, as_of=cutoff)
     except FilterError as e:
         raise fail(str(e)) from None
+    inputs = outputs.icb_files(data)  # what the command reads: the ICB tables
     if json_out is not None:
         try:
-            outputs.check(json_out)
+            outputs.check(json_out, inputs)
         except outputs.OutputError as e:
             raise fail(str(e)) from None
     try:
@@ -124,7 +140,7 @@ def baserates(
         raise fail(str(e)) from None
     if json_out is not None:
         try:
-            outputs.write_text(json_out, json.dumps(rates_json(rates), indent=2) + "\n")
+            outputs.write_text(json_out, json.dumps(rates_json(rates), indent=2) + "\n", inputs)
         except outputs.OutputError as e:
             raise fail(str(e)) from None
     print_rates(rates, out)
@@ -136,10 +152,10 @@ def _split(values: list[str]) -> list[str]:
 
 def _row(table: Table, label: str, rate: Rate) -> None:
     if rate.n == 0:
-        table.add_row(escape(label), "—", "0", "—")
+        table.add_row(safe(label), "—", "0", "—")
         return
     table.add_row(
-        escape(label), f"{rate.count} of {rate.n}", f"{rate.p:.0%}",
+        safe(label), f"{rate.count} of {rate.n}", f"{rate.p:.0%}",
         f"{rate.low:.0%} – {rate.high:.0%}",
     )  # fmt: skip
 
@@ -158,14 +174,14 @@ def print_rates(rates: BaseRates, console: Console) -> None:
     ref = rates.reference
     open_now = rates.n - len(rates.closed)
     console.print(
-        f"[bold]Reference class[/bold]: {escape(ref.describe())}: {rates.n} crises"
+        f"[bold]Reference class[/bold]: {safe(ref.describe())}: {rates.n} crises"
         + (
             f" ({open_now} still open at the cutoff: censored, outcomes left out)"
             if open_now
             else ""
         )
     )
-    console.print("[dim]" + escape("; ".join(m.name for m in rates.members)) + "[/dim]")
+    console.print("[dim]" + safe("; ".join(m.name for m in rates.members)) + "[/dim]")
     for title, shares, unit in (
         ("How they ended (form of outcome)", rates.form, "crises"),
         ("How violent they became", rates.violence, "crises"),

@@ -101,6 +101,17 @@ class FilterError(ValueError):
         super().__init__(message)
 
 
+def either(yes_flag: str, yes: bool, no_flag: str, no: bool) -> bool | None:
+    """A yes-or-no filter given on the command line as a pair of flags (`--nuclear`,
+    `--not-nuclear`): True, False, or None for neither. Both at once contradict each other, a
+    FilterError that names them (never the last one silently winning)."""
+    if yes and no:
+        raise FilterError(
+            None, f"{yes_flag} and {no_flag} contradict each other: give one of them, or neither"
+        )
+    return True if yes else False if no else None
+
+
 def norm(text: object) -> str:
     return re.sub(r"[\s_\-]+", "-", str(text).strip().lower())
 

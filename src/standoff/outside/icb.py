@@ -14,6 +14,12 @@ the end of the crisis (`brexit`), not recomputed from the dates.
 
 Where the data live: `--data DIR`, else the environment variable STANDOFF_ICB, else
 `../shared/data/icb` from the current directory, else `../shared/data/icb` beside the repository.
+
+Checked as read, so that a damaged copy is never counted as ICB. Each file must be the release
+this module knows (RELEASE: its rows and columns; a truncated or other file is refused with the
+counts), every row must have the header's cells, and every number read must be a whole number
+in its column's range (RANGES: a code, a year, a month, a count of days); a problem is a
+DataError `FILE:LINE: column: problem`.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +44,20 @@ SYSTEM_COLUMNS = (
 )  # fmt: skip
 #: Actor-level columns kept (ICB2).
 ACTOR_COLUMNS = ("outcom", "outfor", "nuclear", "powsta", "trgterra")
+#: The dates' columns (ICB1).
+DATE_COLUMNS = ("yrtrig", "motrig", "datrig", "yrterm", "moterm", "daterm")
+
+#: What identifies ICB version 14: each file's rows after the header (ICB1: 486 crises and one
+#: uncoded row; ICB2: 1,077 crisis actors and one uncoded row) and its columns.
+RELEASE = {SYSTEM_FILE: (487, 95), ACTOR_FILE: (1078, 95)}
+#: The whole numbers a column may hold: its codes (missing-value codes such as 9 or 99
+#: included), days of the month (ICB codes some unknown days as 88), calendar years, and
+#: counts of days (a century at most). Every column read is checked against its range.
+CODE, DAYS = (0, 99), (0, 36525)
+RANGES: dict[str, tuple[int, int]] = {
+    "crisno": (1, 9999), "yrtrig": (1800, 2100), "yrterm": (1800, 2100), "motrig": (1, 12),
+    "moterm": (1, 12), "datrig": (1, 99), "daterm": (1, 99), "brexit": DAYS, "trgterra": DAYS,
+}  # fmt: skip
 
 
 class DataError(Exception):
@@ -71,14 +92,27 @@ class Crisis:
         return tuple(a.code for a in self.actors)
 
 
-def _int(text: str | None) -> int | None:
-    text = (text or "").strip()
+Row = tuple[str, int, dict[str, str]]  # (the file, the row's line, the row's cells by column)
+
+
+def _int(row: Row, column: str) -> int | None:
+    """A cell as a whole number (None when empty); DataError `FILE:LINE: column: problem` for
+    text that is not one, a number that is not finite or not whole (1e309, nan, 2.5), or one
+    outside the column's range (RANGES, else CODE)."""
+    file, line, cells = row
+    text = (cells.get(column) or "").strip()
     if not text:
         return None
     try:
-        return int(float(text))
+        number = float(text)
     except ValueError:
-        return None
+        raise DataError(f"{file}:{line}: {column}: {text!r} is not a number") from None
+    if not math.isfinite(number) or number != int(number):
+        raise DataError(f"{file}:{line}: {column}: {text!r} is not a whole number")
+    low, high = RANGES.get(column, CODE)
+    if not low <= number <= high:
+        raise DataError(f"{file}:{line}: {column}: {text} is outside {low}..{high}")
+    return int(number)
 
 
 def _date(year: int | None, month: int | None, day: int | None) -> tuple[dt.date, bool] | None:
@@ -115,12 +149,34 @@ def locate(data: str | Path | None = None) -> Path:
     )
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def _rows(path: Path, columns: tuple[str, ...]) -> list[Row]:
+    """The rows of an ICB file, checked: the release's count of rows and columns (RELEASE), the
+    `columns` read present in the header, and as many cells in every row as in the header."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:  # the first cell carries a BOM
-            return list(csv.DictReader(f))
+            reader = csv.reader(f)
+            header = [h.strip() for h in next(reader, [])]
+            rows = []
+            for cells in reader:
+                if len(cells) != len(header):
+                    raise DataError(
+                        f"{path}:{reader.line_num}: (row): {len(cells)} cells where the header "
+                        f"has {len(header)}; a truncated or damaged file"
+                    )
+                rows.append((str(path), reader.line_num, dict(zip(header, cells, strict=True))))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"{path}: cannot read: {e}") from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataError(f"{path}:1: (header): no column {', '.join(missing)}; not an ICB file")
+    want_rows, want_columns = RELEASE[path.name]
+    if (len(rows), len(header)) != (want_rows, want_columns):
+        raise DataError(
+            f"{path}: {len(rows)} rows of {len(header)} columns where ICB version 14 has "
+            f"{want_rows} of {want_columns}: a truncated or different file; use the release's "
+            "file unchanged"
+        )
+    return rows
 
 
 def read_crises(data: str | Path | None = None) -> tuple[Crisis, ...]:
@@ -131,26 +187,26 @@ def read_crises(data: str | Path | None = None) -> tuple[Crisis, ...]:
 
 @lru_cache(maxsize=4)
 def _read(folder: Path) -> tuple[Crisis, ...]:
-    system = _rows(folder / SYSTEM_FILE)
+    system = _rows(folder / SYSTEM_FILE, ("crisno", "crisname", *DATE_COLUMNS, *SYSTEM_COLUMNS))
     actors: dict[int, list[Actor]] = {}
-    for row in _rows(folder / ACTOR_FILE):
-        number = _int(row.get("crisno"))
+    for row in _rows(folder / ACTOR_FILE, ("crisno", "actor", *ACTOR_COLUMNS)):
+        number = _int(row, "crisno")
         if number is None:
             continue
-        codes = {c: _int(row.get(c)) for c in ACTOR_COLUMNS}
-        actors.setdefault(number, []).append(Actor((row.get("actor") or "").strip(), codes))
+        codes = {c: _int(row, c) for c in ACTOR_COLUMNS}
+        actors.setdefault(number, []).append(Actor(row[2]["actor"].strip(), codes))
     crises = []
     for row in system:
-        number = _int(row.get("crisno"))
-        trigger = _date(_int(row.get("yrtrig")), _int(row.get("motrig")), _int(row.get("datrig")))
+        number = _int(row, "crisno")
+        trigger = _date(_int(row, "yrtrig"), _int(row, "motrig"), _int(row, "datrig"))
         if number is None or trigger is None:
             continue
-        end = _date(_int(row.get("yrterm")), _int(row.get("moterm")), _int(row.get("daterm")))
-        codes = {c: _int(row.get(c)) for c in SYSTEM_COLUMNS}
+        end = _date(_int(row, "yrterm"), _int(row, "moterm"), _int(row, "daterm"))
+        codes = {c: _int(row, c) for c in SYSTEM_COLUMNS}
         crises.append(
             Crisis(
                 number=number,
-                name=(row.get("crisname") or "").strip(),
+                name=row[2]["crisname"].strip(),
                 trigger=trigger[0],
                 trigger_exact=trigger[1],
                 end=end[0] if end else None,

@@ -5,26 +5,42 @@
 
 - `local` (the default): worker processes on this machine, one per CPU (`workers` N: N of them;
   1: this process alone, one block after another).
-- `dask`: a Dask cluster. With `scheduler` (`tcp://HOST:8786`) the run joins a running cluster
-  (`dask scheduler` and `dask worker ADDRESS`, or dask's Kubernetes and batch-system packages);
-  without it, a `LocalCluster` of `workers` single-threaded worker processes on this machine is
-  started for the run and closed after it.
+- `dask`: a Dask cluster. With `scheduler` (`tcp://HOST:8786`, or `tls://HOST:8786` with dask's
+  TLS settings) the run joins a running cluster (`dask scheduler` and `dask worker ADDRESS`, or
+  dask's Kubernetes and batch-system packages); without it, a `LocalCluster` of `workers`
+  single-threaded worker processes on this machine is started for the run and closed after it.
+  Joining is bounded: a scheduler that has not completed the handshake within CONNECT_TIMEOUT
+  seconds (a port that accepts and never answers included), a message over
+  `dask_executor.MAX_FRAME_BYTES`, an address of another scheme, or TLS without its settings
+  is a BackendError that says which.
 
 Every backend gives the same result, byte for byte (see `run/executor.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from .executor import Executor, LocalExecutor, cpus
 
 BACKENDS = ("local", "dask")
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
+# The schemes of a scheduler's address a run can join (an address without one is tcp://, as
+# dask takes it). Dask's others need what standoff does not install (ucx://: UCX-Py) or do not
+# reach a scheduler across machines (inproc://).
+SCHEMES = ("tcp", "tls")
+# dask's settings of a TLS client (also DASK_DISTRIBUTED__COMM__TLS__CA_FILE and so on)
+TLS_SETTINGS = (
+    "distributed.comm.tls.ca-file",
+    "distributed.comm.tls.client.cert",
+    "distributed.comm.tls.client.key",
+)
 # Draws per block on a Dask cluster at most (the forecast's default `--chunk-size`, the same as
 # local; `executor.block_size` evens the blocks out): a block's overhead on the cluster (sending
 # the task, scheduling, sending the result back) measured 7-18 ms against about 1 s of work for
@@ -50,6 +66,34 @@ def _check(backend: str, scheduler: str | None, workers: int | None) -> None:
             "--scheduler joins a running cluster (its own workers) and --workers starts a local "
             "one: give one of them"
         )
+    if scheduler is not None:
+        scheme(scheduler)
+
+
+def scheme(scheduler: str) -> str:
+    """The scheme of a scheduler's address (`tcp` when it has none), after checking that the
+    address is SCHEME://HOST:PORT with a scheme of SCHEMES; BackendError when not."""
+    named, sep, rest = scheduler.strip().partition("://")
+    name, rest = (named.lower(), rest) if sep else ("tcp", scheduler.strip())
+    if name not in SCHEMES:
+        raise BackendError(
+            f"--scheduler {scheduler}: the scheme {name}:// is not supported; give "
+            "tcp://HOST:PORT, or tls://HOST:PORT with dask's TLS settings (docs/scale.md)"
+        )
+    try:
+        parts = urlsplit(f"{name}://{rest}")
+        port = parts.port
+    except ValueError as e:
+        raise BackendError(f"--scheduler {scheduler}: not an address ({e})") from None
+    if (
+        not parts.hostname
+        or port is None
+        or port == 0
+        or parts.username is not None
+        or (parts.path or parts.query or parts.fragment)
+    ):
+        raise BackendError(f"--scheduler {scheduler}: give the scheduler as {name}://HOST:PORT")
+    return name
 
 
 @contextmanager
@@ -89,6 +133,9 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
     """A client of the scheduler at `scheduler`, or of a new LocalCluster; (client, cluster)."""
     from distributed import Client, LocalCluster
 
+    from .dask_executor import FrameTooLarge, limit_frames
+
+    limit_frames()
     if scheduler is None:
         n = workers or os.cpu_count() or 1
         try:
@@ -112,11 +159,58 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
         except BaseException:
             cluster.close()
             raise
+    security = _tls(scheduler) if scheme(scheduler) == "tls" else None
     try:
-        return Client(scheduler, timeout=timeout), None
-    except (OSError, TimeoutError, ValueError) as e:
+        return _bounded_client()(scheduler, timeout=timeout, security=security), None
+    except FrameTooLarge as e:
+        raise BackendError(f"--scheduler {scheduler}: not a Dask scheduler: {e}") from None
+    except (OSError, TimeoutError) as e:
+        why = "" if isinstance(e, TimeoutError) else f" ({e})"  # a timeout says only the time
         raise BackendError(
-            f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s ({e}); "
+            f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s{why}; "
             "start one with `dask scheduler` and workers with `dask worker ADDRESS`, or check "
             "the address"
         ) from None
+    except Exception as e:  # whatever else a peer that is not a Dask scheduler makes it raise
+        raise BackendError(
+            f"--scheduler {scheduler}: could not join the cluster ({type(e).__name__}: {e})"
+        ) from None
+
+
+def _tls(scheduler: str) -> Any:
+    """The client's TLS settings from dask's configuration (TLS_SETTINGS), or BackendError
+    naming what is missing or cannot be loaded."""
+    from distributed.security import Security
+
+    try:
+        security = Security()
+        context = security.get_connection_args("client")["ssl_context"]
+    except (OSError, ValueError) as e:  # a file missing or unreadable, a key that does not fit
+        raise BackendError(f"--scheduler {scheduler}: dask's TLS settings: {e}") from None
+    if context is None:
+        raise BackendError(
+            f"--scheduler {scheduler}: tls:// needs dask's TLS settings for a client: "
+            f"{', '.join(TLS_SETTINGS)} (the key may be in the cert file), in dask's "
+            "configuration or as DASK_DISTRIBUTED__COMM__TLS__CA_FILE and so on"
+        )
+    return security
+
+
+@functools.cache
+def _bounded_client() -> type:
+    from distributed import Client
+
+    class BoundedClient(Client):
+        """A client whose whole start (connection, handshake, first messages) ends within its
+        `timeout`: distributed bounds only the connection itself, so a port that accepts and
+        never answers would hold a plain Client for ever. A start that fails closes the
+        client, so nothing of it is left running."""
+
+        def start(self, **kwargs: Any) -> None:
+            try:
+                super().start(callback_timeout=kwargs.get("timeout"), **kwargs)
+            except BaseException:
+                self.close(timeout=1)
+                raise
+
+    return BoundedClient

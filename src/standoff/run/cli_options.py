@@ -1,5 +1,6 @@
 """The `--backend`, `--scheduler` and `--workers` options that `forecast`, `sensitivity` and
-`backtest` share, and the executor they make (see `backends.py`)."""
+`backtest` share, and the executor they make (see `backends.py`); and the `--bins` of `score` and
+`ledger score`."""
 
 from __future__ import annotations
 
@@ -50,3 +51,21 @@ def cli_executor(
         raise fail(str(e)) from None
     with stack:
         yield executor
+
+
+def _checked_bins(value: int) -> int:
+    """--bins within the calibration table's bounds (`standoff.backtest.scores.check_bins`), or
+    a usage error (exit status 2)."""
+    from ..backtest.scores import check_bins
+
+    try:
+        check_bins(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    return value
+
+
+BinsOpt = Annotated[
+    int,
+    typer.Option(callback=_checked_bins, help="Bins of the calibration table (2 to 100)."),
+]

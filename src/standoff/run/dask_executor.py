@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .executor import Block
 
@@ -27,6 +27,46 @@ T = TypeVar("T")
 
 IN_FLIGHT_PER_WORKER = 4  # blocks submitted ahead per worker (and at least MIN_IN_FLIGHT)
 MIN_IN_FLIGHT = 16
+# The largest message this process reads from a Dask peer: far above what a scheduler or a
+# block's result sends (a flagship block's result is about 0.2 MB), far below what would exhaust
+# the machine's memory.
+MAX_FRAME_BYTES = 2**30
+
+
+class FrameTooLarge(OSError):
+    """A Dask peer announced a message larger than MAX_FRAME_BYTES; refused before any memory is
+    set aside for it (the connection is dropped)."""
+
+    def __init__(self, nbytes: int) -> None:
+        from dask.utils import format_bytes
+
+        super().__init__(
+            f"the peer announced a message of {nbytes:,} bytes ({format_bytes(nbytes)}), more "
+            f"than the {format_bytes(MAX_FRAME_BYTES)} this client accepts"
+        )
+        self.nbytes = nbytes
+
+
+def limit_frames() -> None:
+    """Make this process's Dask connections (tcp:// and tls://) refuse a message longer than
+    MAX_FRAME_BYTES with FrameTooLarge. distributed reads a message's announced length and
+    allocates that much at once (a peer announcing 2^62 bytes asks for 4 EiB); no setting of its
+    own bounds what it reads (`distributed.comm.shard` bounds only the pieces a sender cuts
+    large buffers into). Every read of a message's body goes through
+    `distributed.comm.tcp.read_bytes_rw`, so the bound is checked there; done once a process."""
+    from distributed.comm import tcp
+
+    unbounded = tcp.read_bytes_rw
+    if getattr(unbounded, "standoff_bounded", False):
+        return
+
+    async def bounded(stream: Any, n: int) -> memoryview:
+        if n > MAX_FRAME_BYTES:
+            raise FrameTooLarge(n)
+        return await unbounded(stream, n)
+
+    bounded.standoff_bounded = True  # type: ignore[attr-defined]
+    tcp.read_bytes_rw = bounded
 
 
 class DaskExecutor:
