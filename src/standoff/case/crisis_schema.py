@@ -87,6 +87,8 @@ class Crisis(Strict):
     # how far positions move per step: `engine` or a half-life such as `6 months`
     # (crisis/pace.py); None: the default pace
     pace: str | None = None
+    # every event's odds per round multiplied by this (crisis/calibration.py); None: the default
+    odds_factor: float | None = Field(default=None, ge=0.01, le=100.0, allow_inf_nan=False)
     dyads: list[tuple[str, str]] = Field(min_length=1)
     parameters: dict[str, Uncertain] = Field(default_factory=dict)
     beliefs: list[BeliefSpec] = Field(default_factory=list)

@@ -190,6 +190,8 @@ class CompiledCrisis:
     shares: tuple[float, ...] = ()
     pace: str = "engine"  # the pace as read (the case's, or the default)
     pace_stated: bool = False  # whether the case states its pace
+    odds_factor: float = 1.0  # every event's odds per round multiplied by this (calibration.py)
+    odds_stated: bool = False  # whether the case states its odds factor
 
     @property
     def rounds(self) -> int:
@@ -718,6 +720,7 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         if formula is not None:
             questions.append((Rule(question.id, formula), index))
 
+    from .calibration import DEFAULT_ODDS_FACTOR
     from .pace import DEFAULT_PACE, PaceError, half_life_days, shares
 
     pace = DEFAULT_PACE if crisis.pace is None else str(crisis.pace)
@@ -744,4 +747,6 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         shares=shares(case.as_of, tuple(dates), half_life),
         pace=pace,
         pace_stated=crisis.pace is not None,
+        odds_factor=DEFAULT_ODDS_FACTOR if crisis.odds_factor is None else crisis.odds_factor,
+        odds_stated=crisis.odds_factor is not None,
     ), []

@@ -25,6 +25,7 @@ from ..errors import CaseError, Problem
 from .expr import Formula, FormulaEvalError
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 from .observed import ObservedPlan
+from .calibration import scale_odds
 from .rounds import BargainingRound
 
 # The interaction classes shown in explanations, in this order.
@@ -456,6 +457,7 @@ def simulate(
                     outside,
                 )
             probability = np.clip(probability, 0.0, 1.0)  # within TOLERANCE of the bounds
+            probability = scale_odds(probability, plan.odds_factor)
             fire = state.alive & (uniforms[:, t, e] < probability)
             if event.once:
                 fire &= state.counts[:, e] == 0

@@ -194,11 +194,12 @@ def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
     out.print(rel)
 
 
-DEFAULT_PACES = "engine, 1 month, 3 months, 6 months, 1 year, 2 years"
+DEFAULT_PACES = "engine, 1 month, 3 months, 6 months, 1 year"
+DEFAULT_ODDS = "1, 1.5, 2, 3, 4"
 
 
-@library_app.command("pace")
-def pace_cmd(
+@library_app.command("tune")
+def tune_cmd(
     folders: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -207,10 +208,13 @@ def pace_cmd(
         ),
     ] = None,
     paces: Annotated[
-        str, typer.Option(help="The candidate paces, separated by commas.")
+        str, typer.Option(help="The candidate paces of the crisis clock, separated by commas.")
     ] = DEFAULT_PACES,
+    odds: Annotated[
+        str, typer.Option(help="The candidate odds factors of the events, separated by commas.")
+    ] = DEFAULT_ODDS,
     draws: Annotated[
-        int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws per case and pace.")
+        int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws per case and setting.")
     ] = LIBRARY_DRAWS,
     seed: Annotated[
         int, typer.Option(min=0, help="Seed (the same for every case).")
@@ -220,13 +224,13 @@ def pace_cmd(
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
 ) -> None:
-    """Choose the crisis clock's default pace leave-one-case-out: each case that states no pace
-    is forecast at every candidate pace; each case is scored at the pace that scores best on the
-    other cases (question Brier, 0-1); the pace best on every case is the one to make the
-    default."""
+    """Choose the crisis defaults (the clock's pace and the events' odds factor) leave one case
+    out: each case that states neither is forecast under every candidate pair; each case is scored
+    under the pair that scores best on the other cases (question Brier, 0-1); the pair best on
+    every case is the one to make the default."""
     from .. import outputs
     from ..crisis.pace import PaceError, half_life_days
-    from .forecasts import find_cases, question_scores_at_paces
+    from .forecasts import Setting, find_cases, question_scores_at
     from .loco import leave_one_case_out
 
     candidates = [p.strip() for p in paces.split(",") if p.strip()]
@@ -235,8 +239,18 @@ def pace_cmd(
             half_life_days(pace)
         except PaceError as e:
             raise fail(f"--paces: {e}") from None
-    if not candidates:
-        raise fail("--paces: give at least one pace")
+    factors = []
+    for text in (t.strip() for t in odds.split(",") if t.strip()):
+        try:
+            value = float(text)
+        except ValueError:
+            raise fail(f"--odds: {text!r} is not a number") from None
+        if not 0.01 <= value <= 100:
+            raise fail(f"--odds: {text}: an odds factor is from 0.01 to 100")
+        factors.append(value)
+    if not candidates or not factors:
+        raise fail("give at least one pace (--paces) and one odds factor (--odds)")
+    settings = [Setting(p, f) for p in candidates for f in factors]
     chosen_folders = folders or default_folders()
     found = [c for c in find_cases(chosen_folders) if c.resolution is not None]
     inputs = [c.path for c in found] + [c.resolution for c in found if c.resolution]
@@ -245,44 +259,48 @@ def pace_cmd(
             outputs.check(json_out, inputs)
         except outputs.OutputError as e:
             raise fail(str(e)) from None
-    table: dict[str, dict[str, list[float]]] = {p: {} for p in candidates}
+    table: dict[str, dict[str, list[float]]] = {s.name: {} for s in settings}
     stated = []
     with cli_executor(backend, scheduler, workers) as executor:
         for n, item in enumerate(found, 1):
             err.print(f"[{n}/{len(found)}] {safe(item.path.name)}", highlight=False)
-            got = question_scores_at_paces(item, candidates, draws, seed, executor)
+            got = question_scores_at(item, settings, draws, seed, executor)
             if got is None:
                 stated.append(item.path.stem)
                 continue
-            for pace, values in got.items():
-                table[pace][item.path.stem] = values
-    if not table[candidates[0]]:
-        raise fail("no resolved case without a pace of its own to choose on")
+            for name, values in got.items():
+                table[name][item.path.stem] = values
+    first = settings[0].name
+    if not table[first]:
+        raise fail("no resolved case that leaves the defaults to the library")
     choice = leave_one_case_out(table)
-    result = Table("pace", "question Brier, every case (in-sample)", title="Paces "
-                   f"({len(table[candidates[0]])} cases, {choice.questions} questions, "
-                   f"{draws:,} draws)", title_justify="left")  # fmt: skip
+    result = Table("pace", *(f"odds x{f:g}" for f in factors),
+                   title=f"Question Brier on every case, in-sample ({len(table[first])} cases, "
+                   f"{choice.questions} questions, {draws:,} draws)",
+                   title_justify="left")  # fmt: skip
     for pace in candidates:
-        result.add_row(pace, _f(choice.in_sample[pace]))
+        result.add_row(pace, *(_f(choice.in_sample[Setting(pace, f).name]) for f in factors))
     out.print(result)
-    out.print(f"Leave one case out: question Brier {choice.loco_brier:.3f} with each case at the "
-              f"pace chosen on the others; chosen on every case: {choice.chosen}.")  # fmt: skip
+    out.print(
+        f"Leave one case out: question Brier {choice.loco_brier:.3f} with each case under "
+        f"the setting chosen on the others; chosen on every case: {choice.chosen}."
+    )
     picks = ", ".join(f"{safe(c)}: {p}" for c, p in choice.per_case.items())
     out.print(f"Chosen without each case: {picks}", highlight=False)
     if stated:
-        out.print(f"Not used (they state their own pace): {safe(', '.join(stated))}")
+        out.print(f"Not used (they state their own pace or odds factor): {safe(', '.join(stated))}")
     if json_out is not None:
         import json
 
         data = {
-            "draws": draws, "seed": seed, "candidates": candidates,
+            "draws": draws, "seed": seed, "paces": candidates, "odds_factors": factors,
             "in_sample_question_brier": {p: round(v, 4) for p, v in choice.in_sample.items()},
             "leave_one_case_out": {"question_brier": round(choice.loco_brier, 4),
                                    "per_case": dict(choice.per_case)},
             "chosen": choice.chosen, "questions": choice.questions,
             "per_case_question_brier": {p: {c: [round(v, 4) for v in vs]
                                             for c, vs in cs.items()} for p, cs in table.items()},
-            "stated_own_pace": stated,
+            "stated_own_setting": stated,
         }  # fmt: skip
         try:
             outputs.write_text(json_out, json.dumps(data, indent=2) + "\n", inputs)

@@ -143,35 +143,50 @@ def forecast_case(
     )  # fmt: skip
 
 
-def question_scores_at_paces(
+@dataclass(frozen=True)
+class Setting:
+    """A candidate for the crisis defaults: the clock's pace and the events' odds factor."""
+
+    pace: str
+    odds_factor: float
+
+    @property
+    def name(self) -> str:
+        return f"pace {self.pace}, odds x{self.odds_factor:g}"
+
+
+def question_scores_at(
     item: LibraryCase,
-    paces: Sequence[str],
+    settings: Sequence[Setting],
     draws: int,
     seed: int,
     executor: Executor | None = None,
 ) -> dict[str, list[float]] | None:
-    """The Brier score (0-1) of each resolved question of a case forecast at each pace, in the
-    resolution's order; None for a case that states its own pace (it is not the default's to
-    set)."""
+    """The Brier score (0-1) of each resolved question of a case forecast under each setting (by
+    its name), in the resolution's order; None for a case that states its own pace or odds
+    factor (the defaults are not its to set)."""
+    from ..crisis.calibration import with_odds_factor
     from ..crisis.pace import with_pace
     from ..forecast import run
     from .score import question_brier
 
     assert item.resolution is not None
     compiled = load(item.path)
-    if compiled.crisis is None or compiled.crisis.pace_stated:
+    plan = compiled.crisis
+    if plan is None or plan.pace_stated or plan.odds_stated:
         return None
     resolutions, lines = read_resolutions(item.resolution)
     out: dict[str, list[float]] = {}
-    for pace in paces:
-        result = run(with_pace(compiled, pace), draws=draws, seed=seed, executor=executor)
+    for setting in settings:
+        changed = with_odds_factor(with_pace(compiled, setting.pace), setting.odds_factor)
+        result = run(changed, draws=draws, seed=seed, executor=executor)
         as_json = _forecast_json(
             {q.id: q.probability.p for q in result.questions},
             {s.id: s.probability.p for s in result.scenarios},
             compiled.case.id,
         )
         scored = score(as_json, resolutions, str(item.resolution), lines)
-        out[pace] = [
+        out[setting.name] = [
             question_brier(s.probabilities[1], s.outcome) for s in scored if s.kind == "question"
         ]
     return out
