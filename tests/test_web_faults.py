@@ -104,7 +104,6 @@ def silent_listener() -> Iterator[int]:
 
 
 def test_a_silent_postgresql_ledger_blocks_nothing(folder: Path, silent_listener: int):
-    pytest.importorskip("psycopg")
     url = f"postgresql://someone@127.0.0.1:{silent_listener}/ledger"
     app = create_app(folder, url, builtins=False, limits=Limits(ledger_seconds=WAIT))
     with serving(app) as base:

@@ -22,10 +22,10 @@ from numpy.typing import NDArray
 from ..bargaining.base import BargainingInputs, Engine
 from ..bargaining.interactions import Interaction
 from ..errors import CaseError, Problem
+from .calibration import scale_odds
 from .expr import Formula, FormulaEvalError
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 from .observed import ObservedPlan
-from .calibration import scale_odds
 from .rounds import BargainingRound
 
 # The interaction classes shown in explanations, in this order.
