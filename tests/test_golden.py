@@ -28,22 +28,22 @@ def digest(data: dict) -> str:
 
 CRISIS = {
     # (case, draws, seed): the forecast JSON
-    ("us-dprk-2018", 3000, 7): "55e24ad0f088783181d9139e485c19df578258ed6c562a51b670a864746c1c47",
+    ("us-dprk-2018", 3000, 7): "9089d38fbd53e36e401a5b1053855213df34d3dcfe09107fadef9eeb430d9a7c",
     ("us-dprk-2018", 10_000, 20180815): (
-        "80c9da3ed60b30d1a7847969251592a770eb916f070aaf17e5fd15819e707b52"  # `make forecast`
+        "75355c1f9600e6b717fcab0aab3382c47948cdb508b3fa91e35ae0b0700facbf"  # `make forecast`
     ),
-    ("cuba-1962", 3000, 7): "01b472ce855c17cb961050cbd1f67ae9ac99bf46b902c1f6820383e5e84fce77",
+    ("cuba-1962", 3000, 7): "891a740099c491f5d1cfaefc92ece6f331bab3ead988a020e3c92b9903eb922b",
 }
 WITH_DRIVERS = {
     # (case, draws, seed, trajectories, replicates): the forecast JSON with --report's drivers
     ("us-dprk-2018", 500, 5, 2, 4): (
-        "6d48590ae67a183a7b976f31ee5e178ed801f9833552958b94958fdeab158aaa"
+        "04f458b2d203efaf749c968906df6f56499663791fa14667c58a525a7ffa13d6"
     ),
-    ("cuba-1962", 500, 5, 2, 4): "d8d89360047efba47a6744e75902ac7d5ec574c6de3919c65fa02c8d03a81103",
+    ("cuba-1962", 500, 5, 2, 4): "b956cd8d942eb727901d1cc7b3b48a2b3edac66334d45ccb68819767e1da1090",
 }
 SENSITIVITY = {
     # (case, trajectories, replicates, seed): `standoff sensitivity --json`
-    ("us-dprk-2018", 3, 8, 3): "d7ece67af2088cf91f98cbb19174ed6945c62ca10ad166e27cbf11cec811c728",
+    ("us-dprk-2018", 3, 8, 3): "b6d4434aee7da33232ea74fcf18d1b81b8e8ee8c20c66980d51d96fc111e5444",
     ("cuba-1962", 3, 8, 3): "b985d4ca440cfaea52af0b496d2221bfd7e21bcc551316fd94057ea388347381",
 }
 TABLES = {

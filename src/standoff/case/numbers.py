@@ -11,6 +11,10 @@
 The exact parameterization of `A to B`: normal with mean (A + B) / 2 and sd (B - A) / (2 z), or
 lognormal with log-mean (ln A + ln B) / 2 and log-sd (ln B - ln A) / (2 z), where z = 1.6449 is
 the standard normal's 95th percentile, so that A and B are the 5th and 95th percentiles.
+
+A signed amount (a change an effect makes, a crisis parameter: `Quantity.signed`) keeps the sign
+its interval is written with: `0 to 0.05` is never drawn below 0, `-5 to 0` never above it; an
+interval that straddles zero (`-0.02 to 0.05`), or a `normal(m, sd)`, may take either sign.
 """
 
 from __future__ import annotations
@@ -18,11 +22,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
 
 Z90 = 1.6448536269514722  # standard normal 95th percentile: a 90% interval is mean +- Z90 sd
+# The tail beyond which a number with unbounded support (normal, lognormal) is taken not to reach,
+# at each end, when a formula's range is bounded before any draw (`Dist.extent`): one in a million.
+TAIL = 1e-6
 
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER = re.compile(rf"^\s*({_NUM})\s*$")
@@ -44,11 +52,26 @@ class Quantity:
     name: str
     low: float
     high: float | None
+    # an amount whose sign is its direction (a change, a crisis parameter): an `A to B` interval
+    # on one side of zero is drawn on that side only (`Dist.limits`)
+    signed: bool = False
 
     def describe(self) -> str:
         if self.high is None:
             return f"at least {self.low:g}"
         return f"between {self.low:g} and {self.high:g}"
+
+
+def percent_hint(value: Dist, quantity: Quantity) -> str:
+    """`; written as a percentage? did you mean 0.6?` for a number of a 0-1 quantity (a
+    salience, a probability) written on a 0-100 scale: every number written is 0 or above 1, and
+    none above 100. Empty otherwise."""
+    if (quantity.low, quantity.high) != (0.0, 1.0) or value.kind == "beta":
+        return ""
+    if not all(p == 0 or 1 < p <= 100 for p in value.params) or not any(value.params):
+        return ""
+    shown = Dist(value.kind, tuple(p / 100 for p in value.params))
+    return f"; written as a percentage? did you mean {shown}?"
 
 
 @dataclass(frozen=True)
@@ -85,6 +108,57 @@ class Dist:
             return 0.0, 1.0
         return p[0], p[1]
 
+    def limits(self, quantity: Quantity) -> tuple[float, float]:
+        """The range draws are clipped to: the quantity's valid range and, for a signed amount
+        written `A to B` on one side of zero, that side.
+
+        >>> change = Quantity("a salience change", -1.0, 1.0, signed=True)
+        >>> parse_uncertain("0 to 0.05").limits(change), parse_uncertain("-5 to 0").limits(change)
+        ((0.0, 1.0), (-1.0, 0.0))
+        >>> parse_uncertain("-0.02 to 0.05").limits(change)  # straddles zero: either sign
+        (-1.0, 1.0)
+        """
+        low, high = quantity.low, math.inf if quantity.high is None else quantity.high
+        if quantity.signed and self.kind == "range":
+            if self.params[0] >= 0:
+                low = max(low, 0.0)
+            elif self.params[1] <= 0:
+                high = min(high, 0.0)
+        return low, high
+
+    def extent(self, quantity: Quantity, tail: float = TAIL) -> tuple[float, float]:
+        """The range of this number's draws, as far as the `tail` quantile at each end where its
+        support is unbounded (normal; lognormal), clipped as its draws are (`limits`).
+
+        >>> rate = Quantity("parameter rate", -1e12, None, signed=True)
+        >>> low, high = parse_uncertain("0.40 to 0.80").extent(rate)  # lognormal
+        >>> round(low, 3), round(high, 3)
+        (0.208, 1.54)
+        >>> parse_uncertain("uniform(2, 5)").extent(rate)
+        (2.0, 5.0)
+        """
+        p = self.params
+        z = NormalDist().inv_cdf(1.0 - tail)
+        if self.kind == "fixed":
+            ends = p[0], p[0]
+        elif self.kind == "range" and self._lognormal(quantity):
+            la, lb = math.log(p[0]), math.log(p[1])
+            mid, sd = (la + lb) / 2, (lb - la) / (2 * Z90)
+            ends = math.exp(mid - z * sd), math.exp(mid + z * sd)
+        elif self.kind == "range":
+            mid, sd = (p[0] + p[1]) / 2, (p[1] - p[0]) / (2 * Z90)
+            ends = mid - z * sd, mid + z * sd
+        elif self.kind == "normal":
+            ends = p[0] - z * p[1], p[0] + z * p[1]
+        elif self.kind == "triangular":
+            ends = p[0], p[2]
+        elif self.kind == "uniform":
+            ends = p[0], p[1]
+        else:  # beta: the quantity's range
+            ends = quantity.low, math.inf if quantity.high is None else quantity.high
+        low, high = self.limits(quantity)
+        return min(max(ends[0], low), high), min(max(ends[1], low), high)
+
     def check(self, quantity: Quantity) -> str | None:
         """A problem with this number as a value of `quantity`, or None.
 
@@ -93,7 +167,13 @@ class Dist:
         True
         >>> parse_uncertain("90 to 120").check(position)
         'end 120 is outside the valid range (between 0 and 100)'
+        >>> parse_uncertain("50 to 70").check(Quantity("salience", 0.0, 1.0)).split("; ")[1]
+        'written as a percentage? did you mean 0.5 to 0.7?'
         """
+        problem = self._outside(quantity)
+        return problem + percent_hint(self, quantity) if problem else None
+
+    def _outside(self, quantity: Quantity) -> str | None:
         p = self.params
         lo, hi = quantity.low, quantity.high
         upper = math.inf if hi is None else hi
@@ -148,7 +228,8 @@ class Dist:
         else:  # beta: its mean, on the quantity's range
             assert quantity.high is not None
             v = quantity.low + (quantity.high - quantity.low) * p[0] / (p[0] + p[1])
-        return _clip_scalar(v, quantity)
+        low, high = self.limits(quantity)
+        return min(max(v, low), high)
 
     def _lognormal(self, quantity: Quantity) -> bool:
         return (
@@ -178,7 +259,7 @@ class Dist:
         else:
             assert quantity.high is not None
             out = quantity.low + (quantity.high - quantity.low) * rng.beta(p[0], p[1], n)
-        return np.clip(out, quantity.low, np.inf if quantity.high is None else quantity.high)
+        return np.clip(out, *self.limits(quantity))
 
 
 def quantile(dist: Dist, u: NDArray[np.float64], quantity: Quantity) -> NDArray[np.float64]:
@@ -206,12 +287,7 @@ def quantile(dist: Dist, u: NDArray[np.float64], quantity: Quantity) -> NDArray[
     else:
         assert quantity.high is not None
         out = quantity.low + (quantity.high - quantity.low) * stats.beta.ppf(u, p[0], p[1])
-    return np.clip(out, quantity.low, np.inf if quantity.high is None else quantity.high)
-
-
-def _clip_scalar(v: float, quantity: Quantity) -> float:
-    v = max(v, quantity.low)
-    return v if quantity.high is None else min(v, quantity.high)
+    return np.clip(out, *dist.limits(quantity))
 
 
 def _finite(text: str) -> float:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ def _logistic(x: Any) -> Any:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
+def _normal_cdf(x: Any) -> Any:
+    from scipy.special import ndtr  # imported when first used: scipy is slow to import
+
+    return ndtr(np.asarray(x, dtype=float))
+
+
 # Pure math functions available in every formula.
 MATH: dict[str, Callable[..., Any]] = {
     "min": np.minimum,
@@ -64,6 +71,7 @@ MATH: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
     "sqrt": np.sqrt,
     "logistic": _logistic,
+    "normal_cdf": _normal_cdf,
 }
 # their number of (numeric) arguments
 MATH_ARITY: dict[str, int] = {
@@ -75,6 +83,7 @@ MATH_ARITY: dict[str, int] = {
     "abs": 1,
     "sqrt": 1,
     "logistic": 1,
+    "normal_cdf": 1,
 }
 # functions whose first two arguments are a pair of actors, which must differ
 PAIR_FUNCTIONS = ("sees", "eu", "threat", "prevails", "gap")
@@ -184,22 +193,82 @@ def compile_formula(
             f"formula is {len(source):,} characters long; at most {MAX_LENGTH:,} are allowed"
         )
     try:
-        with _PARSING:
-            tree = ast.parse(source, mode="eval")
+        tree = _parse(source)
     except SyntaxError as err:
         hint = ""
         if "leading zeros" in str(err.msg):
             hint = " (a date must be quoted: after('2018-11-06'))"
-        raise FormulaError(f"cannot read formula {source!r}: {err.msg}{hint}") from None
+        raise FormulaError(
+            f"cannot read formula {_one_line(source)!r}: {err.msg}{hint}",
+            _syntax_node(source, err),
+        ) from None
     except (RecursionError, MemoryError):
         raise FormulaError(f"formula is nested too deeply (at most {MAX_DEPTH} levels)") from None
     _check_size(tree)
     used: set[str] = set()
+    shown = _one_line(source)
     for node in ast.walk(tree):
-        _check_node(node, source, names, signatures, ids, used)
-    _Types(source, names, signatures).check(tree.body)
+        _check_node(node, shown, names, signatures, ids, used)
+    _Types(shown, names, signatures).check(tree.body)
     _floats(tree)
     return Formula(source, tree, used)
+
+
+def _one_line(source: str) -> str:
+    """A formula's text as messages quote it: on one line."""
+    return re.sub(r"\s*\n\s*", " ", source)
+
+
+def _parse(source: str) -> ast.Expression:
+    """A formula's syntax tree. A formula is one expression, so its line breaks are spaces: a
+    YAML `>` block keeps the line break before a line indented more than the first (and `|`
+    keeps them all), which Python would read as the expression's end outside brackets. Such a
+    text is read inside parentheses, where Python reads line breaks as spaces (and a `#` comment
+    still ends at its line's end); the tree's positions stay those of `source`. Raises
+    SyntaxError, at the fault's place in the text read as one line."""
+    with _PARSING:
+        try:
+            return ast.parse(source, mode="eval")
+        except SyntaxError:
+            if "\n" not in source:
+                raise
+        try:
+            tree = ast.parse(f"({source}\n)", mode="eval")
+        except SyntaxError:
+            tree = None
+    rows = source.split("\n")
+    body = tree.body if tree is not None else None
+    if (  # the expression is the whole text, not closed by the added parentheses
+        body is not None
+        and (body.lineno, body.col_offset) == (1, 1)
+        and body.end_lineno is not None
+        and body.end_col_offset is not None
+        and (body.end_lineno, body.end_col_offset) <= (len(rows), len(rows[-1].encode()))
+    ):
+        assert tree is not None
+        for node in ast.walk(tree):  # the added "(" moved the first line's positions by one
+            if not isinstance(node, ast.expr):
+                continue
+            if node.lineno == 1:
+                node.col_offset -= 1
+            if node.end_lineno == 1 and node.end_col_offset is not None:
+                node.end_col_offset -= 1
+        return tree
+    # the fault, in the text read as one line (a line break and a space are as long)
+    with _PARSING:
+        ast.parse(source.replace("\n", " "), mode="eval")
+        return ast.parse(source, mode="eval")  # raises: the text as written is not a formula
+
+
+def _syntax_node(source: str, err: SyntaxError) -> ast.AST | None:
+    """A node placed where a syntax error is in `source`, for its line."""
+    if err.offset is None or err.lineno is None or err.lineno < 1 or err.offset < 1:
+        return None
+    rows = source.split("\n")
+    at = min(sum(len(row) + 1 for row in rows[: err.lineno - 1]) + err.offset - 1, len(source))
+    lineno = source.count("\n", 0, at) + 1
+    start = source.rfind("\n", 0, at) + 1
+    return ast.Constant(value="", lineno=lineno, col_offset=len(source[start:at].encode()))
 
 
 def _check_size(tree: ast.AST) -> None:
@@ -263,8 +332,10 @@ def _check_node(
         and node.id not in signatures
         and node.id not in MATH
     ):
-        known = ", ".join(sorted(names)) or "none"
-        raise FormulaError(f"unknown name {node.id!r} in formula {source!r} (names: {known})", node)
+        from ..case.checks import suggest  # the one wording of an unknown id
+
+        hint = suggest("name", node.id, sorted(names), listed="names")
+        raise FormulaError(f"unknown name {node.id!r} in formula {source!r}{hint}", node)
     if isinstance(node, ast.Name) and node.id in names:
         used.add(node.id)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
@@ -320,10 +391,9 @@ def _check_node(
                 )
             valid = ids.get(kind)
             if valid is not None and arg.value not in valid:
-                listing = ", ".join(sorted(valid))
-                raise FormulaError(
-                    f"{name}(): unknown {kind} {arg.value!r} (known: {listing})", arg
-                )
+                from ..case.checks import unknown  # the one wording of an unknown id
+
+                raise FormulaError(f"{name}(): {unknown(kind, arg.value, sorted(valid))}", arg)
         if name in PAIR_FUNCTIONS and len(node.args) >= 2:
             a, b = node.args[0], node.args[1]
             if isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and a.value == b.value:

@@ -3,6 +3,14 @@
 of draws is dead — the bargaining model does not move that formula — and one that stops changing
 after the first rounds in most draws is at rest — an event's formula gets from it only what the
 first rounds give — and the author should know.
+
+Before any draw, each formula is read for what it says that its author may not mean
+(`formula_warnings`, with `bounds`): an event's probability whose range leaves [0, 1], within its
+inputs' ranges as written or only in the tails of its parameters' draws, a clamp (`min(1, ...)`)
+that decides a probability over most of its range, and `since(e)` read where e has not happened
+(10,000) by a formula that never says what that means. These are warnings: the range is an upper
+bound, which interval arithmetic can overstate; the pilot run and the forecast refuse a value that
+does leave [0, 1].
 """
 
 from __future__ import annotations
@@ -19,7 +27,17 @@ from ..compile import CompiledCase
 from ..errors import Problem
 from ..run.executor import Block
 from ..run.tasks import SimulateCrisis
-from .expr import Formula
+from .bounds import (
+    Excess,
+    Ranges,
+    Saturation,
+    probability_excess,
+    saturated_clamps,
+    unguarded_since,
+    written,
+)
+from .expr import Formula, _constant
+from .model import NEVER
 from .simulate import MODEL_TERMS, Probe
 
 PILOT_DRAWS = 256
@@ -96,7 +114,9 @@ def _terms(formula: Formula) -> list[tuple[str, tuple[str, ...]]]:
 def dead_terms(
     compiled: CompiledCase, draws: int = PILOT_DRAWS, seed: int = PILOT_SEED
 ) -> list[Problem]:
-    """A warning for each model-derived term that is constant across a pilot run.
+    """The warnings of `standoff check` on a crisis case, in the file's order: those of
+    `formula_warnings`, and one for each model-derived term that is constant across a pilot run
+    or at rest after its first rounds.
 
     The pilot is a simulation like any other: a formula whose value leaves its range in it (an
     event's probability outside [0, 1], a division by zero) raises CaseError with the problem at
@@ -106,7 +126,7 @@ def dead_terms(
         return []
     probe = RoundProbe()  # the pilot is the forecast's own block task, on one block
     ended = SimulateCrisis(compiled, seed).simulate(Block(0, draws), probe).ended
-    problems: list[Problem] = []
+    problems = formula_warnings(compiled)
     for path, formula in formulas(compiled):
         for text, key in _terms(formula):
             if key not in probe.ranges:
@@ -134,7 +154,7 @@ def dead_terms(
                         f"changes by less than {REST:g} of its range from one round to the next)",
                     )
                 )
-    return problems
+    return sorted(problems, key=lambda problem: problem.line)  # in the file's order
 
 
 def at_rest(
@@ -168,3 +188,92 @@ def at_rest(
         if share >= MOST:
             return r, share, count
     return None
+
+
+def formula_warnings(compiled: CompiledCase) -> list[Problem]:
+    """What the formulas of a crisis say that their author may not mean, found before any draw
+    (`bounds`), each at the line of the formula, or of the term at fault."""
+    if compiled.crisis is None or compiled.case.crisis is None:
+        return []
+    ranges = Ranges(compiled)
+    events = compiled.case.crisis.events
+    warnings: list[Problem] = []
+    for path, formula in formulas(compiled):
+        file, line, name = formula.origin or (compiled.source.file, 1, "formula")
+        if path[:2] == ("crisis", "events"):
+            event = events[int(path[2])].id
+            excess = probability_excess(formula, ranges, stated=True)
+            stated = excess is not None
+            if excess is None:
+                excess = probability_excess(formula, ranges)
+            if excess is not None:
+                message = _excess(event, excess, ranges, stated)
+                warnings.append(Problem(file, line, name, message))
+            for clamp in saturated_clamps(formula, ranges):
+                at = formula.line_of(clamp.node)
+                warnings.append(Problem(file, at, name, _saturation(clamp, ranges)))
+        for call in unguarded_since(formula, ranges):
+            warnings.append(Problem(file, formula.line_of(call), name, _since(call, formula)))
+    return warnings
+
+
+def _excess(event: str, excess: Excess, ranges: Ranges, stated: bool) -> str:
+    span = excess.span
+    value = span.high if span.high - 1.0 >= -span.low else span.low
+    when = ""
+    if excess.round is not None:
+        when = f" in round {excess.round + 1} (ending {ranges.plan.dates[excess.round]})"
+    inputs = "; ".join(item.describe for item in excess.inputs)
+    cause = f": {inputs}" if inputs else ": its terms together take it there"
+    head = f"warning: the probability of event {event!r} can be {value:.3g}{when}, outside 0 to 1"
+    if stated:
+        return (
+            f"{head}, with its parameters within their intervals as written, and a forecast stops "
+            f"with an error wherever it is{cause}; say what happens there (min(1, ...), "
+            "max(0, ...)) or narrow those inputs"
+        )
+    return (
+        f"{head}, in the tails of its parameters' draws (as far as one in a million at each "
+        f"end), and a long forecast stops with an error there{cause}; say what happens there "
+        "(min(1, ...), max(0, ...)), or give a rate a form that stays in [0, 1] "
+        "(beta(a, b), uniform(a, b))"
+    )
+
+
+def _saturation(clamp: Saturation, ranges: Ranges) -> str:
+    node = clamp.node
+    assert isinstance(node.func, ast.Name)
+    shown = ", ".join(
+        f"{value:g}" if (value := _constant(arg)) is not None else "..." for arg in node.args
+    )
+    text = f"{node.func.id}({shown})"
+    message = (
+        f"warning: {text} is {clamp.limit:g} over most of its range: with its parameters at their "
+        f"medians what it clamps reaches {clamp.reach:.3g}, so the clamp, not the inputs inside "
+        "it, decides this probability"
+    )
+    for name in clamp.parameters:
+        dist = ranges.plan.parameters[name].dist
+        message += f"; parameter {name} ({ranges.written[name]}) is above {clamp.limit:g}"
+        if dist.kind in ("fixed", "range") and all(1 < v <= 100 for v in dist.params):
+            scaled = " to ".join(f"{v / 100:g}" for v in dist.params)
+            message += f": written as a percentage? did you mean {scaled}?"
+    return message + " (a rate is written from 0 to 1)"
+
+
+def _since(call: ast.Call, formula: Formula) -> str:
+    event = call.args[0].value if isinstance(call.args[0], ast.Constant) else "?"
+    text = written(formula, call)
+    reads = f"the formula reads {NEVER:,} before any {event!r}"
+    test = text
+    for node in ast.walk(formula.tree):
+        if isinstance(node, ast.Compare) and any(
+            part is call for part in (node.left, *node.comparators)
+        ):
+            test = written(formula, node)
+            reads = f"{test} holds before any {event!r}"
+    return (
+        f"warning: {text} is {NEVER:,} while {event!r} has not happened, so {reads}; say which "
+        f"is meant: happened({event!r}) * ({test}) if {event!r} must come first, "
+        f"((not happened({event!r})) or {test}) if none at all counts"
+    )

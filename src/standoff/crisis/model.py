@@ -11,16 +11,20 @@ import ast
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..bargaining.interactions import Interaction
 from ..case.crisis_schema import EFFECT_FIELDS, Crisis, Effect
 from ..case.inputs import InputRef, Parameter
 from ..case.numbers import Dist, Quantity
-from ..case.schema import CAPABILITY, SALIENCE, Case
+from ..case.schema import CAPABILITY, SALIENCE, Case, reader_name
 from ..case.source import SourceMap
 from ..case.yamlread import dotted
 from ..errors import Problem
 from .expr import Formula, FormulaError, Signature, compile_formula, offset_of
+
+if TYPE_CHECKING:
+    from ..games.incase import CaseGame
 
 STEP_DAYS = {"week": 7}
 STEP_MONTHS = {"month": 1, "quarter": 3}
@@ -59,8 +63,14 @@ SIGNATURES: dict[str, Signature] = {
     "belief": Signature(("belief",)),
     "after": Signature(("date",)),
     "before": Signature(("date",)),
+    # a fitted crisis game's probability of an outcome (standoff.games.incase, docs/games.md)
+    "game": Signature(("game", "actor", "actor", "outcome")),
 }
 BUILTIN_NAMES = {"round", "rounds", "rung"}
+# an effect's amounts in a reader's words (its inputs' labels)
+AMOUNT_WORDS = {"by": "shift", "to": "new position", "fraction": "share of the way",
+                "add": "amount added", "scale": "factor", "set": "new value",
+                "ratio": "likelihood ratio"}  # fmt: skip
 NEVER = 10_000  # rounds since an event that never happened
 MAX_ROUNDS = 1_000  # the most rounds a crisis may have (as_of to horizon in steps)
 
@@ -216,7 +226,10 @@ class _Compiler:
             "belief": set(self.belief_ids),
             "interaction": set(INTERACTION_CODES),
             "date": None,
+            "game": set(),
+            "outcome": None,  # checked when game() is compiled (standoff.games.incase)
         }
+        self.games: dict[str, CaseGame] = {}  # fitted games the formulas read
 
     def problem(self, path: tuple[str | int, ...], message: str) -> None:
         self.problems.append(self.source.problem(path, message))
@@ -246,7 +259,7 @@ class _Compiler:
             where = {"event": spec.id}
         return InputRef(
             key=key,
-            label=f"effect of '{owner}' on {what}: {amount}",
+            label=f"effect of '{owner}' on {what}: {AMOUNT_WORDS.get(amount, amount)}",
             attribute=amount,
             actor=effect.actor,
             issue=effect.issue,
@@ -265,6 +278,10 @@ class _Compiler:
             return None
         try:
             formula = compile_formula(text, names, SIGNATURES, self.ids)
+            if self.games:
+                from ..games.incase import expand
+
+                expand(formula, self.games)
         except FormulaError as err:
             line = _fault_line(self.source, path, str(text), err)
             self.problems.append(Problem(self.source.file, line, dotted(path), str(err)))
@@ -379,10 +396,12 @@ class _Compiler:
                 self.case.issues[self.issues[effect.issue]] if effect.issue in self.issues else None
             )
             width = issue.range[1] - issue.range[0] if issue else 100.0
-            return Quantity("a shift", -width, width)
+            return Quantity("a shift", -width, width, signed=True)
         if effect.do == "salience":
-            return SALIENCE if name == "set" else Quantity("a salience change", -1.0, 1.0)
-        return CAPABILITY if name == "set" else Quantity("a capability change", -1e12, None)
+            change = Quantity("a salience change", -1.0, 1.0, signed=True)
+            return SALIENCE if name == "set" else change
+        change = Quantity("a capability change", -1e12, None, signed=True)
+        return CAPABILITY if name == "set" else change
 
 
 def _label(path: tuple[str | int, ...]) -> str:
@@ -538,10 +557,17 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         quantity = (
             Quantity(f"parameter {name}", 0.0, 1.0)
             if dist.kind == "beta"
-            else Quantity(f"parameter {name}", -1e12, None)
+            else Quantity(f"parameter {name}", -1e12, None, signed=True)
         )
-        ref = InputRef(key=name, label=f"parameter {name}", attribute="parameter", parameter=name)
+        label = crisis.parameter_label(name) or reader_name("", name)  # the case's words
+        ref = InputRef(key=name, label=label, attribute="parameter", parameter=name)
         c.add_parameter(ref, dist, quantity)
+
+    if crisis.games:
+        from ..games.incase import load_games
+
+        c.games = load_games(c, names)
+        c.ids["game"] = set(c.games)
 
     dyads: list[tuple[int, int]] = []
     for i, (a, b) in enumerate(crisis.dyads):
