@@ -6,13 +6,60 @@ Formulas (event probabilities, scenario and question rules) are kept as text her
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    StringConstraints,
+    model_validator,
+)
 
+from ..games.casespec import GameUse
 from .types import Strict, Uncertain
 
 Formula = Annotated[str, StringConstraints(min_length=1)] | float
+
+#: The keys of a crisis parameter written as a mapping: its number, and the reader's words for it.
+PARAMETER_KEYS = ("value", "label", "note")
+
+
+def _parameter_text(value: object) -> tuple[object, str, str] | None:
+    """(value, label, note) of a parameter written `{value: ..., label: ..., note: ...}`; None
+    for any other form (a number or interval, or a mapping written wrong)."""
+    if (
+        not isinstance(value, Mapping)
+        or "value" not in value
+        or not set(value) <= set(PARAMETER_KEYS)
+    ):
+        return None
+    label, note = value.get("label", ""), value.get("note", "")
+    if not isinstance(label, str) or not isinstance(note, str):
+        return None
+    return value["value"], label, note
+
+
+def _parameter_mapping(value: object) -> object:
+    """A parameter mapping `_parameter_text` did not accept, explained: its keys or its text."""
+    if not isinstance(value, Mapping):
+        return value
+    extra = [str(k) for k in value if k not in PARAMETER_KEYS]
+    if extra:
+        raise ValueError(
+            f"unknown key {extra[0]!r}: a parameter is a number, an uncertain number such as "
+            "'0.2 to 0.5', or a mapping with value (the number) and optional label and note"
+        )
+    if "value" not in value:
+        raise ValueError("a parameter written as a mapping needs value: its number")
+    bad = next(k for k in ("label", "note") if not isinstance(value.get(k, ""), str))
+    raise ValueError(f"a parameter's {bad} is text; got {value[bad]!r}")
+
+
+#: A crisis parameter's number; written as a mapping, `Crisis` keeps its label and note.
+ParameterValue = Annotated[Uncertain, BeforeValidator(_parameter_mapping)]
 
 EFFECT_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required fields, optional fields), besides `do`
@@ -58,6 +105,7 @@ class EventType(Strict):
     wildcard: bool = False
     once: bool = False
     effects: list[Effect] = Field(default_factory=list)
+    note: str = ""  # the analyst's reasoning behind its probability, shown where it is used
 
 
 class PerceivedAttributes(Strict):
@@ -80,6 +128,7 @@ class BeliefSpec(Strict):
     prior: Uncertain
     truth: bool | None = None  # whether the hypothesis actually holds (for the record)
     perception: dict[str, PerceivedAttributes] = Field(default_factory=dict)
+    note: str = ""  # the analyst's reasoning behind the prior and the perceived world
 
 
 class Crisis(Strict):
@@ -90,9 +139,47 @@ class Crisis(Strict):
     # every event's odds per round multiplied by this (crisis/calibration.py); None: the default
     odds_factor: float | None = Field(default=None, ge=0.01, le=100.0, allow_inf_nan=False)
     dyads: list[tuple[str, str]] = Field(min_length=1)
-    parameters: dict[str, Uncertain] = Field(default_factory=dict)
+    # a number, or {value, label, note}: the label names it for a reader (the report, the
+    # drivers), the note gives the reasoning behind it
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
     beliefs: list[BeliefSpec] = Field(default_factory=list)
     events: list[EventType] = Field(min_length=1)
+    # fitted crisis games the formulas read with game() (standoff.games, docs/games.md)
+    games: dict[str, GameUse] = Field(default_factory=dict)
     ladder: list[str] = Field(default_factory=list)
     replicates: int = Field(default=50, ge=1, le=1000)
     engine: Literal["eum"] = "eum"
+    _labels: dict[str, str] = PrivateAttr(default_factory=dict)
+    _notes: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _parameter_texts(cls, data: Any, handler: ModelWrapValidatorHandler[Crisis]) -> Crisis:
+        """Each parameter written `{value, label, note}` validated as its value, its label and
+        note kept beside it (a mapping written wrong is explained at its own line)."""
+        labels: dict[str, str] = {}
+        notes: dict[str, str] = {}
+        if isinstance(data, Mapping) and isinstance(data.get("parameters"), Mapping):
+            values: dict[Any, object] = {}
+            for name, value in data["parameters"].items():
+                text = _parameter_text(value)
+                if text is None:
+                    values[name] = value
+                    continue
+                values[name], label, note = text
+                if label.strip():
+                    labels[str(name)] = label.strip()
+                if note.strip():
+                    notes[str(name)] = note.strip()
+            data = {**data, "parameters": values}
+        crisis = handler(data)
+        crisis._labels, crisis._notes = labels, notes
+        return crisis
+
+    def parameter_label(self, name: str) -> str:
+        """The case's label for parameter `name` ("" when it gives none)."""
+        return self._labels.get(name, "")
+
+    def parameter_note(self, name: str) -> str:
+        """The case's note on parameter `name` ("" when it gives none)."""
+        return self._notes.get(name, "")
