@@ -33,7 +33,7 @@ CASES: list[tuple[str, int, str, str]] = [
     # YAML syntax
     ("yaml-bad-indent.yaml", 5, "(yaml)", "YAML syntax error"),
     ("yaml-unclosed-bracket.yaml", 6, "(yaml)", "flow sequence from line 5"),
-    ("yaml-tab.yaml", 4, "(yaml)", "'\\t'"),
+    ("yaml-tab.yaml", 4, "(yaml)", "line 4 is indented with a tab; YAML indents with spaces"),
     ("yaml-bad-float-tag.yaml", 8, "actors[0].capability", "cannot read value 'abc'"),
     ("bad-date.yaml", 3, "as_of", "month must be in 1..12"),
     ("duplicate-yaml-key.yaml", 9, "actors[0].capability", "duplicate key"),

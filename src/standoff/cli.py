@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__, outputs
-from .console import err, fail, out, plain_warnings, print_problems, printable, safe
+from .console import Table, err, fail, out, plain_warnings, print_problems, printable, safe
 from .errors import CaseError
 from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .run.executor import block_size
@@ -23,7 +22,15 @@ if TYPE_CHECKING:
 # The engines, the case loader, numba and pydantic load where a command uses them, not at start-up
 # (`standoff --version` and `--help` stay quick): the defaults and names the options show are
 # written out here, and tests/test_cli.py checks them against their sources.
-MODELS = ("compromise", "eum", "smp")  # standoff.bargaining.ENGINES
+MODELS = (
+    "compromise",
+    "condorcet",
+    "eum",
+    "exchange",
+    "nash",
+    "procedural",
+    "smp",
+)  # standoff.bargaining.ENGINES
 DEFAULT_DRAWS = 10_000  # standoff.forecast
 DEFAULT_SEED = 20180815
 DEFAULT_CHUNK = 8192  # standoff.forecast
@@ -180,24 +187,123 @@ def _fits(compiled: CompiledCase, **run: Any) -> None:
 
 
 @app.command()
-def check(case: CaseArg) -> None:
-    """Validate a case: exit 0, or 2 with one `FILE:LINE: field: problem` line per problem.
-    Warnings (`FILE:LINE: field: warning: ...`, exit 0) name model-derived terms of formulas that
-    a pilot run finds constant."""
-    compiled = _load(case)
+def check(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A case (a built-in id, a YAML case, a KTAB or BDM CSV), an observation file "
+            "or a resolution file.",
+        ),
+    ],
+    case: Annotated[
+        str | None,
+        typer.Option(
+            help="The case an observation or resolution file is of (default: its case: key, or "
+            "the case beside its observations/ or resolutions/ folder)."
+        ),
+    ] = None,
+) -> None:
+    """Validate a case, an observation file or a resolution file (told apart by their keys):
+    exit 0, or 2 with one `FILE:LINE: field: problem` line per problem. Observations and
+    resolutions are checked against their case where it is found. Warnings
+    (`FILE:LINE: field: warning: ...`, exit 0) name model-derived terms of formulas that a pilot
+    run finds constant."""
+    from .case.kinds import CASE, OBSERVATIONS, file_kind
+
+    kind = file_kind(Path(file)) if Path(file).exists() else CASE
+    if kind == CASE:
+        if case is not None:
+            raise fail(f"--case {case}: only for an observation or resolution file")
+        _check_case(file)
+    elif kind == OBSERVATIONS:
+        _check_observations(Path(file), case)
+    else:
+        _check_resolutions(Path(file), case)
+
+
+def _ok(message: str) -> None:
+    out.print(printable(message), markup=False, highlight=False, soft_wrap=True)
+
+
+def _check_case(file: str) -> None:
+    compiled = _load(file)
     loaded = compiled.case
     if compiled.is_crisis:
         from .crisis.lint import dead_terms
 
         print_problems(dead_terms(compiled))
-    out.print(
-        printable(
-            f"{case}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, "
-            f"{len(loaded.issues)} issues"
-        ),
-        markup=False,
-        highlight=False,
+    _ok(f"{file}: ok: case {loaded.id!r}, {len(loaded.actors)} actors, {len(loaded.issues)} issues")
+
+
+def _owner(path: Path, given: str | None) -> tuple[CompiledCase | None, str]:
+    """The compiled case an observation or resolution file is of (`case.kinds.case_of`) and how
+    it was found, or None (with a note on stderr) where none is found; a case with problems ends
+    the command."""
+    from .case.kinds import case_of
+
+    ref, how = case_of(path, given)
+    if ref is None:
+        err.print(
+            printable(
+                f"note: {path}: no case found to check it against, so only its shape is checked: "
+                "give --case CASE, a case: key, or keep it in an observations/ or resolutions/ "
+                "folder beside its case"
+            ),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return None, ""
+    return _load(ref), how
+
+
+def _check_observations(path: Path, given: str | None) -> None:
+    """An observation file: its shape, then, against its case, its events, dates and rounds
+    (`crisis.observed.compile_observations`), and the questions it decides."""
+    from .crisis.observed import compile_observations, settled_questions
+
+    try:
+        seen = _observations(path)
+        compiled, how = _owner(path, given)
+        if compiled is None:
+            _ok(f"{path}: ok: observations to {seen.as_of}, {len(seen.events)} events listed")
+            return
+        if compiled.crisis is None or compiled.case.as_of is None:
+            raise fail(f"{path}: observations need a crisis case; {compiled.case.id!r} is not one")
+        plan = compile_observations(seen, compiled.crisis, compiled.case.as_of, compiled.case.id)
+    except CaseError as e:
+        print_problems(e.problems)
+        raise typer.Exit(2) from None
+    decided = settled_questions(compiled.crisis, plan)
+    settles = "; they decide " + ", ".join(
+        f"{q} ({'yes' if answer else 'no'})" for q, answer in decided.items()
     )
+    _ok(
+        f"{path}: ok: observations of case {compiled.case.id!r} ({how}) to {seen.as_of}, "
+        f"{len(plan.ids)} events over {plan.rounds} round{'s' if plan.rounds != 1 else ''}"
+        + (settles if decided else "")
+    )
+
+
+def _check_resolutions(path: Path, given: str | None) -> None:
+    """A resolution file: its shape, then, against its case, the rules `standoff score` holds it
+    to (`backtest.resolve.case_problems`)."""
+    from .backtest.resolve import UNRESOLVED, case_problems, read_resolutions
+
+    try:
+        data, lines = read_resolutions(path)
+        compiled, how = _owner(path, given)
+        problems = [] if compiled is None else case_problems(compiled.case, data, str(path), lines)
+    except CaseError as e:
+        problems = e.problems
+    if problems:
+        print_problems(problems)
+        raise typer.Exit(2)
+    outcomes = [v.get("outcome") if isinstance(v, dict) else v for v in data["questions"].values()]
+    resolved = sum(1 for v in outcomes if v != UNRESOLVED)
+    of = f" of case {compiled.case.id!r} ({how})" if compiled is not None else ""
+    _ok(f"{path}: ok: resolutions{of}, {resolved} of {len(data['questions'])} questions resolved")
 
 
 @app.command()
@@ -364,17 +470,19 @@ def forecast(
                 compiled, draws=draws, seed=seed, chunk_size=chunk_size, progress=progress,
                 executor=executor,
             )  # fmt: skip
+        if report is not None:  # its figures take seconds: under the same progress bar
+            from .report import build_report, render_html, render_markdown
+
+            built = build_report(
+                result,
+                reproduce=_reproduce(case, result, trajectories, replicates, observed),
+                before=before,
+                progress=progress,
+            )
     data = forecast_json(result) if json_out or book is not None else None
     if json_out and data is not None:
         _write_json(json_out, data, inputs)
     if report is not None:
-        from .report import build_report, render_html, render_markdown  # matplotlib: only here
-
-        built = build_report(
-            result,
-            reproduce=_reproduce(case, result, trajectories, replicates, observed),
-            before=before,
-        )
         if report.suffix.lower() == ".html":
             _write_text(report, render_html(built), inputs)
         else:
@@ -502,10 +610,11 @@ def _print_forecast(result: ForecastResult) -> None:
         _print_observed(result)
     if result.is_crisis:
         _print_probabilities(
-            "Scenarios", [(s.label or s.id, s.id, s.probability) for s in result.scenarios]
+            "Scenarios", [(s.label or s.id, s.id, s.probability, None) for s in result.scenarios]
         )
         _print_probabilities(
-            "Questions", [(q.text or q.id, q.id, q.probability) for q in result.questions]
+            "Questions",
+            [(q.text or q.id, q.id, q.probability, q.observed) for q in result.questions],
         )
         _print_paths(result)
     _print_settlement(result)
@@ -660,17 +769,25 @@ def _print_observed(result: ForecastResult) -> None:
     out.print(table)
 
 
-def _print_probabilities(title: str, items: list[tuple[str, str, Probability]]) -> None:
+def _print_probabilities(
+    title: str, items: list[tuple[str, str, Probability, bool | None]]
+) -> None:
+    """Each item's probability, word and spread; one the observations decided (its fourth field
+    True or False) reads "observed: yes" or "observed: no" instead: it is not a forecast."""
     table = Table(title=title, title_justify="left")
     table.add_column(title.rstrip("s").lower(), ratio=1)
     table.add_column("probability", justify="right", no_wrap=True)
     table.add_column("in words", no_wrap=True)
     table.add_column("across input draws (5–95%)", ratio=1)
-    for label, ident, p in items:
+    for label, ident, p, observed in items:
+        name = f"{safe(label)} [dim]({safe(ident)})[/dim]"
+        if observed is not None:
+            table.add_row(name, "—", f"observed: {'yes' if observed else 'no'}", "—")
+            continue
         spread = f"{p.low:.0%} – {p.high:.0%}"
         if p.spread is not None and p.spread.two_peaked:
             spread += f"; split: {p.spread.describe()}"
-        table.add_row(f"{safe(label)} [dim]({safe(ident)})[/dim]", f"{p.p:.0%}", p.words, spread)
+        table.add_row(name, f"{p.p:.0%}", p.words, spread)
     out.print(table)
 
 
@@ -717,7 +834,11 @@ _LAZY_COMMANDS = {
 }
 # command groups made when first named (SQLAlchemy loads only then): name -> the module whose
 # `<name>_app` Typer holds the group's commands
-_LAZY_GROUPS = {"ledger": "standoff.ledger.commands", "library": "standoff.library.commands"}
+_LAZY_GROUPS = {
+    "ledger": "standoff.ledger.commands",
+    "library": "standoff.library.commands",
+    "games": "standoff.games.commands",
+}
 
 
 class _Commands(TyperGroup):

@@ -3,7 +3,11 @@ one clear-error exit (`error: message` on stderr, exit status 2), problems and w
 
 Every text that comes from data (titles, labels, names, ids, a ledger's rows, error messages that
 quote them) goes through `printable` (plain text) or `safe` (text inside rich markup), so that its
-control characters show as escapes (`standoff.controlchars`) and its brackets print as written."""
+control characters show as escapes (`standoff.controlchars`) and its brackets print as written.
+
+Every table is a `Table`, whose cells fold a word too long for its column (an id, a date) onto the
+next line rather than cut it short with an ellipsis: at 80 columns, and through a pipe (where rich
+assumes 80), every id and date is printed whole."""
 
 from __future__ import annotations
 
@@ -13,13 +17,48 @@ from collections.abc import Iterable
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table as RichTable
 
 from .controlchars import visible, visible_lines
 
 out = Console()
 err = Console(stderr=True)
+
+
+class Table(RichTable):
+    """A rich table whose columns fold a long word onto the next line instead of cutting it
+    (rich's default is an ellipsis: `us-chin…`, `2018-12…`). A column may still ask for another
+    overflow.
+
+    When the table is too wide, rich narrows the widest columns first, which are mostly those of
+    ids and labels; so a column of numbers (right-justified) takes no more room than its widest
+    cell or the longest word of its header, which then wraps, and the room goes to the text."""
+
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(*args, **kwargs)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.__rich_measure__(console, options).maximum <= options.max_width:
+            yield from super().__rich_console__(console, options)
+            return
+        narrowed = []
+        for column in self.columns:
+            if column.justify != "right" or column.width is not None or column.max_width:
+                continue
+            widest = Measurement.get(console, options, column.header).minimum
+            for cell in column.cells:
+                widest = max(widest, Measurement.get(console, options, cell).maximum)
+            column.max_width = max(widest, column.min_width or 0)
+            narrowed.append(column)
+        try:
+            yield from list(super().__rich_console__(console, options))
+        finally:
+            for column in narrowed:
+                column.max_width = None
 
 
 def printable(value: object) -> str:

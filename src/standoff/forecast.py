@@ -13,6 +13,7 @@ the executor.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ from .case.schema import Case
 from .case.yamlread import line_of
 from .compile import CompiledCase
 from .errors import CaseError, Problem
-from .result import INTERVAL, ForecastResult, InputShift, IssueSettlement, ObservedResult
+from .result import (
+    INTERVAL,
+    ForecastResult,
+    InputShift,
+    IssueSettlement,
+    ObservedResult,
+    QuestionForecast,
+)
 from .run.executor import (
     Executor,
     LocalExecutor,
@@ -40,6 +48,7 @@ from .sample import central_inputs, uncertain_slots
 
 if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by `settle`)
     from .crisis.histories import CrisisHistories, CrisisTally
+    from .crisis.model import CompiledCrisis
     from .crisis.observed import Observations, ObservedPlan
 
 DEFAULT_DRAWS = 10_000
@@ -122,7 +131,7 @@ def run(
     observed_plan = None
     if observed is not None:
         assert case.as_of is not None  # a crisis case has one
-        observed_plan = compile_observations(observed, plan, case.as_of)
+        observed_plan = compile_observations(observed, plan, case.as_of, case.id)
     pending = _class_rates_meanwhile(compiled, executor)
     tally = reduce_blocks(
         TallyCrisis(compiled, seed, observed=observed_plan), draws, size,
@@ -148,7 +157,7 @@ def run(
         seed=seed,
         settlement=tallied_settlement(case, tally),
         scenarios=summary.scenarios(tally, plan, case),
-        questions=summary.questions(tally, plan, case),
+        questions=_settled(summary.questions(tally, plan, case), plan, observed_plan),
         timeline=summary.timeline(tally, plan, case),
         replicates=plan.replicates,
         indicators=indicators(tally, plan, after=observed_plan.rounds if observed_plan else 0),
@@ -157,6 +166,20 @@ def run(
         observed=observed_result,
     )
     return _outside_view(result, compiled, pending)
+
+
+def _settled(
+    questions: tuple[QuestionForecast, ...], plan: CompiledCrisis, seen: ObservedPlan | None
+) -> tuple[QuestionForecast, ...]:
+    """The questions, each that the observations decide marked with its answer."""
+    if seen is None:
+        return questions
+    from .crisis.observed import settled_questions
+
+    answers = settled_questions(plan, seen)
+    return tuple(
+        dataclasses.replace(q, observed=answers[q.id]) if q.id in answers else q for q in questions
+    )
 
 
 def _outside_view(

@@ -88,9 +88,10 @@ class Probability:
 
 @dataclass(frozen=True)
 class PathShare:
-    """An order in which events first happened, and its share of the draws it is counted in."""
+    """An order in which the events that define the scenarios first happened, and its share of
+    the draws it is counted in."""
 
-    events: tuple[str, ...]  # event ids; ("(nothing)",) when no event happened
+    events: tuple[str, ...]  # event ids; ("(nothing)",) when none of them happened
     share: float
 
 
@@ -118,6 +119,7 @@ class ScenarioForecast:
     probability: Probability
     paths: tuple[PathShare, ...]  # the most common event paths within the scenario
     views: tuple[DyadView, ...]  # how each side of each dyad saw it within the scenario
+    reads: tuple[str, ...] = ()  # the events its rule reads (ids), which define it
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,10 @@ class QuestionForecast:
     rule: str
     resolves: dt.date
     probability: Probability
+    # decided by the observations of a conditioned forecast (`crisis.observed.settled_questions`):
+    # True for yes, False for no; None when it is a forecast. An observed question is shown as
+    # "observed: yes" and left out of every score and outside-view gap (docs/observations.md).
+    observed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,7 @@ class Driver:
     mu_star_conf: float  # bootstrap 95% half-width of mu_star (SALib)
     low: float  # the input at its 5th percentile
     high: float  # ... and 95th
+    note: str = ""  # the case's note on what the input belongs to (`case.schema.case_note`)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ def forecast_json(result: ForecastResult) -> JSON:
                 **_probability(q.probability),
                 "text": q.text, "resolves": q.resolves.isoformat(), "criteria": q.criteria,
                 "when": q.rule,
+                # decided by the observations: "yes" or "no", not a forecast (left out of scores)
+                **({} if q.observed is None else {"observed": "yes" if q.observed else "no"}),
             }
             for q in result.questions
         },

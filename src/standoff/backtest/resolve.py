@@ -20,20 +20,29 @@ the `case:` of the resolutions names the forecast's case; every question of the 
 resolved (yes, no or `unresolved`) and every resolved question is in the forecast; `scenario:` is
 given (a scenario of the forecast, or `unresolved`) when the forecast has scenarios; unknown keys
 are errors. Nothing is silently dropped: unresolved items are listed by `standoff score`.
+
+A question that the observations of a conditioned forecast decided (`"observed": "yes"` in the
+forecast JSON) is not a forecast and is not scored, here, by the ledger and in the outside view
+alike (`observed_answer`): it is listed as observed; a resolution that contradicts it is an error.
+`standoff check` holds a resolution file to the case it is of with the same rules
+(`case_problems`), the case standing for every forecast of it.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..case.checks import closest, suggest
 from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
 from .scores import brier, calibration_table, log_score, rps
+
+if TYPE_CHECKING:
+    from ..case.schema import Case
 
 UNRESOLVED = "unresolved"
 TOP_KEYS = ("case", "resolved", "scenario", "scenario_order", "questions", "note", "source")
@@ -144,10 +153,22 @@ def _outcome(value: Any) -> bool | str | None:
     return None
 
 
+def observed_answer(entry: Any) -> str | None:
+    """The answer, "yes" or "no", where a forecast JSON's question entry says the observations
+    decided it (then it is not scored); None where it is a forecast. The one rule every score
+    follows."""
+    answer = entry.get("observed") if isinstance(entry, dict) else None
+    return answer if answer in ("yes", "no") else None
+
+
 def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
     """A resolution file, its shape checked (see the module's docstring). Raises CaseError."""
-    file = str(path)
-    data, lines = read_yaml(read_text_file(path), file)
+    return parse_resolutions(read_text_file(path), str(path))
+
+
+def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
+    """`read_resolutions` of text already read."""
+    data, lines = read_yaml(text, file)
     if not isinstance(data, dict):
         raise CaseError(
             [
@@ -213,10 +234,15 @@ def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
 
 
 def pair_problems(
-    forecast: dict[str, Any], resolutions: dict[str, Any], file: str, lines: Lines
+    forecast: dict[str, Any],
+    resolutions: dict[str, Any],
+    file: str,
+    lines: Lines,
+    of: str = "forecast",
 ) -> list[Problem]:
-    """Why these resolutions are not for this forecast: another case, a question of the forecast
-    not resolved, the scenario not resolved though the forecast has scenarios."""
+    """Why these resolutions are not for this forecast (`of` names it in messages: "forecast",
+    or "case" when a case stands for it): another case, a question of the forecast not resolved,
+    the scenario not resolved though the forecast has scenarios."""
     problems: list[Problem] = []
     ours, theirs = resolutions.get("case"), forecast.get("case")
     if ours is not None and theirs is not None and ours != theirs:
@@ -225,7 +251,8 @@ def pair_problems(
                 file,
                 line_of(lines, ("case",)),
                 "case",
-                f"these resolutions are for {ours!r}, the forecast is of {theirs!r}",
+                f"these resolutions are for {ours!r}, the {of} is {'of ' if of != 'case' else ''}"
+                f"{theirs!r}",
             )
         )
     resolved = resolutions["questions"]
@@ -236,7 +263,7 @@ def pair_problems(
                 file,
                 lines.get(("questions", "<key>"), line_of(lines, ("questions",))),
                 "questions",
-                f"not resolved: {', '.join(missing)} (in the forecast); give each yes, no or "
+                f"not resolved: {', '.join(missing)} (in the {of}); give each yes, no or "
                 f"{UNRESOLVED}",
             )
         )
@@ -246,11 +273,16 @@ def pair_problems(
                 file,
                 1,
                 "scenario",
-                "missing: the forecast has scenarios; give the one that happened, or "
+                f"missing: the {of} has scenarios; give the one that happened, or "
                 f"`scenario: {UNRESOLVED}`",
             )
         )
     return problems
+
+
+def observed(forecast: dict[str, Any]) -> list[str]:
+    """The questions the forecast's observations decided (listed, not scored)."""
+    return [q for q, entry in forecast["questions"].items() if observed_answer(entry)]
 
 
 def unresolved(forecast: dict[str, Any], resolutions: dict[str, Any]) -> list[str]:
@@ -262,31 +294,38 @@ def unresolved(forecast: dict[str, Any], resolutions: dict[str, Any]) -> list[st
 
 
 def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(resolutions)",
-          lines: dict[tuple[str | int, ...], int] | None = None) -> list[Scored]:  # fmt: skip
+          lines: dict[tuple[str | int, ...], int] | None = None,
+          of: str = "forecast") -> list[Scored]:  # fmt: skip
     """Score every resolved question (and the scenario) that the forecast holds. The pair must
-    match (`pair_problems`); a resolution for an id the forecast lacks is a problem too. Items
-    marked `unresolved` are not scored (see `unresolved`)."""
+    match (`pair_problems`); a resolution for an id the forecast lacks is a problem too, and so is
+    one that contradicts what the forecast's observations decided. Items marked `unresolved` (see
+    `unresolved`) and questions the observations decided (see `observed`) are not scored."""
     lines = lines or {}
-    problems = pair_problems(forecast, resolutions, file, lines)
+    problems = pair_problems(forecast, resolutions, file, lines, of)
     out: list[Scored] = []
     for ident, value in resolutions["questions"].items():
         item = forecast["questions"].get(ident)
         if item is None:
             line = line_of(lines, ("questions", ident))
             known = list(forecast["questions"])
-            close = difflib.get_close_matches(str(ident), known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    f"questions.{ident}",
-                    f"not in the forecast{hint} (its questions: {', '.join(known) or 'none'})",
-                )
-            )
+            hint = suggest("question", ident, known, listed="its questions")
+            problems.append(Problem(file, line, f"questions.{ident}", f"not in the {of}{hint}"))
             continue
         outcome = _outcome(value)
         if outcome == UNRESOLVED:
+            continue
+        seen = observed_answer(item)
+        if seen is not None:
+            if (seen == "yes") != bool(outcome):
+                problems.append(
+                    Problem(
+                        file,
+                        line_of(lines, ("questions", ident)),
+                        f"questions.{ident}",
+                        f"resolved {'yes' if outcome else 'no'}, but the observations the "
+                        f"forecast was conditioned on decided it {seen}; check the two files",
+                    )
+                )
             continue
         p = float(item["p"])
         happened = int(bool(outcome))
@@ -303,10 +342,12 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
             line = line_of(lines, ("scenario",))
             if scenario not in scenarios:
                 line, field = line_of(lines, ("scenario",)), "scenario"
-                what = f"{scenario!r} is not a scenario of the forecast"
+                what = f"{scenario!r} is not a scenario of the {of}"
+                close = closest(scenario, scenarios)
+                what += f"; did you mean {close!r}?" if close is not None else ""
             else:
                 line, field = line_of(lines, ("scenario_order",)), "scenario_order"
-                what = "the order does not list exactly the forecast's scenarios"
+                what = f"the order does not list exactly the {of}'s scenarios"
             problems.append(
                 Problem(file, line, field, f"{what} ({', '.join(scenarios) or 'none'})")
             )
@@ -321,6 +362,23 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
     if problems:
         raise CaseError(sorted(problems, key=lambda p: p.line))
     return out
+
+
+def case_problems(
+    case: Case, resolutions: dict[str, Any], file: str, lines: Lines
+) -> list[Problem]:
+    """Resolutions held to the case they are of, by the rules `score` holds them to a forecast
+    of it: its id, every question resolved and none it lacks, the scenario one of its."""
+    stand_in: dict[str, Any] = {
+        "case": case.id,
+        "questions": {q.id: {"p": 0.5} for q in case.questions},
+        "scenarios": {s.id: {"p": 1 / len(case.scenarios)} for s in case.scenarios},
+    }
+    try:
+        score(stand_in, resolutions, file, lines, of="case")
+    except CaseError as e:
+        return e.problems
+    return []
 
 
 def calibration(scored: list[Scored], bins: int = 5) -> list[dict[str, float]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -188,22 +190,108 @@ def _validate(
         raise CaseError(split)
     problems = check_case(case, file, lines)
     if problems:
-        raise CaseError(problems)
+        raise CaseError(_with_compile_problems(case, SourceMap(file, lines), problems))
     return case, SourceMap(file, lines)
 
 
-def _field_names() -> list[str]:
-    names: set[str] = set()
-    stack: list[type[Strict]] = [Case]
-    seen: set[type] = set()
+def _with_compile_problems(case: Case, source: SourceMap, problems: list[Problem]) -> list[Problem]:
+    """The problems of a case that failed its checks, and those its crisis section would meet
+    when compiled (a missing `otherwise` scenario, a formula naming an unknown event), so that
+    one pass reports them all; a compile problem of a field the checks already reported is left
+    out (the checks' message names the closest id), and so is the whole compile where the failed
+    checks leave it nothing sound to work on."""
+    if case.crisis is None:
+        return problems
+    from ..crisis.model import compile_crisis
+
+    try:
+        more = compile_crisis(case, source)[1]
+    except (LookupError, ValueError, TypeError, ArithmeticError):
+        return problems
+    said = {p.field for p in problems}
+    return sorted(problems + [p for p in more if p.field not in said], key=lambda p: p.line)
+
+
+def _models(annotation: Any) -> list[Any]:
+    """The types a field's annotation may hold a value of, unwrapped from Optional, unions and
+    Annotated."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in args for m in _models(arg)]
+    return [annotation]
+
+
+def _step(annotation: Any, part: str | int) -> list[Any]:
+    """The types reached from a value of type `annotation` by one step of a location: a field of
+    a model, an item of a list, a value of a mapping."""
+    out: list[Any] = []
+    for kind in _models(annotation):
+        origin, args = typing.get_origin(kind), typing.get_args(kind)
+        if isinstance(kind, type) and issubclass(kind, Strict):
+            field = kind.model_fields.get(str(part))
+            if field is not None:
+                out.append(field.annotation)
+        elif origin in (list, tuple) and args and isinstance(part, int):
+            out.append(args[0])
+        elif origin is dict and len(args) == 2:
+            out.append(args[1])
+    return out
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a mapping at location `loc` of a case may hold (empty when unknown)."""
+    kinds: list[Any] = [Case]
+    for part in loc:
+        kinds = [reached for kind in kinds for reached in _step(kind, part)]
+    keys: list[str] = []
+    for kind in kinds:
+        for model in _models(kind):
+            if isinstance(model, type) and issubclass(model, Strict):
+                keys += [k for k in model.model_fields if k not in keys]
+    return keys
+
+
+def _homes(key: str) -> list[str]:
+    """Where in a case the key `key` belongs (`crisis`, `actors[].stances`), by the sections
+    whose mappings hold it."""
+    out: list[str] = []
+    stack: list[tuple[Any, str]] = [(Case, "")]
+    seen: set[Any] = set()
     while stack:
-        model = stack.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        names.update(model.model_fields)
-        stack.extend(sub for sub in Strict.__subclasses__() if sub not in seen)
-    return sorted(names)
+        kind, where = stack.pop(0)
+        for model in _models(kind):
+            origin, args = typing.get_origin(model), typing.get_args(model)
+            if isinstance(model, type) and issubclass(model, Strict):
+                if model in seen:
+                    continue
+                seen.add(model)
+                if key in model.model_fields and where:
+                    out.append(where)
+                for name, field in model.model_fields.items():
+                    stack.append((field.annotation, f"{where}.{name}" if where else name))
+            elif origin in (list, tuple) and args:
+                stack.append((args[0], f"{where}[]"))
+            elif origin is dict and len(args) == 2:
+                stack.append((args[1], f"{where}.ID"))
+    return out
+
+
+def _unknown_key(key: str, at: tuple[Any, ...]) -> str:
+    """`unknown key 'horizn' (did you mean 'horizon'?)`: the closest key allowed where it was
+    written (never the key itself), else where the key belongs, else the keys allowed there."""
+    allowed = _keys_at(at)
+    message = f"unknown key {key!r}"
+    close = [k for k in difflib.get_close_matches(key, allowed, n=2) if k != key]
+    homes = _homes(key)
+    belongs = f"{key!r} belongs under {' or '.join(homes[:2])}" if homes else ""
+    if close:
+        return message + f" (did you mean {close[0]!r}?{' ' + belongs if belongs else ''})"
+    if belongs:
+        return message + f" here; {belongs}"
+    return message + (f" (keys here: {', '.join(allowed)})" if allowed else "")
 
 
 # pydantic's names for the parts of a type it tried (`function-after[...]`, `constrained-str`,
@@ -329,9 +417,7 @@ def _pydantic_problems(
         message = str(e["msg"]).removeprefix("Value error, ")
         line = line_of(lines, loc)
         if kind == "extra_forbidden":
-            key = str(loc[-1])
-            close = difflib.get_close_matches(key, _field_names(), n=1)
-            message = f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            message = _unknown_key(str(loc[-1]), loc[:-1])
             line = lines.get((*loc, "<key>"), line)
         elif kind == "missing":
             message = "required field is missing"

@@ -102,12 +102,31 @@ INDENTATION = (
 )
 
 
-def _syntax_error(err: yaml.MarkedYAMLError) -> tuple[int, str]:
-    """The line and message of a YAML syntax error; indentation slips say so plainly."""
+def _tabbed(text: str, lines: list[int]) -> int | None:
+    """The first of `lines` (1-based) indented with a tab, or None."""
+    rows = text.split("\n")
+    for line in lines:
+        if 1 <= line <= len(rows):
+            row = rows[line - 1]
+            if "\t" in row[: len(row) - len(row.lstrip(" \t"))]:
+                return line
+    return None
+
+
+def _syntax_error(err: yaml.MarkedYAMLError, text: str = "") -> tuple[int, str]:
+    """The line and message of a YAML syntax error; indentation slips say so plainly, and a tab
+    in the indentation of the line (or of the line above, or of the block it is in) says to
+    indent with spaces."""
     mark = err.problem_mark or err.context_mark
     line = mark.line + 1 if mark else 1
-    problem = err.problem or err.context or "invalid YAML"
     block = err.context_mark.line + 1 if err.context_mark else None
+    tab = _tabbed(text, [line, line - 1, *([block] if block is not None else [])])
+    if tab is not None:
+        return tab, (
+            f"YAML syntax error: line {tab} is indented with a tab; YAML indents with spaces, "
+            "not tabs"
+        )
+    problem = err.problem or err.context or "invalid YAML"
     if err.problem and err.context and block is not None and block != line:
         problem += f" ({err.context} from line {block})"
     if any(p in (err.problem or "") for p in INDENTATION) and "flow" not in (err.context or ""):
@@ -129,7 +148,7 @@ def read_yaml(
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as err:
-        line, message = _syntax_error(err)
+        line, message = _syntax_error(err, text)
         raise CaseError([Problem(file, line, "(yaml)", message)]) from None
     except RecursionError:
         raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
@@ -311,7 +330,7 @@ def unknown_keys(
     problems = []
     for key in given:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
+            close = [k for k in difflib.get_close_matches(str(key), allowed, n=2) if k != key]
             hint = f" (did you mean {close[0]!r}?)" if close else f" (keys: {', '.join(allowed)})"
             line = lines.get((*at, key, "<key>"), line_of(lines, (*at, key)))
             field = ".".join(str(part) for part in (*at, key))

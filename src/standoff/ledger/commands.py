@@ -7,7 +7,6 @@ escapes, rich markup as written (`standoff.console.safe`)."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from collections.abc import Iterator
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich import box
 
 from .. import outputs
-from ..console import err, fail, out, print_problems, printable, safe
+from ..console import Table, err, fail, out, print_problems, printable, safe
 from ..controlchars import inert_json
 from ..errors import CaseError, Problem
 from ..run.cli_options import BinsOpt
@@ -110,14 +109,25 @@ def list_cmd(case: CaseOpt = None, ledger: LedgerOpt = None, json_out: JsonOpt =
     if json_out:
         _print_json({"ledger": name, "records": [record_json(r) for r in records]})
         return
-    table = Table("id", "case", "recorded (UTC)", "as of", "draws", "seed", "observed",
-                  "questions", title=f"Ledger {safe(name)}", title_justify="left")  # fmt: skip
+    # readable at 80 columns: two lines a record (the time of recording under its date, the seed
+    # under the draws), a case id too long for its column folded within it, never cut
+    table = Table(title=f"Ledger {safe(name)} (times in UTC)", title_justify="left",
+                  box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True,
+                  pad_edge=False)  # fmt: skip
+    table.add_column("id", justify="right", min_width=2)
+    table.add_column("case", min_width=8)
+    table.add_column("as of", min_width=10)
+    table.add_column("recorded", min_width=10, max_width=10)
+    table.add_column("draws, seed", justify="right", min_width=8, max_width=8)
+    table.add_column("observed")
+    table.add_column("questions", justify="right", min_width=3)
     for r in records:
         n = sum(1 for k, _, _ in r.probabilities if k == "question")
-        table.add_row(str(r.id), safe(r.case_id), safe(r.recorded_at[:16].replace("T", " ")),
-                      safe(r.as_of or "—"), f"{r.draws:,}" if r.draws is not None else "—",
-                      str(r.seed) if r.seed is not None else "—",
-                      safe(r.observed_hash[:12]) if r.observed_hash else "—", str(n))  # fmt: skip
+        draws = f"{r.draws:,}" if r.draws is not None else "—"
+        seed = str(r.seed) if r.seed is not None else "—"
+        table.add_row(str(r.id), safe(r.case_id), safe(r.as_of or "—"),
+                      safe(r.recorded_at[:16].replace("T", " ")), f"{draws}\n{seed}",
+                      safe(r.observed_hash[:8]) if r.observed_hash else "—", str(n))  # fmt: skip
     out.print(table)
     if not records:
         out.print("No records yet: `standoff forecast CASE --record` adds one.")
@@ -152,7 +162,8 @@ def show(
         if rows:
             table = Table(kind, "probability", title=title, title_justify="left")
             for ident, p in rows:
-                table.add_row(safe(ident), f"{p:.1%}")
+                seen = record.observed(ident) if kind == "question" else None
+                table.add_row(safe(ident), f"{p:.1%}" if seen is None else f"observed: {seen}")
             out.print(table)
 
 
@@ -186,6 +197,7 @@ def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: An
     the case forecast, which would leave the case's scenario score blank. The questions are
     checked by `Ledger.resolve`."""
     from ..backtest.resolve import UNRESOLVED
+    from ..case.checks import closest
     from ..case.yamlread import line_of
 
     case_id = data.get("case")
@@ -195,9 +207,9 @@ def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: An
     if not records:
         known = sorted({r.case_id for r in ledger.records()})
         message = f"no forecast of case {case_id!r} is recorded in {ledger.name}"
-        close = difflib.get_close_matches(case_id, known, n=1, cutoff=0.6)
-        if close:
-            message += f"; did you mean {close[0]!r}?"
+        close = closest(case_id, known)
+        if close is not None:
+            message += f"; did you mean {close!r}?"
         listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
         message += f" (its cases: {listed})" if known else " (it holds no records yet)"
         message += "; record a forecast first (`standoff forecast CASE --record`); nothing stored"
@@ -216,9 +228,9 @@ def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: An
         if ident in scenarios:
             continue
         message = f"{ident!r}: no recorded forecast of {case_id!r} has this scenario"
-        close = difflib.get_close_matches(ident, scenarios, n=1, cutoff=0.6)
-        if close:
-            message += f"; did you mean {close[0]!r}?"
+        close = closest(ident, scenarios)
+        if close is not None:
+            message += f"; did you mean {close!r}?"
         message += f" (its scenarios: {', '.join(scenarios)})" if scenarios else " (they have none)"
         problems.append(
             Problem(file, line_of(lines, where), where[0], message + "; nothing stored")
@@ -242,8 +254,10 @@ def score(
     if json_out:
         _print_json(data)
         return
-    table = Table("case", "records", "questions scored", "mean Brier", "mean log score",
-                  "scenario Brier", title="Scores", title_justify="left")  # fmt: skip
+    table = Table("case", title="Scores", title_justify="left")
+    for header in ("records", "questions scored", "mean Brier", "mean log score",
+                   "scenario Brier"):  # fmt: skip
+        table.add_column(header, justify="right")
 
     def row(label: str, s: dict[str, Any]) -> None:
         def f(v: float | None) -> str:
@@ -267,6 +281,13 @@ def score(
         out.print(cal)
     for case_id, items in data["unresolved"].items():
         out.print(f"{safe(case_id)}: not resolved yet: {safe(', '.join(items))}")
+    observed: dict[str, list[str]] = {}
+    for r in data["records"]:
+        for item in r.get("observed", []):
+            observed.setdefault(r["case"], []).append(item)
+    for case_id, items in observed.items():
+        shown = ", ".join(dict.fromkeys(items))
+        out.print(f"{safe(case_id)}: decided by the observations, not scored: {safe(shown)}")
 
 
 @ledger_app.command()

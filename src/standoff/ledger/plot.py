@@ -15,6 +15,8 @@ from .errors import LedgerError
 from .record import Record
 
 BY = ("as-of", "recorded")
+# per case, its points: (when, P(yes), 90% Monte Carlo interval or None)
+Series = dict[str, list[tuple[datetime, float, list[float] | None]]]
 
 
 def _when(record: Record, by: str) -> datetime:
@@ -52,7 +54,7 @@ def plot_question(
     number of points drawn; LedgerError when no record has the question or `out` cannot be
     written."""
     case, item = split_question(question)
-    series: dict[str, list[tuple[datetime, float, list[float] | None]]] = {}
+    series: Series = {}
     for record in records:
         if case is not None and record.case_id != case:
             continue
@@ -65,6 +67,30 @@ def plot_question(
         series.setdefault(record.case_id, []).append((_when(record, by), p, interval))
     if not series:
         raise LedgerError(f"{name}: no recorded forecast has the question {question!r}")
+    fig = draw_question(item, series, resolved, by)
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    try:
+        outputs.write_bytes(out, buffer.getvalue(), inputs)
+    except outputs.OutputError as e:
+        raise LedgerError(str(e)) from None
+    return sum(len(points) for points in series.values())
+
+
+def draw_question(
+    item: str,
+    series: Series,
+    resolved: dict[tuple[str, str, str], dict[str, Any]],
+    by: str = "as-of",
+) -> Any:
+    """The figure of `plot_question` (open: the caller closes it). Every label stays inside the
+    figure: the x axis spans the forecasts and the resolution dates with a margin, and a
+    resolution's label reads leftwards from its point in the right half of the plot."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,48 +98,52 @@ def plot_question(
     from matplotlib.dates import date2num
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
-    try:
-        for n, (case_id, points) in enumerate(sorted(series.items())):
-            points.sort(key=lambda x: x[0])
-            color = f"C{n % 10}"
-            xs = [float(date2num(x)) for x, _, _ in points]
-            ys = [y for _, y, _ in points]
-            ax.plot(xs, ys, marker="o", color=color, label=case_id)
-            for x, (_, _, interval) in zip(xs, points, strict=True):
-                if interval is not None:
-                    ax.vlines(x, interval[0], interval[1], color=color, alpha=0.4)
-            resolution = resolved.get((case_id, "question", item))
-            if resolution is not None:
-                outcome = 1.0 if resolution["outcome"] == "yes" else 0.0
-                when = resolution.get("resolved_on") or ""
-                at = xs[-1]
-                with contextlib.suppress(ValueError):
-                    resolved_day = date.fromisoformat(str(when)[:10])
-                    at = float(date2num(datetime.combine(resolved_day, datetime.min.time())))
-                    ax.plot([at], [outcome], marker="*", markersize=12, color=color)
-                ax.axhline(outcome, color=color, linestyle="--", linewidth=1)
-                ax.annotate(
-                    f"resolved {resolution['outcome']} {when}".strip(),
-                    (at, outcome),
-                    textcoords="offset points",
-                    xytext=(4, -12 if outcome else 4),
-                    color=color,
-                    fontsize=8,
-                )
-        ax.xaxis_date()
-        ax.set_ylim(-0.05, 1.05)
-        ax.set_ylabel("P(yes)")
-        ax.set_xlabel("as-of date" if by == "as-of" else "recorded (UTC)")
-        ax.set_title(f"{item}: probability over time")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
-        fig.autofmt_xdate()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-    finally:
-        plt.close(fig)
-    try:
-        outputs.write_bytes(out, buffer.getvalue(), inputs)
-    except outputs.OutputError as e:
-        raise LedgerError(str(e)) from None
-    return sum(len(points) for points in series.values())
+    notes: list[tuple[float, float, str, str]] = []  # (x, outcome, text, colour)
+    spanned: list[float] = []
+    for n, (case_id, points) in enumerate(sorted(series.items())):
+        points.sort(key=lambda x: x[0])
+        color = f"C{n % 10}"
+        xs = [float(date2num(x)) for x, _, _ in points]
+        ys = [y for _, y, _ in points]
+        spanned += xs
+        ax.plot(xs, ys, marker="o", color=color, label=case_id)
+        for x, (_, _, interval) in zip(xs, points, strict=True):
+            if interval is not None:
+                ax.vlines(x, interval[0], interval[1], color=color, alpha=0.4)
+        resolution = resolved.get((case_id, "question", item))
+        if resolution is not None:
+            outcome = 1.0 if resolution["outcome"] == "yes" else 0.0
+            when = resolution.get("resolved_on") or ""
+            at = xs[-1]
+            with contextlib.suppress(ValueError):
+                resolved_day = date.fromisoformat(str(when)[:10])
+                at = float(date2num(datetime.combine(resolved_day, datetime.min.time())))
+                ax.plot([at], [outcome], marker="*", markersize=12, color=color)
+            spanned.append(at)
+            ax.axhline(outcome, color=color, linestyle="--", linewidth=1)
+            notes.append((at, outcome, f"resolved {resolution['outcome']} {when}".strip(), color))
+    low, high = min(spanned), max(spanned)
+    margin = max(0.05 * (high - low), 1.0)  # at least a day each side
+    ax.set_xlim(low - margin, high + margin)
+    middle = (low + high) / 2
+    for at, outcome, text, color in notes:
+        right_half = at > middle
+        ax.annotate(
+            text,
+            (at, outcome),
+            textcoords="offset points",
+            xytext=(-6 if right_half else 6, -12 if outcome else 4),
+            ha="right" if right_half else "left",
+            color=color,
+            fontsize=8,
+        )
+    ax.xaxis_date()
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel("P(yes)")
+    ax.set_xlabel("as-of date" if by == "as-of" else "recorded (UTC)")
+    ax.set_title(f"{item}: probability over time")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

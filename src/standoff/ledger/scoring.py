@@ -6,7 +6,10 @@ Each question is a two-category forecast (no, yes): its Brier score is the two-c
 (p floored at 1e-6). The scenarios of a record are one multi-category forecast, scored apart.
 Every record counts: a case forecast five times over its life has five scores per question, and
 its mean is the mean over those. Lower is better for both rules. The calibration table pools the
-question forecasts. Everything returned is JSON-ready (an empty bin's means are None).
+question forecasts. A question the observations of a conditioned forecast decided is not a
+forecast and is not scored (`Record.observed`, by `standoff.backtest.resolve.observed_answer`,
+the rule of `standoff score`): each record lists such questions under `observed`. Everything
+returned is JSON-ready (an empty bin's means are None).
 """
 
 from __future__ import annotations
@@ -58,13 +61,16 @@ def _score_record(
     record: Record, resolved: Resolutions
 ) -> tuple[list[Scored], list[str], str | None]:
     """The scored items of one record, its questions not yet resolved, and why its scenario
-    could not be scored (None when it was, or is not resolved)."""
+    could not be scored (None when it was, or is not resolved). Questions the observations
+    decided are neither scored nor pending."""
     out: list[Scored] = []
     pending: list[str] = []
     scenarios: dict[str, float] = {}
     for kind, item, p in record.probabilities:
         if kind == "scenario":
             scenarios[item] = p
+            continue
+        if record.observed(item) is not None:
             continue
         resolution = resolved.get((record.case_id, "question", item))
         if resolution is None:
@@ -119,6 +125,11 @@ def score_records(records: list[Record], resolved: Resolutions, bins: int = 5) -
                 "recorded_at": record.recorded_at,
                 "as_of": record.as_of,
                 "n": len(questions),
+                "observed": [
+                    i
+                    for k, i, _ in record.probabilities
+                    if k == "question" and record.observed(i) is not None
+                ],
                 "brier": _mean([s.brier for s in questions]),
                 "log": _mean([s.log for s in questions]),
                 "questions": {

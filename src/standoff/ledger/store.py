@@ -103,12 +103,37 @@ def sqlalchemy_url(given: str | None) -> tuple[str, str, Path | None]:
     )
 
 
+def relative_sqlite_hint(given: str | None) -> str:
+    """For a `sqlite:///` URL whose path is relative (three slashes: `sqlite:///data/l.sqlite`
+    is `data/l.sqlite` in the current folder), what to write for the absolute path; else "".
+
+    >>> relative_sqlite_hint("sqlite:///data/l.sqlite").split("; ")[-1]
+    'for /data/l.sqlite write four slashes: sqlite:////data/l.sqlite'
+    >>> relative_sqlite_hint("sqlite:////data/l.sqlite")
+    ''
+    """
+    text = (given or "").strip()
+    if not text.lower().startswith("sqlite:///") or text.startswith("sqlite:////"):
+        return ""
+    rest = text[len("sqlite:///") :]
+    if not rest or rest.startswith(("~", ".")) or Path(rest).is_absolute():
+        return ""
+    return (
+        f"; {text} is the relative path {rest} (from the current folder); for /{rest} write "
+        f"four slashes: sqlite:////{rest}"
+    )
+
+
 def open_ledger(url: str | None = None) -> Ledger:
     """The ledger at `url` (see the module's docstring), created or migrated to the current
     schema. Raises LedgerError when it is not a ledger, is damaged, or cannot be reached."""
     target, shown, path = sqlalchemy_url(url)
     if path is not None:
-        _check_sqlite_file(path, shown, made_here=url is None and ENV not in os.environ)
+        try:
+            _check_sqlite_file(path, shown, made_here=url is None and ENV not in os.environ)
+        except LedgerError as e:
+            given = (url or "").strip() or default_url()
+            raise LedgerError(f"{e}{relative_sqlite_hint(given)}") from None
     ledger = Ledger(target, shown, sqlite=path is not None)
     try:
         ledger.migrate()

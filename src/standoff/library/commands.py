@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from ..console import err, fail, out, safe
+from ..console import Table, err, fail, out, safe
 from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 
 library_app = typer.Typer(

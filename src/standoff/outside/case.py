@@ -14,13 +14,15 @@ The as-of rule is enforced here, not left to the YAML: the class is always drawn
 date enters it, whatever `triggered_before` says. The mapping from the case's scenarios and
 questions to ICB outcomes is the case's own (`compare:`); nothing is guessed.
 
-A large gap: the case's probability lies outside the 90% interval of the class's rate.
+A large gap: the case's probability lies outside the 90% interval of the class's rate. A question
+the observations of a conditioned forecast decided is shown as observed (its answer) and never
+flagged: it is no longer a forecast to set beside its class (docs/observations.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Problem
@@ -44,10 +46,19 @@ class OutsideView:
 
     rates: BaseRates
     comparisons: tuple[Comparison, ...]
+    # the questions the observations decided: id -> the answer (True: yes); never a gap
+    observed: Mapping[str, bool] = field(default_factory=dict)
 
     @property
     def gaps(self) -> tuple[Comparison, ...]:
-        return tuple(c for c in self.comparisons if c.gap)
+        return tuple(c for c in self.comparisons if c.gap and c.id not in self.observed)
+
+    def shown(self, comparison: Comparison) -> str:
+        """The case's side of a comparison: its probability, or `observed: yes` (or no)."""
+        answer = self.observed.get(comparison.id)
+        if answer is None:
+            return f"{comparison.case_p:.0%}"
+        return f"observed: {'yes' if answer else 'no'}"
 
 
 def _line(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...], key: bool = False) -> int:
@@ -176,7 +187,12 @@ def outside_json(view: OutsideView) -> dict[str, Any]:
 
     data = rates_json(view.rates)
     data["large_gap_rule"] = "the case's probability lies outside the class rate's 90% interval"
-    data["comparisons"] = [c.to_json() for c in view.comparisons]
+    data["comparisons"] = [
+        {**c.to_json(), "observed": "yes" if view.observed[c.id] else "no"}
+        if c.id in view.observed
+        else c.to_json()
+        for c in view.comparisons
+    ]
     return data
 
 
@@ -197,14 +213,22 @@ def attach(
         {q.id: ("question", q.text or q.id, q.probability.p) for q in result.questions}
     )
     view = outside_view(result.case, source, forecasts, rates)
+    observed = {q.id: q.observed for q in result.questions if q.observed is not None}
+    if view is not None and observed:
+        view = dataclasses.replace(
+            view,
+            comparisons=tuple(
+                dataclasses.replace(c, gap=False) if c.id in observed else c
+                for c in view.comparisons
+            ),
+            observed=observed,
+        )
     return dataclasses.replace(result, outside_view=view)
 
 
 def print_outside_view(view: OutsideView, console: Console) -> None:
     """The terminal table: each declared comparison, the case beside its class."""
-    from rich.table import Table
-
-    from ..console import safe
+    from ..console import Table, safe
 
     rates = view.rates
     table = Table(
@@ -212,14 +236,14 @@ def print_outside_view(view: OutsideView, console: Console) -> None:
         title_justify="left",
     )
     table.add_column("scenario or question", ratio=1)
-    table.add_column("the case", justify="right", no_wrap=True)
+    table.add_column("the case", justify="right")
     table.add_column("the class (ICB outcome)", ratio=1)
-    table.add_column("class 90% interval", no_wrap=True)
-    table.add_column("gap", no_wrap=True)
+    table.add_column("class 90% interval", justify="right")
+    table.add_column("gap", max_width=14)
     for c in view.comparisons:
         table.add_row(
             f"{safe(c.label)} [dim]({safe(c.id)})[/dim]",
-            f"{c.case_p:.0%}",
+            view.shown(c),
             safe(f"{c.rate.count} of {c.rate.n}: {c.target.describe()} ({c.rate.p:.0%})"),
             f"{c.rate.low:.0%} – {c.rate.high:.0%}",
             "[bold]large: justify[/bold]" if c.gap else "",
@@ -266,7 +290,11 @@ def report_rows(view: OutsideView) -> dict[str, Any]:
                 "low": c.rate.low,
                 "high": c.rate.high,
                 "gap": c.gap,
-                "sentence": c.sentence(),
+                "observed": view.shown(c) if c.id in view.observed else None,
+                "sentence": c.sentence()
+                if c.id not in view.observed
+                else f"the observations settled {c.label}: {view.shown(c)}; "
+                f"{c.rate.count} of {c.rate.n} similar crises: {c.target.describe()}",
             }
             for c in view.comparisons
         ],
@@ -319,10 +347,11 @@ def resolve_base_rates(
         if not (isinstance(value, Mapping) and BASE_RATE_KEY in value):
             continue
         path = ("crisis", "parameters", name)
-        extra = sorted(set(value) - {BASE_RATE_KEY})
+        extra = sorted(set(value) - {BASE_RATE_KEY, "label", "note"})
         rate = value[BASE_RATE_KEY]
         if extra:
-            add((*path, extra[0]), f"unknown key {extra[0]!r}; a base rate is {{base_rate: NAME}}")
+            add((*path, extra[0]), f"unknown key {extra[0]!r}; a base rate is {{base_rate: NAME}}, "
+                "with an optional label and note")  # fmt: skip
         elif rate not in BASE_RATES:
             add(
                 (*path, BASE_RATE_KEY),
@@ -355,4 +384,6 @@ def resolve_base_rates(
                      f"crisis.parameters.{first}", f"cannot draw its base rate: {e}")]
         ) from None  # fmt: skip
     for name in wanted:
-        params[name] = rates.hazard.as_parameter()
+        words = {k: v for k, v in params[name].items() if k != BASE_RATE_KEY}  # label, note
+        rate = rates.hazard.as_parameter()
+        params[name] = {"value": rate, **words} if words else rate

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .. import outputs
-from ..console import fail, out, safe
+from ..console import Table, fail, out, safe
 from .filters import FilterError, build, either, parse_date
 from .icb import DataError, read_crises
 from .rates import Rate

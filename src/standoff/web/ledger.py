@@ -188,6 +188,8 @@ def record_json(record: Any) -> dict[str, Any]:
         "draws": record.draws,
         "model": record.model,
         "probabilities": [
-            {"kind": kind, "id": item, "p": p} for kind, item, p in record.probabilities
+            {"kind": kind, "id": item, "p": p}
+            | ({"observed": seen} if kind == "question" and (seen := record.observed(item)) else {})
+            for kind, item, p in record.probabilities
         ],
     }

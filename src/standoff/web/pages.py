@@ -195,7 +195,8 @@ async def run_page(ident: str, request: Request) -> Response:
 
 def probability_lines(records: list[Any]) -> list[dict[str, Any]]:
     """Each question's probability over the records, as the points of a small chart (x: the
-    record's order, y: the probability) of 400 x 120 pixels."""
+    record's order, y: the probability) of 400 x 120 pixels; `observed`: "yes" or "no" where the
+    latest record's observations decided the question."""
     series: dict[str, list[tuple[int, float]]] = {}
     for n, record in enumerate(records):
         for kind, item, p in record.probabilities:
@@ -206,7 +207,8 @@ def probability_lines(records: list[Any]) -> list[dict[str, Any]]:
     for item, points in series.items():
         xy = [(round(20 + 360 * n / count, 1), round(110 - 100 * p, 1)) for n, p in points]
         out.append({"id": item, "points": " ".join(f"{a},{b}" for a, b in xy), "dots": xy,
-                    "latest": points[-1][1]})  # fmt: skip
+                    "latest": points[-1][1],
+                    "observed": records[points[-1][0]].observed(item)})  # fmt: skip
     return out
 
 

@@ -89,7 +89,7 @@ def knobs(compiled: CompiledCase) -> list[Knob]:
     if plan is not None and case.crisis is not None:
         for name, dist in case.crisis.parameters.items():
             quantity = plan.parameters[name].quantity if name in plan.parameters else None
-            add(f"param:{name}", "Parameters", name, dist,
+            add(f"param:{name}", "Parameters", case.crisis.parameter_label(name) or name, dist,
                 quantity or Quantity(name, -1e12, None))  # fmt: skip
         for belief in case.crisis.beliefs:
             label = f"{belief.holder}: {belief.label or belief.id}"
@@ -176,9 +176,12 @@ def apply(
                 if plan is not None and name in plan.parameters
                 else Quantity(name, -1e12, None)
             )
-            data["crisis"]["parameters"][name] = moved(
-                case.crisis.parameters[name], value, quantity
-            )
+            value_moved = moved(case.crisis.parameters[name], value, quantity)
+            written = data["crisis"]["parameters"]
+            if isinstance(written[name], dict):  # {value, label, note}: the words stay
+                written[name] = {**written[name], "value": value_moved}
+            else:
+                written[name] = value_moved
         elif parts[0] == "belief" and case.crisis is not None:
             spec = next(b for b in case.crisis.beliefs if b.id == parts[1])
             entry = _find(data["crisis"].get("beliefs"), parts[1])
