@@ -127,7 +127,8 @@ def test_huge_capability_is_an_error(tmp_path: Path, value: str) -> None:
 
 
 def test_huge_crisis_parameter_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path, edit(CUBA, "strike_rate: 0.05 to 0.25", "strike_rate: 1e300"))
+    rate = "strike_rate:\n      value: "
+    path = write(tmp_path, edit(CUBA, f"{rate}0.05 to 0.25", f"{rate}1e300"))
     assert "crisis.parameters.strike_rate: 1e+300 is too large" in fails(path)
 
 

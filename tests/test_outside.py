@@ -354,7 +354,9 @@ def test_parameter_from_the_class_duration_curve(tmp_path):
     from standoff.compile import load
 
     path = _dprk_with(
-        "collapse_rate: 0.05 to 0.20", "collapse_rate: {base_rate: monthly_end_hazard}", tmp_path
+        "collapse_rate:\n      value: 0.05 to 0.20",
+        "collapse_rate:\n      base_rate: monthly_end_hazard",  # its label and note kept
+        tmp_path,
     )
     dist = load(str(path)).case.crisis.parameters["collapse_rate"]
     # the class: nuclear and protracted crises surely triggered before 15 August 2018, all ended
@@ -378,7 +380,9 @@ def test_parameter_from_the_class_duration_curve(tmp_path):
 
 def test_parameter_from_an_unknown_base_rate(tmp_path):
     path = _dprk_with(
-        "collapse_rate: 0.05 to 0.20", "collapse_rate: {base_rate: yearly_doom}", tmp_path
+        "collapse_rate:\n      value: 0.05 to 0.20",
+        "collapse_rate:\n      base_rate: yearly_doom",
+        tmp_path,
     )
     result = runner.invoke(app, ["check", str(path)])
     stderr = clear_refusal(result, str(path))

@@ -19,6 +19,7 @@ SECTIONS = (
     "scenarios",
     "questions",
     "timeline",
+    "calendar",
     "actors",
     "settlement",
     "drivers",
@@ -63,6 +64,7 @@ def test_report_has_every_section_in_order(rendered):
     assert "<script" not in html  # nothing to run, nothing fetched: self-contained
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
     assert html.count("<svg") >= 6  # scenarios, questions, timeline, actors, settlement, drivers
+    assert html.count("<svg") == html.count("<figcaption") == html.count("<figure>")
 
 
 def test_report_numbers_equal_the_json(rendered):
@@ -70,19 +72,22 @@ def test_report_numbers_equal_the_json(rendered):
     case = load_case(case_id)
     for scenario in case.scenarios:
         item = data["scenarios"][scenario.id]
-        row = re.search(rf"\({scenario.id}\)</span>.*?</tr>", html, flags=re.S).group(0)
+        row = re.search(rf'<tr data-id="{scenario.id}">.*?</tr>', html, flags=re.S).group(0)
         assert pct(item["p"]) in row
         assert f"{pct(item['interval'][0])}–{pct(item['interval'][1])}" in row
         assert item["words"] in row
     for question in case.questions:
         item = data["questions"][question.id]
-        row = re.search(rf"\({question.id}\)</span>.*?</tr>", html, flags=re.S).group(0)
+        row = re.search(rf'<tr data-id="{question.id}">.*?</tr>', html, flags=re.S).group(0)
         assert pct(item["p"]) in row and item["words"] in row
     top = max(data["scenarios"].values(), key=lambda s: s["p"])
-    assert f"({pct(top['p'])}; {pct(top['interval'][0])}–{pct(top['interval'][1])} across" in html
+    assert f"({pct(top['p'])}; {pct(top['interval'][0])}–{pct(top['interval'][1])} as the" in html
     for item in [*data["scenarios"].values(), *data["questions"].values()]:
-        if item["spread"]["two_peaked"]:
-            assert item["spread"]["description"] in html
+        spread = item["spread"]
+        if spread["two_peaked"]:
+            below, above = pct(spread["under_5pct"]), pct(spread["over_50pct"])
+            settings = "of the settings of the uncertain inputs"
+            assert f"under 5% for {below} {settings}, over 50% for {above}" in html
     assert data["drivers"]["method"] == "morris"
     first = data["drivers"]["drivers"]
     assert first  # drivers were computed and written to the JSON
@@ -168,7 +173,7 @@ def test_sensitivity_command_prints_drivers(tmp_path):
         ["sensitivity", str(case), "--trajectories", "4", "--replicates", "16", "--json", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert "parameter strong" in result.output
+    assert "strong" in result.output and "parameter strong" not in result.output
     data = json.loads(out.read_text())
     assert data["drivers"]["happened"][0]["input"] == "strong"
 

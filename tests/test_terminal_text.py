@@ -41,12 +41,12 @@ IDS = {
     "case": (23, "id: us-dprk-2018", 'id: "us-dprk-2018{}"'),
     "issue": (33, "  - id: sequencing", '  - id: "sequencing{}"'),
     "actor": (50, "  - id: trump", '  - id: "trump{}"'),
-    "calendar": (104, "  - id: unga", '  - id: "unga{}"'),
-    "scenario": (117, "  - id: walk_away", '  - id: "walk_away{}"'),
-    "question": (141, "  - id: second_summit", '  - id: "second_summit{}"'),
-    "parameter": (214, "    talks_rate: ", '    "talks_rate{}": '),
-    "belief": (229, "    - id: president_independent", '    - id: "president_independent{}"'),
-    "event": (248, "    - id: talks", '    - id: "talks{}"'),
+    "calendar": (107, "  - id: unga", '  - id: "unga{}"'),
+    "scenario": (120, "  - id: walk_away", '  - id: "walk_away{}"'),
+    "question": (144, "  - id: second_summit", '  - id: "second_summit{}"'),
+    "parameter": (217, "    talks_rate:", '    "talks_rate{}":'),
+    "belief": (267, "    - id: president_independent", '    - id: "president_independent{}"'),
+    "event": (289, "    - id: talks", '    - id: "talks{}"'),
 }
 
 

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from . import sample
 from .case.numbers import quantile
+from .case.schema import case_note
 from .compile import CompiledCase
 from .crisis.observed import Observations, ObservedPlan, compile_observations
 from .errors import CaseError, Problem
@@ -135,7 +136,7 @@ def morris(
     plan_seen = None
     if observed is not None:
         assert compiled.case.as_of is not None
-        plan_seen = compile_observations(observed, plan, compiled.case.as_of)
+        plan_seen = compile_observations(observed, plan, compiled.case.as_of, compiled.case.id)
     scenario_share, question_share = evaluate_points(
         compiled, design, replicates, seed, executor, progress, plan_seen
     )
@@ -183,6 +184,7 @@ def morris(
                     mu_star_conf=float(np.nan_to_num(result["mu_star_conf"][i])),
                     low=float(ends[slot.key][0]),
                     high=float(ends[slot.key][1]),
+                    note=case_note(compiled.case, slot.ref),
                 )
             )
     return Sensitivity(drivers, keys, trajectories, replicates, len(design), seed)

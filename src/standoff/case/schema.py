@@ -7,7 +7,8 @@ scale, a perception about a known actor) are checked in `checks.py`, which knows
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, FiniteFloat
 
@@ -15,7 +16,10 @@ from .crisis_schema import Crisis, Effect, Formula
 from .numbers import Quantity
 from .types import CAPABILITY, RISK, SALIENCE, Strict, Uncertain
 
-__all__ = ["CAPABILITY", "RISK", "SALIENCE", "Strict", "Uncertain"]
+if TYPE_CHECKING:
+    from .inputs import InputRef
+
+__all__ = ["CAPABILITY", "RISK", "SALIENCE", "Strict", "Uncertain", "case_note", "reader_name"]
 
 FORMAT_VERSION = 1
 
@@ -113,3 +117,34 @@ class Case(Strict):
     @property
     def issue_ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.issues)
+
+
+def reader_name(label: str, ident: str) -> str:
+    """What a reader calls something the case names by an id: its label, or, where the case
+    gives none (or repeats the id), the id in words ("deal_rate" reads "deal rate").
+
+    >>> reader_name("", "deal_rate"), reader_name("The deal", "deal")
+    ('deal rate', 'The deal')
+    """
+    if label and label != ident:
+        return label
+    return " ".join(re.sub(r"[_\-.]+", " ", ident).split()) or ident
+
+
+def case_note(case: Case, ref: InputRef) -> str:
+    """The case's note on the thing an input belongs to ("" where it gives none): a crisis
+    parameter's, a belief's (its prior and perceived world), an event's (its effects), a
+    perception's (under `perceptions`) or an actor's (its capability, risk and stances)."""
+    crisis = case.crisis
+    if ref.parameter is not None and crisis is not None:
+        return crisis.parameter_note(ref.parameter)
+    if ref.belief is not None and crisis is not None:
+        return next((b.note for b in crisis.beliefs if b.id == ref.belief), "")
+    if ref.event is not None and crisis is not None:
+        return next((e.note for e in crisis.events if e.id == ref.event), "")
+    if ref.actor is not None and ref.about is not None:
+        belief = case.perceptions.get(ref.actor, {}).get(ref.about)
+        return belief.note if belief is not None else ""
+    if ref.actor is not None and ref.calendar is None:
+        return next((a.note for a in case.actors if a.id == ref.actor), "")
+    return ""

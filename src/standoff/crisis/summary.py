@@ -10,6 +10,9 @@ intervals".
 
 from __future__ import annotations
 
+import ast
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -29,8 +32,9 @@ from ..result import (
     Timeline,
 )
 from ..words import icd203
+from .expr import Formula
 from .histories import CrisisTally
-from .model import CompiledCrisis
+from .model import SIGNATURES, CompiledCrisis
 from .simulate import TRACE_TERMS, VIEW_CLASSES
 
 Z90 = 1.6448536269514722
@@ -149,20 +153,45 @@ def weighted_probability(
     return Probability(p, icd203(p), mc, _spread(q, n_groups, replicates, below, above))
 
 
+def events_read(formula: Formula | None) -> tuple[str, ...]:
+    """The events a rule reads (the event arguments of happened(), count(), since() and the
+    like), each once; none for `otherwise`."""
+    if formula is None:
+        return ()
+    found: list[str] = []
+    for node in ast.walk(formula.tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        signature = SIGNATURES.get(node.func.id)
+        for kind, arg in zip(signature.kinds if signature else (), node.args, strict=False):
+            if kind == "event" and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.append(arg.value)
+    return tuple(dict.fromkeys(found))
+
+
 def paths(tally: CrisisTally, plan: CompiledCrisis, s: int, top: int = 3) -> tuple[PathShare, ...]:
-    """The most common orders in which events first happened, among the draws of scenario s
-    (ties in the order of the event indices, -1 for none, as rows)."""
+    """The most common orders in which the events that define the scenarios (those the scenario
+    rules read) first happened, among the draws of scenario s; every event where the rules read
+    none. Other events are left out of each path, so that events that repeat or come and go do
+    not split a scenario into paths of a few draws each. Ties in the order of the event
+    indices, as rows."""
     counted = tally.paths[s]
     members = sum(counted.values())
     if members == 0:
         return ()
-    rows = sorted(counted)
-    ranked = sorted(range(len(rows)), key=lambda r: -counted[rows[r]])[:top]
     ids = [event.id for event in plan.events]
+    defining = {e for rule in plan.scenarios for e in events_read(rule.formula)}
+    keep = {n for n, e in enumerate(ids) if e in defining} or set(range(len(ids)))
+    projected: dict[tuple[int, ...], Any] = {}
+    for row, c in counted.items():
+        path = tuple(e for e in row if e in keep)  # -1 (none) is never kept
+        projected[path] = projected.get(path, 0) + c
+    rows = sorted(projected)
+    ranked = sorted(range(len(rows)), key=lambda r: -projected[rows[r]])[:top]
     return tuple(
         PathShare(
-            events=tuple(ids[e] for e in rows[r] if e >= 0) or ("(nothing)",),
-            share=float(np.float64(counted[rows[r]]) / members),
+            events=tuple(ids[e] for e in rows[r]) or ("(nothing)",),
+            share=float(np.float64(projected[rows[r]]) / members),
         )
         for r in ranked
     )
@@ -209,6 +238,7 @@ def scenarios(tally: CrisisTally, plan: CompiledCrisis, case: Case) -> tuple[Sce
                 probability=_probability(tally, s),
                 paths=paths(tally, plan, s),
                 views=views(tally, plan, case, s),
+                reads=events_read(rule.formula),
             )
         )
     return tuple(out)

@@ -55,19 +55,17 @@ plt.rcParams.update(
 )
 
 
-def to_svg(fig: Any, title: str | None = None) -> str:
-    """The figure as SVG text; with `title`, the SVG carries it as its <title> (what screen
-    readers announce and browsers show on hovering)."""
+def to_svg(fig: Any, title: str) -> str:
+    """The figure as SVG text, carrying `title` as its <title> (what screen readers announce and
+    browsers show on hovering): every figure has one."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)  # creator/date records
     text = text[text.index("<svg") :]
-    if title is not None:
-        opened = text.index(">") + 1  # the end of the <svg ...> tag
-        text = f"{text[:opened]}\n <title>{html.escape(title)}</title>{text[opened:]}"
-    return text
+    opened = text.index(">") + 1  # the end of the <svg ...> tag
+    return f"{text[:opened]}\n <title>{html.escape(title)}</title>{text[opened:]}"
 
 
 def probabilities(
@@ -90,13 +88,23 @@ def probabilities(
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_title(title, loc="left", fontsize=10)
-    return to_svg(fig)
+    return to_svg(fig, title)
 
 
-def timeline(dates: Sequence[str], series: dict[str, Sequence[float]], title: str) -> str:
-    """Cumulative probability that each event has happened by each round."""
+def timeline(
+    dates: Sequence[str],
+    series: dict[str, Sequence[float]],
+    title: str,
+    marks: Sequence[tuple[float, str]] = (),
+) -> str:
+    """Cumulative probability that each event has happened by each round (x = r at the end of
+    round r, labelled with its date); `marks`: dotted lines at (x, text), the calendar's dates."""
     fig, ax = plt.subplots(figsize=(7, 3.4 + 0.17 * ((len(series) + 1) // 2)))
     x = np.arange(1, len(dates) + 1)
+    for at, text in marks:
+        ax.axvline(at, color="0.5", lw=0.8, linestyle=":")
+        ax.text(at, 1.01, text, ha="center", va="bottom", fontsize=9, color="0.3",
+                transform=ax.get_xaxis_transform())  # fmt: skip
     for n, (label, values) in enumerate(series.items()):
         ax.plot(
             x,
@@ -107,12 +115,14 @@ def timeline(dates: Sequence[str], series: dict[str, Sequence[float]], title: st
             **series_style(n),
         )
     ax.set_xticks(x, list(dates), rotation=45, ha="right")
+    ax.set_xlim(min([0.8, *(at - 0.2 for at, _ in marks)]), len(dates) + 0.2)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel("happened by then")
-    ax.legend(fontsize=9, ncol=2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25))
-    ax.set_title(title, loc="left", fontsize=10)
-    return to_svg(fig)
+    ax.set_xlabel("end of the round", fontsize=9)
+    ax.legend(fontsize=9, ncol=2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    ax.set_title(title, loc="left", fontsize=10, pad=14 if marks else 6)
+    return to_svg(fig, title)
 
 
 def bargaining(
@@ -152,10 +162,12 @@ def actors_map(
     capability: NDArray[np.float64],
     salience: NDArray[np.float64],
     beliefs: Sequence[tuple[int, int, int, float]] = (),
+    title: str = "Where the actors stand on each issue",
 ) -> str:
     """One panel per issue: each actor's position (x), marker area by capability, fill by salience
     (darker = cares more); hollow diamonds mark positions an actor is believed to hold by another.
     issues: (label, low, high, low_means, high_means); beliefs: (holder, about, issue, position)."""
+    actors = [textwrap.fill(name, 30, max_lines=2, placeholder=" …") for name in actors]
     n_issues, n_actors = len(issues), len(actors)
     fig, axes = plt.subplots(
         n_issues, 1, figsize=(7, 0.32 * n_actors * n_issues + 1.2 * n_issues), squeeze=False
@@ -200,22 +212,33 @@ def actors_map(
         ax.set_ylim(-0.8, n_actors - 0.2)
         ax.grid(axis="x", alpha=0.3)
         ax.set_title(label, loc="left", fontsize=10)
-        ax.set_xlabel(f"{low:g}: {low_means}   …   {high:g}: {high_means}", fontsize=8)
+        ax.set_xlabel(scale_ends(low, high, low_means, high_means), fontsize=8)
     fig.tight_layout()
-    return to_svg(fig)
+    return to_svg(fig, title)
+
+
+def scale_ends(low: float, high: float, low_means: str, high_means: str, width: int = 110) -> str:
+    """An issue's scale in words for an axis: "0: what the low end means … 100: ...", wrapped."""
+    ends = [
+        f"{v:g}: {means}" if means else f"{v:g}"
+        for v, means in ((low, low_means), (high, high_means))
+    ]
+    return textwrap.fill("   …   ".join(ends), width)
 
 
 def distributions(
-    issues: Sequence[tuple[str, float, float]],
+    issues: Sequence[tuple[str, float, float, str, str]],
     counts: Sequence[NDArray[np.float64]],
     medians: Sequence[float],
+    title: str = "Where the bargain settles on each issue",
 ) -> str:
     """Histogram of the settlement across draws (for a forecast conditioned on observations,
-    weighted), one panel per issue, with the median marked. counts[k]: draws per bin of equal
-    width over issue k's scale, summed here into 25 bins."""
+    weighted), one panel per issue, with the median marked and the ends of the scale in words.
+    issues: (label, low, high, low_means, high_means); counts[k]: draws per bin of equal width
+    over issue k's scale, summed here into 25 bins."""
     n = len(issues)
-    fig, axes = plt.subplots(1, n, figsize=(2.4 * n + 0.5, 2.4), squeeze=False)
-    for k, (label, low, high) in enumerate(issues):
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.5, 2.9), squeeze=False)
+    for k, (label, low, high, low_means, high_means) in enumerate(issues):
         ax = axes[0, k]
         fine = np.asarray(counts[k], dtype=float)
         edges = np.linspace(low, high, 26)
@@ -223,18 +246,20 @@ def distributions(
         ax.hist(centres, bins=edges, weights=fine, color=OKABE_ITO[1], edgecolor="white")
         median = float(medians[k])
         ax.axvline(median, color="black", lw=1.2, linestyle="--")
-        ax.set_title(f"{label}\nmedian {median:.0f}", loc="left", fontsize=9)
+        name = textwrap.fill(label, 28, max_lines=2, placeholder=" …")
+        ax.set_title(f"{name}\nmedian {median:.0f}", loc="left", fontsize=9)
         ax.set_yticks([])
         ax.set_xlim(low, high)
+        ax.set_xlabel(scale_ends(low, high, low_means, high_means, 30), fontsize=8)
     fig.tight_layout()
-    return to_svg(fig)
+    return to_svg(fig, title)
 
 
 def drivers(
     labels: Sequence[str], effects: Sequence[float], targets: Sequence[str], title: str
 ) -> str:
     """Ranked horizontal bars: each input's largest mean absolute effect (Morris mu*), in
-    percentage points, labelled with the scenario or question it moves most."""
+    percentage points, labelled with the scenario it moves most."""
     n = len(labels)
     wrapped = [textwrap.fill(label, 44) for label in labels]  # the case's own names can be long
     lines = sum(w.count("\n") + 1 for w in wrapped)
@@ -244,10 +269,10 @@ def drivers(
     for yi, e, t in zip(y, effects, targets, strict=True):
         ax.text(100 * e + 0.5, yi, t, va="center", fontsize=8)
     ax.set_yticks(y, wrapped, fontsize=8)
-    ax.set_xlabel("change in probability across the input's 90% range (points, Morris μ*)")
+    ax.set_xlabel("change in the chance across the input's range (percentage points, on average)")
     ax.set_xlim(0, max([100 * e for e in effects] + [1]) * 1.35)
     ax.set_title(title, loc="left", fontsize=10)
-    return to_svg(fig)
+    return to_svg(fig, title)
 
 
 def changes(
@@ -274,7 +299,7 @@ def changes(
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     ax.set_title(title, loc="left", fontsize=10)
-    return to_svg(fig)
+    return to_svg(fig, title)
 
 
 def shifts(
@@ -303,10 +328,10 @@ def shifts(
         ax.plot([unit(po[0]), unit(po[2])], [yi - 0.15] * 2, color=OKABE_ITO[4], lw=2)
         ax.plot([unit(po[1])], [yi - 0.15], "o", color=OKABE_ITO[4], ms=6)
     ax.set_yticks(y, wrapped, fontsize=8)
-    ax.set_xlabel("position within the prior's 5th–95th percentile (0 to 1)")
+    ax.set_xlabel("where it lies in its range before the observations (0: 5th percentile, 1: 95th)")
     ax.set_ylim(-0.7, n - 0.3)
     ax.plot([], [], color=OKABE_ITO[0], lw=2, label="before (5–95%, median)")
     ax.plot([], [], color=OKABE_ITO[4], lw=2, label="after the observations")
     ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.set_title(title, loc="left", fontsize=10)
-    return to_svg(fig)
+    return to_svg(fig, title)
