@@ -28,23 +28,23 @@ def digest(data: dict) -> str:
 
 CRISIS = {
     # (case, draws, seed): the forecast JSON
-    ("us-dprk-2018", 3000, 7): "9089d38fbd53e36e401a5b1053855213df34d3dcfe09107fadef9eeb430d9a7c",
+    ("us-dprk-2018", 3000, 7): "7aa0e4e95a82b802c64280242ae9321d3a175ec4433bcbc16ecd77466da38814",
     ("us-dprk-2018", 10_000, 20180815): (
-        "75355c1f9600e6b717fcab0aab3382c47948cdb508b3fa91e35ae0b0700facbf"  # `make forecast`
+        "271c96ed5be188c6fa70c39b92f450dc4769c36406f13363edb58541ce6f31dc"  # `make forecast`
     ),
-    ("cuba-1962", 3000, 7): "891a740099c491f5d1cfaefc92ece6f331bab3ead988a020e3c92b9903eb922b",
+    ("cuba-1962", 3000, 7): "a0c471e77df4857d9cbd9bd57541d40b9c981f4fb79ba231dc6db207f548ad89",
 }
 WITH_DRIVERS = {
     # (case, draws, seed, trajectories, replicates): the forecast JSON with --report's drivers
     ("us-dprk-2018", 500, 5, 2, 4): (
-        "04f458b2d203efaf749c968906df6f56499663791fa14667c58a525a7ffa13d6"
+        "5d9cc1682accb3ceebe189a440edbf45cb8d4915792739c4d6564be6239af8be"
     ),
-    ("cuba-1962", 500, 5, 2, 4): "b956cd8d942eb727901d1cc7b3b48a2b3edac66334d45ccb68819767e1da1090",
+    ("cuba-1962", 500, 5, 2, 4): "2c463f314be350f4ce9caa8b2162ec96c4eb8431e3496f47dd181df2163e17f7",
 }
 SENSITIVITY = {
     # (case, trajectories, replicates, seed): `standoff sensitivity --json`
-    ("us-dprk-2018", 3, 8, 3): "b6d4434aee7da33232ea74fcf18d1b81b8e8ee8c20c66980d51d96fc111e5444",
-    ("cuba-1962", 3, 8, 3): "b985d4ca440cfaea52af0b496d2221bfd7e21bcc551316fd94057ea388347381",
+    ("us-dprk-2018", 3, 8, 3): "58b2118377f0eb89127b2cf580b22568d462b78fa846c510ba0b5de379504c9b",
+    ("cuba-1962", 3, 8, 3): "51d094207d438af8940ab65beab2d0de521399fae7c45e2cf20a8aef2f2d5135",
 }
 TABLES = {
     # (folder, file): {model: (forecast JSON at 600 draws, seed 11; settle JSON)}

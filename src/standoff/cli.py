@@ -606,6 +606,13 @@ def _print_forecast(result: ForecastResult) -> None:
     if loaded.as_of:
         header += f", as of {loaded.as_of:%d %B %Y}"
     out.print(f"[bold]{header}[/bold]  ({result.draws:,} draws, seed {result.seed})")
+    if result.is_crisis and "pace" in result.options:
+        pace = str(result.options["pace"])
+        clock = ("each step takes the engine's round whole" if pace == "engine"
+                 else f"positions move half way to the engine's in {pace}")  # fmt: skip
+        odds = result.options["odds_factor"]
+        out.print(safe(f"Clock: {clock}; every event's odds per round x{odds:g} "
+                       "(docs/validation.md)"), highlight=False)  # fmt: skip
     if result.observed is not None:
         _print_observed(result)
     if result.is_crisis:

@@ -151,7 +151,9 @@ def run(
     result = ForecastResult(
         case=case,
         model=plan.engine,
-        options={},
+        # the crisis clock and the events' odds factor it ran with (crisis/pace.py,
+        # crisis/calibration.py): the case's own, or the library's defaults
+        options={"pace": plan.pace, "odds_factor": plan.odds_factor},
         rounds=None,
         draws=draws,
         seed=seed,

@@ -150,6 +150,10 @@ def forecast_json(result: ForecastResult) -> JSON:
         },
         "rounds": [d.isoformat() for d in result.timeline.dates],
         "replicates": result.replicates,
+        # how far positions move per step, and the factor on every event's odds per round
+        "pace": result.options.get("pace"),
+        "odds_factor": num(result.options["odds_factor"]) if "odds_factor" in result.options
+        else None,
         "indicators": [_indicator(ind) for ind in result.indicators],
         "bargaining": bargaining_json(result.timeline),
     }  # fmt: skip

@@ -142,6 +142,11 @@ class Recalibration:
         return self.difference.better
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-z), with z held within +-500 so that e^-z cannot overflow."""
+    return np.asarray(1 / (1 + np.exp(-np.clip(z, -500, 500))))
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     q = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(q / (1 - q))
@@ -158,7 +163,7 @@ def fit_logistic(p: ArrayLike, outcomes: ArrayLike) -> tuple[float, float]:
     ridge = 1.0
     theta = prior.copy()
     for _ in range(100):
-        mu = 1 / (1 + np.exp(-(design @ theta)))
+        mu = _sigmoid(design @ theta)
         grad = design.T @ (y - mu) - ridge * (theta - prior)
         hess = design.T @ (design * (mu * (1 - mu))[:, None]) + ridge * np.eye(2)
         step = np.linalg.solve(hess, grad)
@@ -169,7 +174,7 @@ def fit_logistic(p: ArrayLike, outcomes: ArrayLike) -> tuple[float, float]:
 
 
 def apply_logistic(p: ArrayLike, a: float, b: float) -> np.ndarray:
-    return np.asarray(1 / (1 + np.exp(-(a + b * _logit(np.asarray(p, float))))))
+    return _sigmoid(a + b * _logit(np.asarray(p, float)))
 
 
 def recalibration(items: Sequence[QuestionItem], forecaster: str = "model") -> Recalibration:
