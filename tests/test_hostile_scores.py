@@ -191,7 +191,7 @@ def test_run_engine_leaves_empty_issues_unpredicted() -> None:
     empty = IssueInputs(np.zeros(0), np.zeros(0), np.zeros(0))
     full = IssueInputs(np.ones(2), np.array([0.0, 100.0]), np.full(2, 0.5))
     for name in model_names():
-        if name in ("status-quo", "blend"):
+        if name in ("status-quo", "blend", "best"):
             continue
         out = run_engine(name, [empty, full])
         assert np.isnan(out[0, 0]) and np.isfinite(out[1, 0])

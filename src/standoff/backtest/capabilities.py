@@ -54,7 +54,7 @@ LISBON_FROM = dt.date(2014, 11, 1)
 ENLARGEMENT_2004 = ("cy", "cz", "ee", "hu", "lv", "lt", "mt", "pl", "si", "sk", "bu", "ro", "cr")
 
 CAPABILITIES = ("equal", "gdp", "council-votes")
-INSTITUTIONS = ("largest", "none", "procedure")
+INSTITUTIONS = ("largest", "largest-present", "none", "procedure")
 LISBON_INDEX = ("banzhaf", "population")
 
 
@@ -130,8 +130,10 @@ def capability(
     kind: `equal` (1 each), `gdp` (the file's GDP line), `council-votes` (treaty weights; a state
     without a weight under that treaty gets the smallest weight of the table).
     institutions: how the Commission and Parliament count: `largest` (as much as the largest state,
-    as the GDP line does), `none` (zero: only the Council decides), `procedure` (the Commission as
-    the largest state; the Parliament so under co-decision, zero under consultation).
+    as the GDP line does), `largest-present` (as much as the largest state that took a position
+    on the issue; the reading of other DEU implementations), `none` (zero: only the Council
+    decides), `procedure` (the Commission as the largest state; the Parliament so under
+    co-decision, zero under consultation).
     """
     if kind not in CAPABILITIES:
         raise ValueError(f"capabilities must be one of {', '.join(CAPABILITIES)}; got {kind!r}")
@@ -146,6 +148,9 @@ def capability(
         for k, state in enumerate(STATES, start=2):
             out[k] = table.get(state, smallest)
     largest = float(out[2:].max())
+    if institutions == "largest-present":
+        states = issue.present[2:]
+        largest = float(out[2:][states].max()) if states.any() else largest
     com, ep = largest, largest
     if institutions == "none":
         com = ep = 0.0

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from .. import outputs
-from ..console import err, fail, out, print_problems, safe
+from ..console import Table, err, fail, out, print_problems, safe
 from ..errors import CaseError
 from ..run.cli_options import BackendOpt, BinsOpt, SchedulerOpt, WorkersOpt, cli_executor
-from .resolve import calibration, read_forecast, read_resolutions, score, unresolved
+from .resolve import calibration, observed, read_forecast, read_resolutions, score, unresolved
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -46,13 +45,19 @@ def backtest(
     file: Annotated[Path, typer.Argument(help="A DEU III file (tab-separated).")],
     model: Annotated[
         str,
-        typer.Option(help="compromise, eum, smp, median, status-quo, blend, or all."),
+        typer.Option(
+            help="An engine (compromise, condorcet, eum, exchange, nash, procedural, smp), "
+            "median, status-quo, blend, best, or all."
+        ),
     ] = "compromise",
     capabilities: Annotated[
         str, typer.Option(help="equal, gdp or council-votes (by the treaty in force).")
     ] = "council-votes",
     institutions: Annotated[
-        str, typer.Option(help="Commission and Parliament: largest, none or procedure.")
+        str,
+        typer.Option(
+            help="Commission and Parliament: largest, largest-present, none or procedure."
+        ),
     ] = "largest",
     lisbon: Annotated[
         str, typer.Option(help="Council weights after Nov 2014: banzhaf or population.")
@@ -85,7 +90,8 @@ def backtest(
     train: Annotated[
         Path | None,
         typer.Option(
-            help="Fit the blend and calibrate the interval on this file (default: "
+            help="Fit the blend and the best model and calibrate the interval on this file "
+            "(default: "
             "cross-validate within FILE if it has outcomes, else deu3-dev.tsv beside it)."
         ),
     ] = None,
@@ -123,7 +129,7 @@ def backtest(
         )
         data = read_deu3(file)
         _choice(calibrate_by, CALIBRATE_BY, "--calibrate-by")
-        needs_train = "blend" in models or interval
+        needs_train = "blend" in models or "best" in models or interval
         train_data = _training_file(data, train) if needs_train else None
     except CaseError as e:
         raise _fail(e) from None
@@ -289,6 +295,8 @@ def score_cmd(
             out.print(table)
             if pending:
                 out.print(safe(f"Unresolved, not scored: {', '.join(pending)}"))
+            if seen := observed(forecast):
+                out.print(safe(f"Decided by the observations, not scored: {', '.join(seen)}"))
     except CaseError as e:
         raise _fail(e) from None
     qs = [s for s in everything if s.kind == "question"]

@@ -1,10 +1,21 @@
 """Predictions on DEU III issues: the bargaining engines, and the models that are not engines.
 
 Each issue becomes one draw of a `BargainingInputs` with only the actors that took a position
-(K = 1 issue, scale 0-100, saliences divided by 100). Issues with the same number of actors are
-stacked on the draw axis and run as one batch; the engines are invariant to actor order and treat
-draws independently, so this is exact (no padding with phantom actors, which would change the
-EUM's risk attitudes and the SMP's votes).
+(K = 1 issue, scale 0-100, saliences divided by 100, the reference point as the status quo).
+Issues with the same number of actors are stacked on the draw axis and run as one batch; the
+engines are invariant to actor order and treat draws independently, so this is exact (no padding
+with phantom actors, which would change the EUM's risk attitudes and the SMP's votes).
+
+Two engines need more than one issue's actors:
+
+- `procedural` reads the institutions: the Council's voting rule (a quota of the present member
+  states' votes: 62/87 before Nice, 255/345 under Nice, 65% under Lisbon; all of them under
+  unanimity), the Commission as agenda setter, the Parliament as a veto player under co-decision
+  (`institution_options`). Its issues are batched by actors and institutions.
+- `exchange` trades across the issues of one proposal: each proposal becomes one draw with every
+  actor that took a position on any of its issues (an actor without a position on an issue sits
+  there with salience 0, so it carries no weight and trades nothing there), and the settlements
+  go back to the issues (`SettleProposals`).
 
 Models that are not engines:
 
@@ -14,6 +25,8 @@ Models that are not engines:
 - `blend`: a convex combination of the compromise prediction, the weighted median, the reference
   point and the Commission's position, with weights per Council voting rule fitted by least
   absolute deviations on a simplex grid, on the training file only (see `fit_blend`).
+- `best`: the single model, switch by voting rule or stack of every engine's prediction that
+  cross-validation on the training issues chooses (`best.py`).
 
 Options (`Setup`) and what they change are documented in docs/backtests.md.
 """
@@ -31,15 +44,21 @@ from numpy.typing import NDArray
 
 from ..bargaining import BargainingInputs, make_engine, weighted_mean, weighted_median
 from ..run.executor import Block, Executor, run_blocks
-from .capabilities import capability
+from .capabilities import capability, treaty
 from .deu3 import ACTORS, Dataset, Issue
 
 FloatArray = NDArray[np.float64]
 ISSUES_PER_BLOCK = 64  # issues a block holds when the issues run on an executor
-EXTRA_MODELS = ("median", "status-quo", "blend")
+EXTRA_MODELS = ("median", "status-quo", "blend", "best")
 MISSING_SALIENCE = ("mean", "fifty", "zero")
 REFERENCE = ("ignore", "actor")
 COM = ACTORS.index("com")
+REFERENCE_ACTOR = "rp"  # the name of the reference point when it joins as an actor
+#: Share of the present member states' votes a qualified majority needs, by treaty: 62 of 87
+#: votes before Nice, 255 of 345 under Nice, 65% under Lisbon (its population criterion, taken on
+#: the states' weights; the 55% of states is not modelled). Unanimity needs them all.
+QMV_QUOTA: dict[str, float] = {"pre-nice": 62 / 87, "nice": 255 / 345, "lisbon": 0.65}
+PROPOSAL_ENGINES = ("exchange",)  # engines run on all the issues of a proposal at once
 
 
 @dataclass(frozen=True)
@@ -74,11 +93,21 @@ class Setup:
 
 @dataclass(frozen=True)
 class IssueInputs:
-    """One issue's actors (present only): capability, position (0-100), salience (0-1)."""
+    """One issue's actors (present only): capability, position (0-100), salience (0-1); the
+    reference point (NaN where blank), the actors' names, the proposal, the Council's voting rule
+    (`QMV` or `Unan`), the procedure (`COD` or `CNS`) and the quota a qualified majority needs.
+    Inputs made without actor names (not by `issue_inputs`) take the i-th actor of every issue of
+    a proposal to be the same actor; without a proposal an issue negotiates alone."""
 
     capability: FloatArray
     position: FloatArray
     salience: FloatArray
+    reference: float = math.nan
+    actors: tuple[str, ...] = ()
+    proposal: str = ""
+    voting: str = "QMV"
+    procedure: str = "COD"
+    quota: float = QMV_QUOTA["nice"]
 
 
 def issue_inputs(issue: Issue, gdp: FloatArray, setup: Setup) -> IssueInputs:
@@ -86,6 +115,7 @@ def issue_inputs(issue: Issue, gdp: FloatArray, setup: Setup) -> IssueInputs:
     cap = capability(issue, setup.capabilities, gdp, setup.institutions, setup.lisbon)[present]
     pos = issue.position[present]
     sal = issue.salience[present]
+    names = tuple(a for a, here in zip(ACTORS, present, strict=True) if here)
     if np.isnan(sal).any():
         known = sal[~np.isnan(sal)]
         fill = {
@@ -99,7 +129,26 @@ def issue_inputs(issue: Issue, gdp: FloatArray, setup: Setup) -> IssueInputs:
         cap = np.append(cap, setup.reference_weight * cap.sum())
         pos = np.append(pos, issue.reference)
         sal = np.append(sal, 1.0)
-    return IssueInputs(cap, pos, sal)
+        names = (*names, REFERENCE_ACTOR)
+    quota = 1.0 if issue.voting == "Unan" else QMV_QUOTA[treaty(issue)]
+    return IssueInputs(
+        cap, pos, sal, issue.reference, names, issue.proposal, issue.voting,
+        issue.procedure.upper(), quota,
+    )  # fmt: skip
+
+
+def institution_options(name: str, issue: IssueInputs) -> dict[str, Any]:
+    """The options engine `name` takes from an issue's institutions: for `procedural`, the
+    Council's quota, the Commission as the setter, the Parliament as a veto player under
+    co-decision, and neither (nor the reference point as an actor) voting in the Council."""
+    if name != "procedural":
+        return {}
+    return {
+        "quota": issue.quota,
+        "setter": "com",
+        "veto": ("ep",) if issue.procedure == "COD" else (),
+        "non_voters": ("com", "ep", REFERENCE_ACTOR),
+    }
 
 
 def _samples(inputs: IssueInputs, draws: int, setup: Setup, seed: Any) -> IssueInputs:
@@ -113,7 +162,7 @@ def _samples(inputs: IssueInputs, draws: int, setup: Setup, seed: Any) -> IssueI
         noise = rng.normal(0, setup.salience_sd / 100.0, (draws - 1, n))
         sal[1:] = np.clip(sal[1:] + noise, 0, 1)
     cap = np.broadcast_to(inputs.capability, (draws, n)).copy()
-    return IssueInputs(cap, pos, sal)
+    return replace(inputs, capability=cap, position=pos, salience=sal)
 
 
 def run_engine(
@@ -126,9 +175,15 @@ def run_engine(
     executor: Executor | None = None,
 ) -> FloatArray:
     """(issues, draws) settlements of engine `name`, issues stacked on the draw axis by actor
-    count. Non-engine models `median` and `compromise` go through the same path. With an
-    `executor`, blocks of ISSUES_PER_BLOCK issues run on it (the same numbers: each issue's
-    draws are seeded by its index, and the engines treat draws independently)."""
+    count (and, for `procedural`, actors and institutions). Non-engine models `median` and
+    `compromise` go through the same path; `exchange` runs each proposal's issues together
+    (`SettleProposals`, in this process). With an `executor`, blocks of ISSUES_PER_BLOCK issues
+    run on it (the same numbers: each issue's draws are seeded by its index, and the engines treat
+    draws independently)."""
+    if name in PROPOSAL_ENGINES:
+        proposals = SettleProposals(name, tuple(per_issue), draws, seed, setup or Setup(),
+                                    dict(options or {}))  # fmt: skip
+        return proposals()
     task = SettleIssues(name, tuple(per_issue), draws, seed, setup or Setup(), dict(options or {}))
     if executor is None or not per_issue:
         return task(Block(0, len(per_issue)))
@@ -154,28 +209,110 @@ class SettleIssues:
         issues = self.per_issue[block.start : block.stop]
         sampled = [_samples(x, draws, self.setup, s) for x, s in zip(issues, seeds, strict=True)]
         out = np.full((len(issues), draws), np.nan)
-        groups: dict[int, list[int]] = defaultdict(list)
-        for k, x in enumerate(sampled):
-            groups[x.position.shape[1]].append(k)
-        engine = None if name == "median" else make_engine(name, **self.options).positions_only()
-        for _n, members in sorted(groups.items()):
+        groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for k, x in enumerate(issues):
+            extra = institution_options(name, x)
+            key = (*sorted(extra.items()), x.actors) if extra else ()
+            groups[(x.position.size, key)].append(k)
+        for (_n, key), members in sorted(groups.items(), key=lambda g: repr(g[0])):
             if _n == 0:  # no actor took a position: no model can say anything; left nan, unscored
                 continue
             cap = np.concatenate([sampled[k].capability for k in members])
             pos = np.concatenate([sampled[k].position for k in members])[:, :, None]
             sal = np.concatenate([sampled[k].salience for k in members])[:, :, None]
-            if engine is None:
+            if name == "median":
                 settled = weighted_median(pos, cap, sal)
             elif name == "compromise":
                 settled = weighted_mean(pos, cap, sal)
             else:
+                first = issues[members[0]]
+                options = {**institution_options(name, first), **self.options}
+                engine = make_engine(name, **options).positions_only()
+                ref = np.repeat([issues[k].reference for k in members], draws)[:, None]
                 inputs = BargainingInputs(
                     capability=cap, position=pos, salience=sal,
-                    low=np.zeros(1), high=np.full(1, 100.0),
+                    low=np.zeros(1), high=np.full(1, 100.0), reference=ref,
+                    actors=first.actors if key else (),
                 )  # fmt: skip
                 settled = engine.settlement(inputs, engine.run(inputs))
             out[members] = settled[:, 0].reshape(len(members), draws)
         return out
+
+
+@dataclass(frozen=True)
+class SettleProposals:
+    """The settlements (issues, draws) of an engine that bargains over every issue of a proposal
+    at once (`exchange`). Each proposal is one draw over the actors that took a position on any of
+    its issues; an actor absent from an issue sits at that issue's weighted mean with salience 0
+    (no weight, nothing to trade). Each issue's draws are those `SettleIssues` gives it (the k-th
+    child of `SeedSequence(seed)`), so the input noise is the same for every model. An actor's
+    capability is the largest it has on the proposal's issues, its salience on each issue scaled
+    so that capability x salience is that issue's exactly."""
+
+    name: str
+    per_issue: tuple[IssueInputs, ...]
+    draws: int
+    seed: int
+    setup: Setup
+    options: dict[str, Any]
+
+    def __call__(self) -> FloatArray:
+        draws = self.draws
+        seeds = np.random.SeedSequence(self.seed).spawn(len(self.per_issue))
+        sampled = [
+            _samples(x, draws, self.setup, s) for x, s in zip(self.per_issue, seeds, strict=True)
+        ]
+        proposals: dict[str, list[int]] = defaultdict(list)
+        for k, x in enumerate(self.per_issue):
+            if x.position.size:  # an issue no actor took a position on stays unpredicted
+                # an issue without a proposal negotiates alone
+                proposals[x.proposal or f"(issue {k})"].append(k)
+        built = {p: self._proposal([sampled[k] for k in ks]) for p, ks in proposals.items()}
+        shapes: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for p, (_cap, pos, _sal) in built.items():
+            shapes[pos.shape[1:]].append(p)
+        out = np.full((len(self.per_issue), draws), np.nan)
+        engine = make_engine(self.name, **self.options).positions_only()
+        for (_n, k), members in sorted(shapes.items()):
+            cap = np.concatenate([built[p][0] for p in members])
+            pos = np.concatenate([built[p][1] for p in members])
+            sal = np.concatenate([built[p][2] for p in members])
+            inputs = BargainingInputs(capability=cap, position=pos, salience=sal,
+                                      low=np.zeros(k), high=np.full(k, 100.0))  # fmt: skip
+            settled = engine.settlement(inputs, engine.run(inputs)).reshape(len(members), draws, k)
+            for m, p in enumerate(members):
+                for column, issue in enumerate(proposals[p]):
+                    out[issue] = settled[m, :, column]
+        return out
+
+    def _proposal(self, issues: list[IssueInputs]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(D, N), (D, N, K), (D, N, K): one proposal's issues over the union of their actors."""
+        issues = [x if x.actors else replace(x, actors=_unnamed(x)) for x in issues]
+        order = [*ACTORS, REFERENCE_ACTOR, *(a for x in issues for a in x.actors)]
+        names = list(dict.fromkeys(a for a in order if any(a in x.actors for x in issues)))
+        d, n, k = self.draws, len(names), len(issues)
+        weight = np.zeros((d, n, k))
+        pos = np.zeros((d, n, k))
+        for column, x in enumerate(issues):
+            w = x.capability * x.salience  # (D, present)
+            total = w.sum(axis=1, keepdims=True)
+            mean = np.where(total > 0, (w * x.position).sum(axis=1, keepdims=True) / np.where(
+                total > 0, total, 1.0), x.position.mean(axis=1, keepdims=True))  # fmt: skip
+            pos[:, :, column] = mean
+            rows = [names.index(a) for a in x.actors]
+            pos[:, rows, column] = x.position
+            weight[:, rows, column] = w
+        cap = np.zeros((d, n))
+        for x in issues:
+            rows = [names.index(a) for a in x.actors]
+            cap[:, rows] = np.maximum(cap[:, rows], x.capability)
+        sal = np.where(cap[:, :, None] > 0, weight / np.where(cap > 0, cap, 1.0)[:, :, None], 0.0)
+        return cap, pos, np.clip(sal, 0.0, 1.0)
+
+
+def _unnamed(x: IssueInputs) -> tuple[str, ...]:
+    """Names for actors given without them: the i-th actor of every issue is the same actor."""
+    return tuple(f"#{i}" for i in range(x.position.shape[-1]))
 
 
 def features(data: Dataset, setup: Setup) -> dict[str, FloatArray]:

@@ -26,6 +26,7 @@ from .. import outputs
 from ..bargaining import ENGINES
 from ..errors import CaseError, Problem
 from ..run.executor import Executor
+from . import best
 from .conformal import LEVEL, CalibrationError, cross_conformal, interval, split_conformal
 from .deu3 import Dataset, read_deu3
 from .models import (
@@ -44,6 +45,7 @@ from .scores import Interval, bootstrap, interval_scores, paired_difference, poi
 
 RULES = ("all", "QMV", "Unan")
 DEFAULT_FOLDS = 5
+GAIN_LEVEL = 0.9  # the paired bootstrap interval the best model's gain is shown with
 
 
 def model_names() -> list[str]:
@@ -58,6 +60,8 @@ class Prediction:
     samples: FloatArray | None = None  # (issues, draws) when draws > 1
     notes: list[str] = field(default_factory=list)
     half_width: FloatArray | None = None  # (issues,) of the 80% predictive interval
+    # the best model's candidate predictions: (on `data`, on the training file or None)
+    candidates: tuple[FloatArray, FloatArray | None] | None = None
 
     def predictive(self) -> tuple[FloatArray, FloatArray] | None:
         """The 80% predictive (conformal) interval, clipped to 0-100; None if not calibrated."""
@@ -119,6 +123,8 @@ def _predict(
         comp = run_engine("compromise", [issue_inputs(i, data.gdp, setup) for i in data.issues])
         ref = np.array([i.reference for i in data.issues])
         return Prediction(model, data, np.where(np.isnan(ref), comp[:, 0], ref))
+    if model == "best":
+        return _predict_best(data, setup, seed, train, folds, executor)
     if model == "blend":
         feats = features(data, setup)
         voting = [i.voting for i in data.issues]
@@ -140,6 +146,64 @@ def _predict(
         model, per_issue, draws=draws, seed=seed, setup=setup, options=options, executor=executor
     )
     return Prediction(model, data, settled[:, 0], settled if draws > 1 else None)
+
+
+def _outcomes(data: Dataset) -> FloatArray:
+    return np.array([i.outcome for i in data.issues])
+
+
+def _voting(data: Dataset) -> NDArray[Any]:
+    return np.array([i.voting for i in data.issues])
+
+
+def _proposals(data: Dataset) -> list[str]:
+    return [i.proposal for i in data.issues]
+
+
+def _predict_best(
+    data: Dataset,
+    setup: Setup,
+    seed: int,
+    train: Dataset | None,
+    folds: int,
+    executor: Executor | None = None,
+) -> Prediction:
+    """The best model (best.py): nested cross-validation within `data` when it is its own training
+    file, else chosen and fitted on `train`."""
+    labels = [c.label for c in best.CANDIDATES]
+    x = best.candidate_predictions(data, setup, executor=executor)
+    if train is None:
+        if not data.scored:
+            why = "best: no outcomes here to choose the model on (give --train FILE)"
+            raise CaseError([Problem(data.file, 1, "out", why)])
+        y = _outcomes(data)
+        fit = best.nested(x, y, _voting(data), _proposals(data), folds, seed, labels)
+        note = (
+            f"best: chosen by {folds}-fold cross-validation within each training part of "
+            f"{data.file} and predicted out of fold, the choice included (nested, folds of "
+            f"proposals); chosen: {best.describe(fit, labels)}"
+        )
+        made = Prediction("best", data, fit.point, notes=[note], candidates=(x, None))
+        known = ~np.isnan(y)
+        if known.any():
+            clusters = [p for p, k in zip(_proposals(data), known, strict=True) if k]
+            gain = paired_difference(
+                np.abs(fit.point - y)[known], np.abs(x[:, 0] - y)[known], clusters,
+                seed=seed, level=GAIN_LEVEL,
+            )  # fmt: skip
+            made.notes.append(
+                f"best − compromise: {gain.estimate:+.2f} MAE, {GAIN_LEVEL:.0%} paired cluster "
+                f"bootstrap interval [{gain.low:+.2f}, {gain.high:+.2f}] (over proposals)"
+            )
+        return made
+    xt = best.candidate_predictions(train, setup, executor=executor)
+    fit = best.fitted(xt, _outcomes(train), _voting(train), _proposals(train), x, _voting(data),
+                      folds, seed, labels)  # fmt: skip
+    note = (
+        f"best: chosen by {folds}-fold cross-validation on {train.file} and fitted there: "
+        f"{best.describe(fit, labels)}"
+    )
+    return Prediction("best", data, fit.point, notes=[note], candidates=(x, xt))
 
 
 CALIBRATE_BY = ("rule", "all")
@@ -178,17 +242,24 @@ def calibrate_interval(
                 raise CalibrationError("no outcomes here to calibrate the interval on (--train)")
             outcome = np.array([i.outcome for i in data.issues])
             fold = group_folds([i.proposal for i in data.issues], folds, seed)
-            within = _blend_scores_within(data, setup, fold) if model == "blend" else None
+            within = None
+            if model == "blend":
+                within = _blend_scores_within(data, setup, fold)
+            elif model == "best":
+                within = _best_scores_within(prediction, folds, seed, fold)
             q = cross_conformal(prediction.point, outcome, fold, level, within, strata)
             how = f"cross-conformal over {folds} folds of proposals"
         else:
-            fitted = _predict(model, train, setup, 1, seed, None, folds, options, executor)
+            if model == "best" and prediction.candidates is not None:
+                fitted = _best_within_train(prediction, train, folds, seed)
+            else:
+                fitted = _predict(model, train, setup, 1, seed, None, folds, options, executor)
             outcome = np.array([i.outcome for i in train.issues])
             residual = np.abs(outcome - fitted.point)
             old = np.array([i.voting for i in train.issues]) if by == "rule" else None
             q = split_conformal(residual, len(data.issues), level, strata, old)
             scored = int((~np.isnan(residual)).sum())
-            cv = ", the blend cross-validated there" if model == "blend" else ""
+            cv = f", the {model} cross-validated there" if model in ("blend", "best") else ""
             how = f"calibrated on {train.file} ({scored} issues with outcomes{cv})"
     except CalibrationError as e:
         where = data.file if train is None else train.file
@@ -233,6 +304,41 @@ def _blend_scores_within(
     return scores
 
 
+def _best_within_train(prediction: Prediction, train: Dataset, folds: int, seed: int) -> Prediction:
+    """The best model's out-of-fold predictions on the training file (nested there): the scores
+    that calibrate its interval on a file without outcomes."""
+    assert prediction.candidates is not None and prediction.candidates[1] is not None
+    labels = [c.label for c in best.CANDIDATES]
+    xt = prediction.candidates[1]
+    fit = best.nested(xt, _outcomes(train), _voting(train), _proposals(train), folds, seed,
+                      labels)  # fmt: skip
+    return Prediction("best", train, fit.point)
+
+
+def _best_scores_within(
+    prediction: Prediction, folds: int, seed: int, fold: NDArray[np.intp]
+) -> Callable[[NDArray[np.bool_]], FloatArray]:
+    """The best model's calibration scores on a subset of issues: the absolute residuals of its
+    nested cross-validation within the subset (the subset's own folds), so that no score comes
+    from a choice or a fit that saw that issue or the held-out fold."""
+    assert prediction.candidates is not None
+    data = prediction.data
+    x = prediction.candidates[0]
+    y, voting, groups = _outcomes(data), _voting(data), _proposals(data)
+    labels = [c.label for c in best.CANDIDATES]
+
+    def scores(mask: NDArray[np.bool_]) -> FloatArray:
+        inner = fold[mask]
+        if np.unique(inner[~np.isnan(y[mask])]).size < 2:
+            raise CalibrationError("the best model needs outcomes in at least three folds to "
+                                   "calibrate")  # fmt: skip
+        sub = [g for g, m in zip(groups, mask, strict=True) if m]
+        fit = best.nested(x[mask], y[mask], voting[mask], sub, folds, seed, labels, fold=inner)
+        return np.abs(y[mask] - fit.point)
+
+    return scores
+
+
 def scores(prediction: Prediction, n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, Any]]:
     """Scores per voting rule (`all`, `QMV`, `Unan`) over issues with a known outcome, with a
     cluster-bootstrap 95% interval of the MAE."""
@@ -264,8 +370,10 @@ def scores(prediction: Prediction, n_boot: int = 2000, seed: int = 0) -> dict[st
     return out
 
 
-def compare(a: Prediction, b: Prediction, n_boot: int = 2000, seed: int = 0) -> dict[str, Interval]:
-    """MAE(a) - MAE(b) per voting rule with a paired cluster-bootstrap 95% interval."""
+def compare(
+    a: Prediction, b: Prediction, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> dict[str, Interval]:
+    """MAE(a) - MAE(b) per voting rule with a paired cluster-bootstrap interval at `level`."""
     data = a.data
     outcome = np.array([i.outcome for i in data.issues])
     voting = np.array([i.voting for i in data.issues])
@@ -282,6 +390,7 @@ def compare(a: Prediction, b: Prediction, n_boot: int = 2000, seed: int = 0) -> 
             clusters,
             n=n_boot,
             seed=seed,
+            level=level,
         )
     return out
 

@@ -91,10 +91,11 @@ def brier(probabilities: Sequence[float], outcome: int) -> float:
 
 
 def log_score(probabilities: Sequence[float], outcome: int, floor: float = 1e-6) -> float:
-    """-ln p(outcome), with p floored so that a certain miss scores -ln(floor), not infinity."""
+    """-ln p(outcome), with p floored so that a certain miss scores -ln(floor), not infinity, and
+    a certain hit scores 0 (not -0, which prints as -0.000)."""
     p = np.asarray(probabilities, float)
     _one_hot(outcome, p.size)
-    return float(-np.log(max(float(p[outcome]), floor)))
+    return float(-np.log(max(float(p[outcome]), floor))) + 0.0
 
 
 def rps(probabilities: Sequence[float], outcome: int) -> float:
@@ -190,8 +191,9 @@ def paired_difference(
     clusters: Sequence[str],
     n: int = DEFAULT_BOOTSTRAP,
     seed: int = 0,
+    level: float = 0.95,
 ) -> Interval:
-    """Mean of errors_a - errors_b with a paired cluster-bootstrap 95% interval (negative: a is
-    better)."""
+    """Mean of errors_a - errors_b with a paired cluster-bootstrap interval at `level` (95% by
+    default; negative: a is better)."""
     diff = np.asarray(errors_a, float) - np.asarray(errors_b, float)
-    return bootstrap(diff, clusters, n=n, seed=seed)
+    return bootstrap(diff, clusters, n=n, seed=seed, level=level)

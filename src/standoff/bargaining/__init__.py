@@ -14,13 +14,21 @@ from .base import (
     weighted_median,
 )
 from .compromise import Compromise
+from .condorcet import Condorcet
 from .eum import ExpectedUtility
+from .exchange import Exchange
 from .interactions import Interaction
+from .nash import NashBargaining
+from .procedural import Procedural
 from .smp import SpatialModel
 
 ENGINES: dict[str, type[Engine]] = {
     Compromise.name: Compromise,
+    Condorcet.name: Condorcet,
     ExpectedUtility.name: ExpectedUtility,
+    Exchange.name: Exchange,
+    NashBargaining.name: NashBargaining,
+    Procedural.name: Procedural,
     SpatialModel.name: SpatialModel,
 }
 
@@ -45,11 +53,15 @@ __all__ = [
     "ENGINES",
     "BargainingInputs",
     "Compromise",
+    "Condorcet",
     "DyadicEngine",
     "DyadicRounds",
     "Engine",
+    "Exchange",
     "ExpectedUtility",
     "Interaction",
+    "NashBargaining",
+    "Procedural",
     "SpatialModel",
     "Trajectory",
     "make_engine",

@@ -28,6 +28,9 @@ class BargainingInputs:
     perceived_*: what actor i believes about actor j, indexed [d, i, j, ...]; None means every actor
     sees the truth. The diagonal (what i believes about itself) is always the truth.
     low, high: (K,) the ends of each issue's scale.
+    reference: (D, K) the reference point (status quo) of each issue, where bargaining ends if it
+    fails; NaN where unknown, None where no issue has one. Engines that model the status quo read
+    it (nash, procedural); the others ignore it.
     """
 
     capability: FloatArray
@@ -41,6 +44,7 @@ class BargainingInputs:
     perceived_salience: FloatArray | None = None
     actors: tuple[str, ...] = ()
     issues: tuple[str, ...] = ()
+    reference: FloatArray | None = None
 
     @property
     def draws(self) -> int:
@@ -103,6 +107,7 @@ class BargainingInputs:
             perceived_salience=sub(self.perceived_salience),
             actors=self.actors,
             issues=self.issues,
+            reference=sub(self.reference),
         )
 
 
