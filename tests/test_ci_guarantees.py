@@ -41,6 +41,7 @@ REFERENCES = [
 # Skips that are not about reference data, and why they may stay plain skips.
 PLAIN_SKIPS = {
     "test_report.py": "headless Chromium is a tool .ci/run installs, not reference data",
+    "test_report_client.py": "headless Chromium is a tool .ci/run installs, not reference data",
     "test_web_browser.py": "headless Chromium and chromedriver are tools .ci/run installs (and "
     "under CI=true their absence fails the tests), not reference data",
     "test_ledger_postgres.py": "PostgreSQL is a server .ci/run installs, not reference data; under "

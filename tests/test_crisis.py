@@ -34,6 +34,7 @@ actors:
 crisis:
   dyads: [[a, b]]
   replicates: {replicates}
+  odds_factor: 1  # these cases test formulas' values as chances, run as written
 {crisis}
 scenarios:
 {scenarios}
@@ -222,6 +223,19 @@ def test_exhaustive_scenarios_sum_to_one_and_wildcard_hazard():
         assert list(s.probability.spread.quantiles) == sorted(s.probability.spread.quantiles)
 
 
+def test_the_odds_factor_multiplies_every_rounds_odds():
+    """The same 5% monthly hazard with its odds multiplied by 3: 3(0.05)/(0.95 + 3(0.05)) a
+    month over six months; the parameter-driven event moves the same way."""
+    from standoff.crisis.calibration import with_odds_factor
+
+    case = with_odds_factor(wildcard_case(), 3.0)
+    forecast = run(case, draws=20000, seed=5, chunk_size=5000)
+    monthly = 3 * 0.05 / (0.95 + 3 * 0.05)
+    shock = forecast.scenario("shock").probability
+    assert shock.p == pytest.approx(1 - (1 - monthly) ** 6, abs=0.015)  # 5 s.e.
+    assert shock.p > 1 - 0.95**6 + 0.2
+
+
 def test_same_seed_same_json_whatever_the_chunks():
     case = wildcard_case()
     texts = {
@@ -349,8 +363,11 @@ def test_flagship_case_json_contract(tmp_path):
         ]
         assert item["words"]
     assert set(data["settlement"]) == {"sequencing", "pressure", "security"}
-    for label in ("Scenarios", "Questions", "walk_away", "almost"):
+    for label in ("Scenarios", "Questions", "walk_away"):
         assert label in result.output
+    # the estimative words are printed (a long one may fold across lines; one at least is whole)
+    words = {item["words"] for item in [*data["scenarios"].values(), *data["questions"].values()]}
+    assert any(word in result.output for word in words)
 
 
 def test_model_quantities_in_formulas():

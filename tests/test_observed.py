@@ -40,6 +40,7 @@ actors:
 crisis:
   dyads: [[a, b]]
   replicates: 4
+  odds_factor: 1  # the rate as written: the posteriors below are worked out for it
   parameters:
     rate: uniform({A}, {B})
   events:

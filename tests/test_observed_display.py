@@ -141,7 +141,7 @@ def test_the_outside_view_shows_an_observed_question_and_flags_no_gap(tmp_path: 
     case.write_text(text)
     out = tmp_path / "seen.json"
     got = runner.invoke(
-        app, ["forecast", str(case), "--draws", "1000", "--json", str(out), "--observed",
+        app, ["forecast", str(case), "--draws", "4000", "--json", str(out), "--observed",
               str(REPO / "cases" / "observations" / "us-dprk-2018.yaml")],
     )  # fmt: skip
     assert got.exit_code == 0, got.output

@@ -46,6 +46,7 @@ actors:
 crisis:
   step: month
   replicates: 8
+  odds_factor: 1  # the chances as written, so that the trap's size is the author's own
   dyads: [[us, china]]
   parameters:
     hike_rate: 0.10 to 0.25

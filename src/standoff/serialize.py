@@ -74,12 +74,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def num(x: float | np.floating[Any]) -> float:
-    """Round for output.
+    """Round for output (a zero is written 0.0, never -0.0: a sign on a rounded zero means
+    nothing and would make two equal answers differ in their text).
 
-    >>> num(0.12345678)
-    0.123457
+    >>> num(0.12345678), num(-1e-17)
+    (0.123457, 0.0)
     """
-    return round(float(x), 6)
+    return round(float(x), 6) + 0.0
 
 
 def forecast_json(result: ForecastResult) -> JSON:
