@@ -79,7 +79,8 @@ def _event_values(path: Path, draws: int = 500) -> tuple[np.ndarray, dict[str, n
     plan = compiled.crisis
     assert plan is not None
     params = Sampler(compiled.case, 3, plan).draws(0, draws).params
-    value = plan.events[0].probability.evaluate(params, {})
+    # a compiled game() call carries its value as its last argument, as the simulation reads it
+    value = plan.events[0].probability.evaluate(params, {"game": lambda *args: args[-1]})
     return np.broadcast_to(np.asarray(value, dtype=float), (draws,)), params
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -308,14 +309,30 @@ def _check_resolutions(path: Path, given: str | None) -> None:
 
 @app.command()
 def cases() -> None:
-    """List the built-in cases."""
+    """List the built-in cases, and the example cases (each run by its file)."""
     from .case import builtin_cases
+    from .case.loader import example_cases
 
     table = Table("id", "title", "actors", "issues", title="Built-in cases")
     for ident, path in builtin_cases().items():
         c = _load(str(path)).case
         table.add_row(safe(ident), safe(c.title or ""), str(len(c.actors)), str(len(c.issues)))
     out.print(table)
+    rows = []
+    for path in example_cases().values():
+        c = _load(str(path)).case
+        shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+        rows.append((safe(shown), safe(c.title or ""), str(len(c.actors)), str(len(c.issues))))
+    if rows:
+        table = Table(title="Examples (not built-in: give the file, e.g. standoff forecast FILE)",
+                      title_justify="left")  # fmt: skip
+        table.add_column("file", no_wrap=True)  # a path to copy whole
+        table.add_column("title")
+        for column in ("actors", "issues"):
+            table.add_column(column, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
 
 
 @app.command(name="settle")
@@ -427,7 +444,12 @@ def forecast(
     compiled = _load(case)
     crisis = compiled.is_crisis
     if crisis and (model is not None or option):
-        raise fail(f"{case}: a crisis case runs the engine its file names; drop --model/--option")
+        raise fail(
+            f"{case}: a crisis case runs the engine its file names (crisis.engine: eum, the only "
+            'engine a crisis runs; docs/cases.md, "The engine"), so drop --model/--option; '
+            f"to settle its issues with another engine, run standoff settle {case} --model "
+            f"{model if model in MODELS else 'compromise'}"
+        )
     if observed is not None and not crisis:
         raise fail(f"--observed {observed}: needs a crisis case (events to observe)")
     seen = _observations(observed)
@@ -617,7 +639,8 @@ def _print_forecast(result: ForecastResult) -> None:
         _print_observed(result)
     if result.is_crisis:
         _print_probabilities(
-            "Scenarios", [(s.label or s.id, s.id, s.probability, None) for s in result.scenarios]
+            "Scenarios",
+            [(s.label or s.id, s.id, s.probability, s.observed) for s in result.scenarios],
         )
         _print_probabilities(
             "Questions",
@@ -688,9 +711,12 @@ def ablate(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the ablation here.")
     ] = None,
+    each: Annotated[
+        bool, typer.Option("--each", help="Also freeze each term alone (one more run a term).")
+    ] = False,
 ) -> None:
-    """How much the bargaining model drives a crisis: each scenario with every model-derived term
-    of the formulas (sees, eu, threat, prevails, gap, position) replaced by its mean."""
+    """How much the models drive a crisis: each scenario with every model-derived term of the
+    formulas (sees, eu, threat, prevails, gap, position, game) replaced by its mean."""
     from .crisis.ablation import ablation
     from .serialize import num
 
@@ -701,7 +727,7 @@ def ablate(
     _check_output(json_out, inputs)
     _fits(compiled, draws=draws, runs=2)
     with _progress(enabled=True) as progress:
-        result = ablation(compiled, draws, seed, progress=progress)
+        result = ablation(compiled, draws, seed, progress=progress, each=each)
     table = Table(title=f"Ablation ({draws:,} draws, seed {seed}): model-derived terms at their "
                   "means", title_justify="left")  # fmt: skip
     for column in ("scenario", "as forecast", "terms at their means", "change (points)",
@@ -709,13 +735,22 @@ def ablate(
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for base, flat in zip(result.baseline, result.ablated, strict=True):
         b, f = base.probability, flat.probability
-        table.add_row(safe(base.id), f"{b.p:.1%}", f"{f.p:.1%}", f"{100 * (f.p - b.p):+.1f}",
+        table.add_row(safe(base.id), f"{b.p:.1%}", f"{f.p:.1%}", _change(f.p - b.p),
                       f"{b.low:.0%} – {b.high:.0%}", f"{f.low:.0%} – {f.high:.0%}")  # fmt: skip
     out.print(table)
     terms = Table("term", "mean", "range", title="Model-derived terms", title_justify="left")
     for term in result.terms:
         terms.add_row(safe(term.call), f"{term.mean:.3g}", f"{term.low:.3g} – {term.high:.3g}")
     out.print(terms)
+    if each:
+        alone = Table("term", title="Each term alone at its mean: change (points)",
+                      title_justify="left")  # fmt: skip
+        for scenario in result.baseline:
+            alone.add_column(safe(scenario.id), justify="right")
+        for term in result.terms:
+            alone.add_row(safe(term.call), *(_change(a.probability.p - b.probability.p)
+                          for a, b in zip(term.alone, result.baseline, strict=True)))  # fmt: skip
+        out.print(alone)
     if json_out:
         data = {
             "case": compiled.case.id, "draws": draws, "seed": seed,
@@ -727,10 +762,17 @@ def ablate(
                 }
                 for base, flat in zip(result.baseline, result.ablated, strict=True)
             },
-            "terms": {t.call: {"mean": num(t.mean), "low": num(t.low), "high": num(t.high)}
+            "terms": {t.call: {"mean": num(t.mean), "low": num(t.low), "high": num(t.high),
+                               **({"alone": {s.id: num(s.probability.p) for s in t.alone}}
+                                  if each else {})}
                       for t in result.terms},
         }  # fmt: skip
         _write_json(json_out, data, inputs)
+
+
+def _change(x: float) -> str:
+    """A change in probability in points, signed, a rounded zero without a sign's minus: +0.0."""
+    return f"{round(100 * x, 1) + 0.0:+.1f}"
 
 
 FEW_INPUT_DRAWS = 50  # below this many effective input draws a conditioned forecast is flagged

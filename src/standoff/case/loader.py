@@ -41,6 +41,16 @@ def builtin_cases() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
+def example_cases() -> dict[str, Path]:
+    """The example cases (`examples/` among the built-in ones), by file name: each shows a feature
+    on a variant of a built-in case and is run by its file; they are not built-in cases (not
+    loaded by id, not pinned, not offered by the web workspace)."""
+    folder = builtin_dir() / "examples"
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
 def load_case(ref: str | Path) -> Case:
     """A case from a built-in id or a file, its structure and references checked. Raises CaseError
     listing every problem found. The crisis section is compiled (and its formulas checked) by the

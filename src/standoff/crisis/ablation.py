@@ -1,7 +1,10 @@
-"""How much the bargaining model drives a crisis: the forecast as it is, and the forecast with
-every model-derived term of the formulas (`sees`, `eu`, `threat`, `prevails`, `gap`, `position`)
-replaced by its mean over all draws and rounds of the same run. Where the two agree, the case's
-hand-written rates decide everything and the model does not matter."""
+"""How much the models drive a crisis: the forecast as it is, and the forecast with every
+model-derived term of the formulas (the bargaining model's `sees`, `eu`, `threat`, `prevails`,
+`gap`, `position`, and a fitted game's `game`) replaced by its mean over all draws and rounds of
+the same run. Where the two agree, the case's hand-written rates and the terms' averages decide
+everything, and what the models make of each draw does not matter. With `each`, every term is also
+frozen alone, the others left as they are: what each term changes by itself (a fitted game beside
+the bargaining model's terms, say)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from ..result import QuestionForecast, ScenarioForecast
 from ..run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
 from ..run.tasks import RecordTerms, TallyCrisis
 from .histories import CrisisTally
+from .simulate import term_text
 from .summary import questions, scenarios
 
 Key = tuple[str, ...]
@@ -25,6 +29,8 @@ class Term:
     mean: float
     low: float
     high: float
+    # with `each`: the scenarios with this term alone frozen at its mean, else empty
+    alone: tuple[ScenarioForecast, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,6 @@ class Ablation:
     ablated_questions: tuple[QuestionForecast, ...] = ()  # every term frozen at its mean
 
 
-def _call(key: Key) -> str:
-    name, *args = key
-    return f"{name}({', '.join(repr(a) for a in args)})"
-
-
 def ablation(
     compiled: CompiledCase,
     draws: int,
@@ -50,6 +51,7 @@ def ablation(
     chunk_size: int = 4096,
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
+    each: bool = False,
 ) -> Ablation:
     plan = compiled.crisis
     if plan is None:
@@ -70,11 +72,19 @@ def ablation(
         TallyCrisis(compiled, seed, means), draws, chunk_size, CrisisTally.merge, executor,
         progress, stage="ablated",
     )  # fmt: skip
+    alone: dict[Key, tuple[ScenarioForecast, ...]] = {}
+    for n, key in enumerate(sorted(totals) if each else ()):
+        tally = reduce_blocks(
+            TallyCrisis(compiled, seed, {key: means[key]}), draws, chunk_size, CrisisTally.merge,
+            executor, progress, stage=f"term {n + 1} of {len(totals)} alone",
+        )  # fmt: skip
+        alone[key] = scenarios(tally, plan, compiled.case)
     return Ablation(
         baseline=scenarios(baseline, plan, compiled.case),
         ablated=scenarios(frozen, plan, compiled.case),
         terms=tuple(
-            Term(_call(key), means[key], totals[key][2], totals[key][3]) for key in sorted(totals)
+            Term(term_text(key), means[key], totals[key][2], totals[key][3], alone.get(key, ()))
+            for key in sorted(totals)
         ),
         draws=draws,
         seed=seed,

@@ -3,13 +3,13 @@
 Interval arithmetic over a formula's syntax tree (`Span`, `bound`): a number written in it is
 itself; a parameter ranges over its draws, as far as the one-in-a-million quantile at each end of
 an unbounded support (`Dist.extent`, `numbers.TAIL`); each function of the formula language
-ranges over what it can give (`Ranges.calls`): `sees`, `prevails`, `gap`, `salience` and `belief`
-in [0, 1], `eu` and `threat` in [-4, 4] (the expected utility model's utilities are in [-2, 2]),
-`position` on its issue's scale, `capability` from 0 to its largest draw (no upper bound when an
-effect can raise it), `count` up to the round, `since` up to 10,000 (an event that has not
-happened), and a truth value 0 or 1. Arithmetic, comparisons, `and`/`or`/`not`, `a if c else b`
-and the maths functions follow the rules of interval arithmetic, numpy's `+` and `*` of two truth
-values being their `or` and `and`.
+ranges over what it can give (`Ranges.calls`): `sees`, `prevails`, `gap`, `salience`, `belief`
+and a fitted game's probability (`game`) in [0, 1], `eu` and `threat` in [-4, 4] (the expected
+utility model's utilities are in [-2, 2]), `position` on its issue's scale, `capability` from 0
+to its largest draw (no upper bound when an effect can raise it), `count` up to the round, `since`
+up to 10,000 (an event that has not happened), and a truth value 0 or 1. Arithmetic,
+comparisons, `and`/`or`/`not`, `a if c else b` and the maths functions follow the rules of
+interval arithmetic, numpy's `+` and `*` of two truth values being their `or` and `and`.
 
 Interval arithmetic over-estimates a range where a term is used twice (`x - x` is not 0 there).
 Two refinements remove the common cases: a formula that reads the round (`round`, `after`,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 INF = math.inf
 EU_BOUND = 4.0  # |eu|, |threat| <= 4: an expected utility less a status quo, each in [-2, 2]
-UNIT = ("sees", "prevails", "gap", "salience", "belief")  # functions with values in [0, 1]
+UNIT = ("sees", "prevails", "gap", "salience", "belief", "game")  # with values in [0, 1]
 TRUTHS = ("happened", "now", "last", "after", "before")  # functions with truth values
 ROUND_READERS = ("after", "before", "count", "since")  # functions whose range depends on the round
 MAX_SPLITS = 8  # the most truth values a formula is split on (2^8 evaluations a round)

@@ -1,8 +1,10 @@
 """Warnings a case's author needs and a schema cannot give: a model-derived term of a formula
-(`sees`, `eu`, `threat`, `prevails`, `gap`, `position`) that is constant across a pilot run
-of draws is dead — the bargaining model does not move that formula — and one that stops changing
-after the first rounds in most draws is at rest — an event's formula gets from it only what the
-first rounds give — and the author should know.
+(`sees`, `eu`, `threat`, `prevails`, `gap`, `position`, `game`) that is constant across a pilot
+run of draws is dead — the model does not move that formula — and one that stops changing after
+the first rounds in most draws is at rest — an event's formula gets from it only what the first
+rounds give — and the author should know. A fitted game is watched for rest when its covariates
+read the bargaining model's terms (it is then meant to follow the bargaining); one whose
+covariates are parameters, numbers and the like is fixed in each draw by design.
 
 Before any draw, each formula is read for what it says that its author may not mean
 (`formula_warnings`, with `bounds`): an event's probability whose range leaves [0, 1], within its
@@ -38,7 +40,7 @@ from .bounds import (
 )
 from .expr import Formula, _constant
 from .model import NEVER
-from .simulate import MODEL_TERMS, Probe
+from .simulate import MODEL_TERMS, Probe, term_key, term_text
 
 PILOT_DRAWS = 256
 PILOT_SEED = 0
@@ -68,7 +70,7 @@ class RoundProbe(Probe):
 
         def kept(*args: Any) -> Any:
             value = recorded(*args)
-            by_round = self.first.setdefault((name, *(str(a) for a in args)), {})
+            by_round = self.first.setdefault(term_key(name, args), {})
             if upto not in by_round:
                 by_round[upto] = np.array(value, dtype=np.float64)  # a copy: positions move
             return value
@@ -96,18 +98,31 @@ def formulas(compiled: CompiledCase) -> list[tuple[KeyPath, Formula]]:
     return out
 
 
-def _terms(formula: Formula) -> list[tuple[str, tuple[str, ...]]]:
-    """The model-derived calls of a formula: (text as written, key as the probe records it)."""
-    found: list[tuple[str, tuple[str, ...]]] = []
-    for node in ast.walk(formula.tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in MODEL_TERMS
-            and all(isinstance(a, ast.Constant) for a in node.args)
-        ):
-            args = tuple(str(a.value) for a in node.args if isinstance(a, ast.Constant))
-            found.append((ast.unparse(node), (node.func.id, *args)))
+def _model_calls(tree: ast.AST) -> list[tuple[str, ast.Call]]:
+    """The calls of model-derived terms in a syntax tree, with the function's name."""
+    return [
+        (node.func.id, node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in MODEL_TERMS
+    ]
+
+
+def _terms(formula: Formula) -> list[tuple[str, tuple[str, ...], bool]]:
+    """The model-derived calls the formula writes: (text as written, key as the probe records
+    it, whether it is watched for rest: a bargaining term always, a game when its covariates read
+    a bargaining term). The terms of a game's covariates are the game's: it stands for them."""
+    calls = _model_calls(formula.tree)
+    covariates = {id(node): _model_calls(node.args[-1]) for name, node in calls if name == "game"}
+    inside = {id(node) for terms in covariates.values() for _, node in terms}
+    found: list[tuple[str, tuple[str, ...], bool]] = []
+    for name, node in calls:
+        if id(node) in inside:
+            continue
+        ids = [a.value for a in node.args if isinstance(a, ast.Constant)]
+        key = term_key(name, tuple(ids))
+        found.append((term_text(key), key, bool(covariates.get(id(node), True))))
     return found
 
 
@@ -128,21 +143,28 @@ def dead_terms(
     ended = SimulateCrisis(compiled, seed).simulate(Block(0, draws), probe).ended
     problems = formula_warnings(compiled)
     for path, formula in formulas(compiled):
-        for text, key in _terms(formula):
+        for text, key, moves in _terms(formula):
             if key not in probe.ranges:
                 continue
             low, high = probe.ranges[key]
             if high - low <= CONSTANT:
+                why = (
+                    "neither its covariates nor its coefficients vary, so the game is a constant "
+                    "(give it covariates that vary, draw its coefficients with uncertainty: true, "
+                    "or write the number)"
+                    if key[0] == "game"
+                    else "the bargaining model does not move this term (check the actors' "
+                    "positions, saliences and capabilities, or drop it)"
+                )
                 problems.append(
                     compiled.source.problem(
                         path,
                         f"warning: {text} is {low:.3g} in every round of a pilot run of {draws} "
-                        "draws: the bargaining model does not move this term (check the actors' "
-                        "positions, saliences and capabilities, or drop it)",
+                        f"draws: {why}",
                     )
                 )
                 continue
-            rest = at_rest(probe.first[key], ended, plan.rounds, high - low)
+            rest = at_rest(probe.first[key], ended, plan.rounds, high - low) if moves else None
             if rest is not None and path[:2] == ("crisis", "events"):
                 since, share, judged = rest
                 problems.append(

@@ -73,16 +73,31 @@ class CrisisRun:
 # eu(a, b) and eu(b, a), as `_State.trace` gives them.
 TRACE_TERMS = ("gap", "prevails", "eu", "eu_back")
 
-# The functions whose values come from the bargaining model and the positions it moves: a
-# formula's use of one of them is checked for being constant by `standoff check` (see `Probe`).
-MODEL_TERMS = ("sees", "eu", "threat", "prevails", "gap", "position")
+# The functions whose values come from a model rather than from the case's hand-written rates:
+# the bargaining model and the positions it moves, and a fitted crisis game's probability
+# (`game`, whose compiled call carries its value as its last argument: standoff.games.incase).
+# `standoff check` watches a formula's use of one of them for being constant or at rest, and
+# `standoff ablate` freezes them at their means (see `Probe`).
+MODEL_TERMS = ("sees", "eu", "threat", "prevails", "gap", "position", "game")
+
+
+def term_key(name: str, args: tuple[Any, ...]) -> tuple[str, ...]:
+    """A model-derived term as `Probe` keys it: the function's name and its id arguments (a
+    game's value, its last argument, is not part of what names it)."""
+    return (name, *(a for a in args if isinstance(a, str)))
+
+
+def term_text(key: tuple[str, ...]) -> str:
+    """A term's call as a formula writes it, e.g. `sees('trump', 'kim', 'conflict')`."""
+    name, *args = key
+    return f"{name}({', '.join(repr(a) for a in args)})"
 
 
 class Probe:
     """Records every model-derived term that formulas evaluate, keyed by the call as written
-    (function name and its arguments): its range and its mean over all draws and rounds of a run.
-    With `frozen` values, each term so keyed returns its frozen value instead (an ablation: the
-    bargaining model's influence on the formulas switched off, its average kept)."""
+    (function name and its id arguments, `term_key`): its range and its mean over all draws and
+    rounds of a run. With `frozen` values, each term so keyed returns its frozen value instead (an
+    ablation: the models' influence on the formulas switched off, their averages kept)."""
 
     def __init__(self, frozen: dict[tuple[str, ...], float] | None = None) -> None:
         self.frozen = frozen or {}
@@ -96,7 +111,7 @@ class Probe:
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def recorded(*args: Any) -> Any:
-            key = (name, *(str(a) for a in args))
+            key = term_key(name, args)
             value = np.asarray(fn(*args), dtype=float)
             if key in self.frozen:
                 value = np.full(value.shape, self.frozen[key])
@@ -283,6 +298,8 @@ class _State:
             "belief": lambda b: self.belief[:, beliefs[b]],
             "after": lambda day: date >= dt.date.fromisoformat(day),
             "before": lambda day: date < dt.date.fromisoformat(day),
+            # a fitted game's probability, computed by the formula itself (its last argument)
+            "game": lambda game, player1, player2, what, value: value,
         }
         if self.probe is not None:
             self.probe.round = upto

@@ -12,11 +12,16 @@ case's names for them (unconditional: the challenge and the answer together), `c
 
 The call is compiled into the formula itself: the utilities are sums of coefficients times the
 covariates' formulas, and the equilibrium probabilities are written with `normal_cdf` (probit) or
-`logistic` (logit), as `model.choices` computes them. The coefficients carry the estimation
-uncertainty: each is the estimate plus the Cholesky root of the estimated covariance times
-standard normal inputs of the case, one per coefficient (`GAME.z[1]`, ...), drawn with the
-case's other inputs from its seed, so every draw plays the game with its own coefficients drawn
-from their sampling distribution. With `uncertainty: false` the estimates are used as they are.
+`logistic` (logit), as `model.choices` computes them. That formula becomes the call's fifth
+argument, `game(GAME, PLAYER1, PLAYER2, WHAT, <probability>)`, whose value it is: the call stays a
+model-derived term of the formula (`crisis.simulate.MODEL_TERMS`), which the probe records by its
+four ids, `standoff ablate` freezes at its mean and `standoff check` watches.
+
+The coefficients carry the estimation uncertainty: each is the estimate plus the Cholesky root of
+the estimated covariance times standard normal inputs of the case, one per coefficient
+(`GAME.z[1]`, ...), drawn with the case's other inputs from its seed, so every draw plays the game
+with its own coefficients drawn from their sampling distribution. With `uncertainty: false` the
+estimates are used as they are.
 
 A model file is read from the case's folder or below (a relative path), never from elsewhere.
 """
@@ -316,8 +321,8 @@ class _Expand(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> Any:
         self.generic_visit(node)
-        if not (isinstance(node.func, ast.Name) and node.func.id == "game"):
-            return node
+        if not (isinstance(node.func, ast.Name) and node.func.id == "game") or len(node.args) != 4:
+            return node  # not a game, or one already expanded
         gid, a, b, what = (arg.value for arg in node.args)  # type: ignore[attr-defined]
         game = self.games[gid]
         if (a, b) not in game.dyads:
@@ -338,12 +343,14 @@ class _Expand(ast.NodeTransformer):
             for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
                 setattr(part, attr, getattr(node, attr, None))
         self.names |= set(game.z) | game.names.get((a, b), set())
-        return tree
+        node.args.append(tree)  # the call's value (see the module's docstring)
+        return node
 
 
 def expand(formula: Formula, games: dict[str, CaseGame]) -> None:
-    """Replace each `game(...)` call of the formula by the formula of its probability. Raises
-    FormulaError at the call for a dyad that does not play the game or an unknown outcome."""
+    """Give each `game(...)` call of the formula the formula of its probability, as its last
+    argument. Raises FormulaError at the call for a dyad that does not play the game or an unknown
+    outcome."""
     if not _has_game_call(formula.tree):
         return
     expander = _Expand(games, formula)
