@@ -198,3 +198,41 @@ def test_recalibration_repairs_a_biased_forecaster_and_leaves_a_sound_one() -> N
     assert a is not None and b is not None
     np.testing.assert_allclose(a.mapped[:8], b.mapped[:8])
     assert not np.allclose(a.mapped[8:], b.mapped[8:])
+
+
+def test_library_tune_chooses_each_case_without_it(tmp_path: Path) -> None:
+    """`library tune` scores every candidate on every case and forecasts each case under the
+    setting best on the others; its JSON says so, and a case that states its own setting is left
+    out of the choice."""
+    folder = tmp_path / "lib"
+    (folder / "resolutions").mkdir(parents=True)
+    for ident in ("cuba-1962", "us-dprk-2018"):
+        shutil.copy(ROOT / "cases" / f"{ident}.yaml", folder)
+        shutil.copy(ROOT / "cases" / "resolutions" / f"{ident}.yaml", folder / "resolutions")
+    stated = (ROOT / "cases" / "cuba-1962.yaml").read_text()
+    stated = stated.replace("id: cuba-1962", "id: cuba-own").replace(
+        "\ncrisis:\n", "\ncrisis:\n  odds_factor: 2\n", 1
+    )
+    (folder / "cuba-own.yaml").write_text(stated)
+    resolution = (ROOT / "cases" / "resolutions" / "cuba-1962.yaml").read_text()
+    (folder / "resolutions" / "cuba-own.yaml").write_text(
+        resolution.replace("case: cuba-1962", "case: cuba-own")
+    )
+    out = tmp_path / "tune.json"
+    command = ["library", "tune", str(folder), "--paces", "engine, 6 months", "--odds", "1, 3"]
+    result = runner.invoke(app, [*command, "--draws", "200", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["stated_own_setting"] == ["cuba-own"]
+    table = data["per_case_question_brier"]
+    assert len(table) == 4 and all(set(v) == {"cuba-1962", "us-dprk-2018"} for v in table.values())
+
+    def mean(setting: str, cases: list[str]) -> float:
+        values = [v for c in cases for v in table[setting][c]]
+        return sum(values) / len(values)
+
+    for case, chosen in data["leave_one_case_out"]["per_case"].items():
+        other = [c for c in ("cuba-1962", "us-dprk-2018") if c != case]
+        assert mean(chosen, other) == pytest.approx(min(mean(s, other) for s in table), abs=1e-9)
+    bad = runner.invoke(app, ["library", "tune", str(folder), "--odds", "0"])
+    assert bad.exit_code == 2 and "odds factor" in bad.output

@@ -37,25 +37,27 @@ def default_folders() -> list[Path]:
     return [root, root / "library"]
 
 
+FoldersArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Folders of cases with resolutions/ beside them (default: the built-in cases and "
+        "the built-in library)."
+    ),
+]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Seed (the same for every case).")]
+
+
 def _f(x: float | None, digits: int = 3) -> str:
     return "–" if x is None or x != x else f"{x:.{digits}f}"
 
 
 @library_app.command("score")
 def score_cmd(
-    folders: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Folders of cases with resolutions/ beside them (default: the "
-            "built-in cases and the built-in library)."
-        ),
-    ] = None,
+    folders: FoldersArg = None,
     draws: Annotated[
         int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws per case.")
     ] = LIBRARY_DRAWS,
-    seed: Annotated[
-        int, typer.Option(min=0, help="Seed (the same for every case).")
-    ] = LIBRARY_SEED,
+    seed: SeedOpt = LIBRARY_SEED,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the scores here.")] = None,
     figure: Annotated[
         Path | None, typer.Option(help="Write the reliability diagram here (SVG).")
@@ -199,13 +201,7 @@ DEFAULT_ODDS = "1, 1.5, 2, 3, 4"
 
 @library_app.command("tune")
 def tune_cmd(
-    folders: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Folders of cases with resolutions/ beside them (default: the "
-            "built-in cases and the built-in library)."
-        ),
-    ] = None,
+    folders: FoldersArg = None,
     paces: Annotated[
         str, typer.Option(help="The candidate paces of the crisis clock, separated by commas.")
     ] = DEFAULT_PACES,
@@ -215,9 +211,7 @@ def tune_cmd(
     draws: Annotated[
         int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws per case and setting.")
     ] = LIBRARY_DRAWS,
-    seed: Annotated[
-        int, typer.Option(min=0, help="Seed (the same for every case).")
-    ] = LIBRARY_SEED,
+    seed: SeedOpt = LIBRARY_SEED,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
     backend: BackendOpt = "local",
     scheduler: SchedulerOpt = None,
