@@ -129,7 +129,7 @@ def reliability_figure(scores: LibraryScores, title: str) -> str:
         ax.set_xlabel("forecast probability (bin mean)")
         ax.set_ylabel("share that happened")
         ax.set_title(title, fontsize=10)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", fontsize=8, frameon=False, markerscale=0.4)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Title": title})
         return buffer.getvalue()
