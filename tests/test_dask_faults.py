@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from typer.testing import CliRunner
 from standoff.cli import app
 from standoff.run import backends, dask_executor
 
-from .test_ledger_faults import silent_listener
+from .listeners import silent_listener
 
 runner = CliRunner()
 FORECAST = ["forecast", "us-dprk-2018", "--draws", "30", "--seed", "3"]
@@ -163,33 +160,10 @@ def test_a_tls_scheduler_with_dask_settings_gives_the_local_answer(tmp_path: Pat
     assert on_tls.read_bytes() == local.read_bytes()
 
 
-@contextmanager
-def announcing(nbytes: int) -> Iterator[int]:
+def announcing(nbytes: int) -> AbstractContextManager[int]:
     """A port of 127.0.0.1 whose every connection is sent the length prefix of a message of
     `nbytes` bytes (what a Dask peer sends first), and nothing more; its number."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                conn = server.accept()[0]
-            except OSError:
-                return
-            conn.sendall(struct.pack("Q", nbytes))
-            accepted.append(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        server.close()
-        for conn in accepted:
-            conn.close()
-        thread.join(5)
+    return silent_listener(struct.pack("Q", nbytes))
 
 
 @pytest.mark.parametrize("nbytes", [2**62, dask_executor.MAX_FRAME_BYTES + 1])

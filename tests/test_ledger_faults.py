@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +25,8 @@ from standoff.cli import app
 from standoff.ledger import LedgerError, open_ledger, store
 from standoff.ledger.store import LedgerWarning
 
+from .listeners import silent_listener
+
 runner = CliRunner()
 FORECAST = {
     "case": "c",
@@ -34,32 +34,6 @@ FORECAST = {
     "questions": {"q": {"p": 0.25}, "r": {"p": 0.5}},
 }
 RESOLUTIONS = {"case": "c", "scenario": "deal", "questions": {"q": True, "r": False}}
-
-
-@contextmanager
-def silent_listener() -> Iterator[int]:
-    """A port of 127.0.0.1 that accepts every connection and never says a word; its number."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:  # closed
-                return
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        server.close()
-        for conn in accepted:
-            conn.close()
-        thread.join(5)
 
 
 @contextmanager

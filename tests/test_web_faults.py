@@ -30,6 +30,7 @@ from standoff.web import create_app
 from standoff.web.runs import Limits
 from standoff.web.workspace import MAX_CASE_BYTES
 
+from .listeners import silent_listener
 from .webserver import free_port, serving
 
 CUBA = builtin_cases()["cuba-1962"]
@@ -94,13 +95,11 @@ def check_ledger_answers(answers: dict[str, tuple[int, float, str]]) -> None:
     assert status == 503 and "the ledger is not answering" in text, (status, text)
 
 
-@pytest.fixture()
-def silent_listener() -> Iterator[int]:
-    """A TCP port that accepts connections (the kernel completes them) and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield int(listener.getsockname()[1])
+@pytest.fixture(name="silent_listener")
+def silent_port() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers."""
+    with silent_listener() as port:
+        yield port
 
 
 def test_a_silent_postgresql_ledger_blocks_nothing(folder: Path, silent_listener: int):
