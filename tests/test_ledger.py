@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from standoff.cli import app
+from standoff.errors import CaseError
 from standoff.ledger import LedgerError, Record, open_ledger
 
 from .conftest import clear_refusal
@@ -197,21 +198,23 @@ class LedgerContract:
     ) -> None:
         with open_ledger(url) as ledger:
             ledger.record(forecasts[0])
-            partial = {"case": "us-dprk-2018", "questions": {"armed_clash": "unresolved",
-                       "second_summit": False}}  # fmt: skip
+            # every question resolved or `unresolved` (the rule of `standoff score`)
+            pending = {q: "unresolved" for q in forecasts[0]["questions"]}
+            partial = {"case": "us-dprk-2018", "scenario": "unresolved",
+                       "questions": {**pending, "second_summit": False}}  # fmt: skip
             assert ledger.resolve(partial) == 1
             early = ledger.score()
             assert early["overall"]["n"] == 1
             p = forecasts[0]["questions"]["second_summit"]["p"]
             assert early["overall"]["brier"] == pytest.approx(_brier(p, 0), abs=1e-6)
             assert "armed_clash" in early["unresolved"]["us-dprk-2018"]
-            assert ledger.resolve({"case": "us-dprk-2018", "questions": {"second_summit": True}})
+            assert ledger.resolve({**partial, "questions": {**pending, "second_summit": True}})
             late = ledger.score()
             assert late["overall"]["brier"] == pytest.approx(_brier(p, 1), abs=1e-6)
             latest = ledger.resolutions()[("us-dprk-2018", "question", "second_summit")]
             assert latest["outcome"] == "yes"
-            with pytest.raises(LedgerError, match="no_such_question: in no recorded forecast"):
-                ledger.resolve({"case": "us-dprk-2018", "questions": {"no_such_question": True}})
+            with pytest.raises(CaseError, match="no_such_question: not in the forecast"):
+                ledger.resolve({**partial, "questions": {**pending, "no_such_question": True}})
             with pytest.raises(LedgerError, match="case: missing"):
                 ledger.resolve({"questions": {"second_summit": True}})
             from standoff.backtest.resolve import read_resolutions

@@ -187,3 +187,122 @@ def test_the_web_history_shows_an_observed_question(tmp_path: Path) -> None:
     assert "<code>hike</code> · latest observed: yes" in page.text
     assert "question <code>hike</code> observed: yes" in page.text
     assert "question <code>deal_signed</code> observed" not in page.text
+
+
+# -- scenarios the observations decide -----------------------------------------------------------
+
+TRADE = "us-china-trade-2018"
+DEAL_SEEN = """\
+# Seen to 1 June 2019, in a history where the talks after the truce ended in a signed deal.
+as_of: 2019-06-01
+events:
+  hike: [2018-09-24]
+  truce: [2018-12-01]
+  deal: [2019-05-10]
+"""
+
+
+def scenarios_decided(observations: str) -> dict[str, bool]:
+    from standoff.crisis.observed import settled_scenarios
+
+    compiled = load_yaml(TRADE_CASE, "trade.yaml")
+    assert compiled.crisis is not None and compiled.case.as_of is not None
+    seen = compile_observations(
+        parse_observations(observations, "seen.yaml"), compiled.crisis, compiled.case.as_of
+    )
+    return settled_scenarios(compiled.crisis, seen)
+
+
+def test_which_scenarios_the_observations_decide() -> None:
+    # a deal seen: the first rule holds whatever comes next, so the others cannot happen
+    assert scenarios_decided(DEAL_SEEN) == {"deal": True, "escalation": False, "stalemate": False}
+    # no deal yet, months to go: nothing is decided
+    assert scenarios_decided(TRADE_OBSERVATIONS) == {}
+    # tariffs on all trade seen, but a deal (the rule before) may still come: only the scenario
+    # after both is ruled out
+    escalated = DEAL_SEEN.replace("  deal: [2019-05-10]\n", "  deal: []\n  all_trade_tariffs: "
+                                  "[2019-05-10]\n")  # fmt: skip
+    assert scenarios_decided(escalated) == {"stalemate": False}
+
+
+@pytest.mark.slow
+def test_a_decided_scenario_reads_observed_everywhere(tmp_path: Path) -> None:
+    from standoff.compile import load
+    from standoff.crisis.observed import read_observations
+    from standoff.forecast import run
+    from standoff.report import build_report
+    from standoff.report.render import render_html, render_markdown
+
+    folder = trade_folder(tmp_path, **{"observations/us-china-trade-2018.yaml": DEAL_SEEN})
+    checked = runner.invoke(app, ["check", str(folder / "observations" / f"{TRADE}.yaml")])
+    assert checked.exit_code == 0, checked.output
+    assert "scenario deal (yes), scenario escalation (no), scenario stalemate (no)" in " ".join(
+        checked.stdout.split()
+    )
+    out = tmp_path / "seen.json"
+    got = forecast(folder, "--json", str(out))
+    assert got.exit_code == 0, got.output
+    table = got.stdout.split("Scenarios")[1].split("\nQuestions")[0]
+    assert table.count("observed: no") == 2 and "observed: yes" in table, table
+    assert "%" not in table.split("(5–95%)")[1], table
+    scenarios = json.loads(out.read_text())["scenarios"]
+    assert {s: v.get("observed") for s, v in scenarios.items()} == {
+        "deal": "yes", "escalation": "no", "stalemate": "no"
+    }  # fmt: skip
+    unconditioned = tmp_path / "plain.json"
+    plain = runner.invoke(app, ["forecast", str(folder / "us-china-trade-2018.yaml"), "--draws",
+                                "1000", "--json", str(unconditioned)])  # fmt: skip
+    assert plain.exit_code == 0
+    assert all(
+        "observed" not in s for s in json.loads(unconditioned.read_text())["scenarios"].values()
+    )
+
+    compiled = load(str(folder / "us-china-trade-2018.yaml"))
+    seen = read_observations(folder / "observations" / "us-china-trade-2018.yaml")
+    report = build_report(run(compiled, draws=1000, observed=seen))
+    assert report.headline == "Decided by the observations: A deal that rolls tariffs back " \
+        "(observed: yes)"  # fmt: skip
+    markdown, _ = render_markdown(report, tmp_path / "report.md")
+    rows = [line for line in markdown.splitlines() if "observed: " in line and "|" in line]
+    assert len(rows) == 3 + 3  # every scenario and every question
+    for row in rows:  # the number hidden beside "observed": a dash, never 100% or 0%
+        cells = [c.strip() for c in row.split("|")]
+        at = next(n for n, c in enumerate(cells) if c.startswith("observed: "))
+        assert cells[at - 1] == "—" and cells[at + 1] == "—", row
+    html = render_html(report)
+    for ident in ("deal", "escalation", "stalemate", "hike", "truce", "deal_signed"):
+        row = html.split(f'<tr data-id="{ident}">')[1].split("</tr>")[0]
+        assert "observed: " in row and "%" not in row.split("observed: ")[0].split("</td>")[-2]
+        assert '<td class="num">—</td>' in row, row
+
+
+def test_the_ledger_does_not_score_a_scenario_the_observations_decided(tmp_path: Path) -> None:
+    folder = trade_folder(tmp_path, **{"observations/us-china-trade-2018.yaml": DEAL_SEEN})
+    ledger = str(tmp_path / "ledger.sqlite")
+    out = tmp_path / "seen.json"
+    assert forecast(folder, "--json", str(out), "--record", "--ledger", ledger).exit_code == 0
+    happened = TRADE_RESOLUTIONS.replace("scenario: stalemate", "scenario: deal").replace(
+        "deal_signed: no", "deal_signed: yes"
+    )
+    resolutions = tmp_path / "happened.yaml"
+    resolutions.write_text(happened)
+    got = runner.invoke(app, ["score", str(out), str(resolutions), "--json"])
+    assert got.exit_code == 0, got.output
+    (pair,) = json.loads(got.stdout)["pairs"]
+    assert pair["scenario"] is None and pair["observed"] == ["hike", "truce", "deal_signed",
+                                                             "scenario"]  # fmt: skip
+    resolved = runner.invoke(app, ["ledger", "resolve", str(resolutions), "--ledger", ledger])
+    assert resolved.exit_code == 0, resolved.output
+    data = json.loads(runner.invoke(app, ["ledger", "score", "--json", "--ledger", ledger]).stdout)
+    assert data["records"] == []  # nothing of the record is a forecast to score
+    assert data["overall"]["scenarios"]["n"] == 0 and data["overall"]["n"] == 0
+    shown = runner.invoke(app, ["ledger", "show", "1", "--ledger", ledger])
+    assert "│ deal       │ observed: yes │" in shown.stdout, shown.stdout
+    # the other scenario is a contradiction, in both
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(happened.replace("scenario: deal", "scenario: stalemate"))
+    scored = clear_refusal(runner.invoke(app, ["score", str(out), str(wrong)]), str(wrong))
+    assert "scenario: resolved 'stalemate', but the observations the forecast was conditioned " \
+        "on decided it 'deal'" in scored  # fmt: skip
+    stored = runner.invoke(app, ["ledger", "resolve", str(wrong), "--ledger", ledger])
+    assert clear_refusal(stored, str(wrong)) == scored

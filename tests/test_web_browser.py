@@ -278,6 +278,59 @@ def test_script_in_a_case_shows_as_text(browser: Any, server: str, folder: Path,
     browser.save_screenshot(str(shots / "escaped.png"))
 
 
+def test_a_new_case_is_started_from_the_home_page(
+    browser: Any, server: str, folder: Path, shots: Path
+) -> None:
+    """The New case form: a copy of a built-in case under a new id opens in the editor, valid; an
+    id a file of the folder has is refused beside the form, and nothing is written."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(server + "/")
+    browser.find_element(By.ID, "new-id").send_keys("dprk-2019")
+    Select(browser.find_element(By.ID, "new-from")).select_by_value("us-dprk-2018")
+    browser.save_screenshot(str(shots / "new-case-form.png"))
+    browser.find_element(By.ID, "create").click()
+    wait(browser, lambda d: d.current_url == server + "/cases/dprk-2019/edit")
+    state = browser.find_element(By.ID, "state")
+    wait(browser, lambda d: state.text.startswith("valid"))
+    assert "id: dprk-2019" in (folder / "dprk-2019.yaml").read_text(encoding="utf-8")
+    browser.save_screenshot(str(shots / "new-case-edit.png"))
+
+    before = (folder / "mine.yaml").read_bytes()
+    browser.get(server + "/")
+    assert browser.find_elements(By.CSS_SELECTOR, '#cases tr[data-case="dprk-2019"]')
+    browser.find_element(By.ID, "new-id").send_keys("mine")
+    browser.find_element(By.ID, "create").click()
+    said = browser.find_element(By.ID, "new-state")
+    wait(browser, lambda d: said.text.startswith("not created"))
+    assert "mine is taken by the file mine.yaml" in said.text
+    assert browser.current_url == server + "/"
+    assert (folder / "mine.yaml").read_bytes() == before
+    browser.save_screenshot(str(shots / "new-case-refused.png"))
+
+
+def test_the_ends_of_each_issue_map_never_overlap(browser: Any, server: str, shots: Path) -> None:
+    """us-dprk-2018's scales mean long things at both ends; each end keeps to its own side."""
+    browser.get(server + "/cases/us-dprk-2018")
+    boxes = browser.execute_script(
+        """
+        return [...document.querySelectorAll(".mapbox")].map(m => {
+          const r = e => { const b = e.getBoundingClientRect();
+                           return [b.left, b.top, b.right, b.bottom]; };
+          return [r(m.querySelector(".ends .low")), r(m.querySelector(".ends .high")), r(m)];
+        });
+        """
+    )
+    assert len(boxes) == 3
+    for low, high, frame in boxes:
+        apart = low[2] <= high[0] or low[3] <= high[1]
+        assert apart, (low, high)
+        assert frame[0] <= low[0] and high[2] <= frame[2], (low, high, frame)
+    browser.execute_script("document.querySelector('.mapbox').scrollIntoView()")
+    browser.save_screenshot(str(shots / "case-maps.png"))
+
+
 @pytest.fixture(scope="module")
 def other_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """Another web site on this machine: one page, on a port of its own; yields the port."""

@@ -262,7 +262,7 @@ def _owner(path: Path, given: str | None) -> tuple[CompiledCase | None, str]:
 def _check_observations(path: Path, given: str | None) -> None:
     """An observation file: its shape, then, against its case, its events, dates and rounds
     (`crisis.observed.compile_observations`), and the questions it decides."""
-    from .crisis.observed import compile_observations, settled_questions
+    from .crisis.observed import compile_observations, settled_questions, settled_scenarios
 
     try:
         seen = _observations(path)
@@ -277,6 +277,8 @@ def _check_observations(path: Path, given: str | None) -> None:
         print_problems(e.problems)
         raise typer.Exit(2) from None
     decided = settled_questions(compiled.crisis, plan)
+    scenarios = settled_scenarios(compiled.crisis, plan)
+    decided.update({f"scenario {s}": answer for s, answer in scenarios.items()})
     settles = "; they decide " + ", ".join(
         f"{q} ({'yes' if answer else 'no'})" for q, answer in decided.items()
     )
@@ -393,7 +395,7 @@ def forecast(
         typer.Option(
             help="Bargaining engine for cases without a crisis section: "
             f"{', '.join(MODELS)} "
-            "(default compromise). A crisis case uses the engine its file names."
+            "(default compromise). A crisis case runs its crisis.engine, eum (docs/cases.md)."
         ),
     ] = None,
     chunk_size: Annotated[

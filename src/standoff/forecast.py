@@ -35,6 +35,7 @@ from .result import (
     IssueSettlement,
     ObservedResult,
     QuestionForecast,
+    ScenarioForecast,
 )
 from .run.executor import (
     Executor,
@@ -120,8 +121,10 @@ def run(
         return _outside_view(plain, compiled)
     if (model is not None and model != plan.engine) or options or rounds is not None:
         raise ValueError(
-            f"a crisis case runs the engine its file names ({plan.engine}) over its calendar; "
-            "model, options and rounds cannot be set"
+            f"a crisis case runs the engine its file names (crisis.engine: {plan.engine}, the "
+            "only engine a crisis runs) over its calendar; model, options and rounds cannot be "
+            "set: run the bargaining alone with another engine (standoff settle CASE --model "
+            "MODEL) or forecast a copy without its crisis section"
         )
     from .crisis import summary
     from .crisis.histories import CrisisTally
@@ -158,7 +161,7 @@ def run(
         draws=draws,
         seed=seed,
         settlement=tallied_settlement(case, tally),
-        scenarios=summary.scenarios(tally, plan, case),
+        scenarios=_settled_scenarios(summary.scenarios(tally, plan, case), plan, observed_plan),
         questions=_settled(summary.questions(tally, plan, case), plan, observed_plan),
         timeline=summary.timeline(tally, plan, case),
         replicates=plan.replicates,
@@ -181,6 +184,20 @@ def _settled(
     answers = settled_questions(plan, seen)
     return tuple(
         dataclasses.replace(q, observed=answers[q.id]) if q.id in answers else q for q in questions
+    )
+
+
+def _settled_scenarios(
+    scenarios: tuple[ScenarioForecast, ...], plan: CompiledCrisis, seen: ObservedPlan | None
+) -> tuple[ScenarioForecast, ...]:
+    """The scenarios, each that the observations decide marked with its outcome."""
+    if seen is None:
+        return scenarios
+    from .crisis.observed import settled_scenarios
+
+    answers = settled_scenarios(plan, seen)
+    return tuple(
+        dataclasses.replace(s, observed=answers[s.id]) if s.id in answers else s for s in scenarios
     )
 
 

@@ -120,6 +120,10 @@ class ScenarioForecast:
     paths: tuple[PathShare, ...]  # the most common event paths within the scenario
     views: tuple[DyadView, ...]  # how each side of each dyad saw it within the scenario
     reads: tuple[str, ...] = ()  # the events its rule reads (ids), which define it
+    # decided by the observations of a conditioned forecast (`crisis.observed.settled_scenarios`):
+    # True where it is the scenario that happens, False where it cannot; None when it is a
+    # forecast. Shown as "observed: yes" (or no), as a question the observations decide is.
+    observed: bool | None = None
 
 
 @dataclass(frozen=True)

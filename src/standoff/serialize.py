@@ -121,6 +121,8 @@ def forecast_json(result: ForecastResult) -> JSON:
                 **_probability(s.probability),
                 "paths": [{"path": list(p.events), "share": num(p.share)} for p in s.paths],
                 "interactions": [_dyad(v) for v in s.views],
+                # decided by the observations: "yes" or "no", not a forecast
+                **({} if s.observed is None else {"observed": "yes" if s.observed else "no"}),
             }
             for s in result.scenarios
         },

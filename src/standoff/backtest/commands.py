@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -13,7 +16,15 @@ from .. import outputs
 from ..console import Table, err, fail, out, print_problems, safe
 from ..errors import CaseError
 from ..run.cli_options import BackendOpt, BinsOpt, SchedulerOpt, WorkersOpt, cli_executor
-from .resolve import calibration, observed, read_forecast, read_resolutions, score, unresolved
+from .resolve import (
+    Scored,
+    calibration,
+    observed,
+    read_forecast,
+    read_resolutions,
+    score,
+    unresolved,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -262,18 +273,98 @@ def _print_scores(
         print("| " + " | ".join(str(c._cells[r]) for c in table.columns) + " |")
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 6)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 6) if values else None
+
+
+def _pair_json(forecast: Path, resolutions: Path, case: Any, scored: list[Scored],
+               pending: list[str], seen: list[str]) -> dict[str, Any]:  # fmt: skip
+    """One pair's scores as JSON, in the shape of a record of `standoff ledger score --json`."""
+    questions = [s for s in scored if s.kind == "question"]
+    scenario = next((s for s in scored if s.kind == "scenarios"), None)
+    return {
+        "forecast": str(forecast),
+        "resolutions": str(resolutions),
+        "case": case if isinstance(case, str) else None,
+        "n": len(questions),
+        "brier": _mean([s.brier for s in questions]),
+        "log": _mean([s.log for s in questions]),
+        "questions": {
+            s.id: {
+                "p": round(s.probabilities[1], 6),
+                "outcome": "yes" if s.outcome else "no",
+                "brier": round(s.brier, 6),
+                "log": round(s.log, 6),
+                "rps": _rounded(s.rps),
+            }
+            for s in questions
+        },
+        "scenario": None
+        if scenario is None
+        else {
+            "happened": scenario.id,
+            "p": round(scenario.probabilities[scenario.outcome], 6),
+            "brier": round(scenario.brier, 6),
+            "log": round(scenario.log, 6),
+            "rps": _rounded(scenario.rps),
+        },
+        "unresolved": pending,
+        "observed": seen,
+    }
+
+
+def _overall_json(scored: list[Scored], bins: int) -> dict[str, Any]:
+    """The pooled scores: the questions' means and calibration table, the scenarios' means (the
+    keys of `standoff ledger score --json`'s `overall`, with the mean RPS)."""
+    questions = [s for s in scored if s.kind == "question"]
+    scenarios = [s for s in scored if s.kind == "scenarios"]
+    return {
+        "n": len(questions),
+        "brier": _mean([s.brier for s in questions]),
+        "log": _mean([s.log for s in questions]),
+        "rps": _mean([s.rps for s in questions if s.rps is not None]),
+        "scenarios": {
+            "n": len(scenarios),
+            "brier": _mean([s.brier for s in scenarios]),
+            "log": _mean([s.log for s in scenarios]),
+        },
+        "calibration": [
+            {k: (_rounded(v) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in (calibration(scored, bins) if questions else [])
+        ],
+    }
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    """JSON on stdout, text as written but what would act on a terminal escaped (as `standoff
+    ledger ... --json` prints it)."""
+    from ..controlchars import inert_json
+
+    text = inert_json(json.dumps(data, indent=2, ensure_ascii=False))
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
 def score_cmd(
     files: Annotated[
         list[Path],
         typer.Argument(help="FORECAST.json RESOLUTIONS.yaml, and more such pairs to pool."),
     ],
     bins: BinsOpt = 5,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")
+    ] = False,
 ) -> None:
-    """Score saved crisis forecasts against what happened: Brier, log score, RPS, calibration."""
+    """Score saved crisis forecasts against what happened: Brier, log score, RPS, calibration
+    (`--json`: the same on stdout, as `standoff ledger score --json` prints its scores)."""
     if len(files) % 2:
         err.print("error: give files in pairs: FORECAST.json RESOLUTIONS.yaml [...]")
         raise typer.Exit(2)
     everything = []
+    pairs: list[dict[str, Any]] = []
     try:
         for forecast_path, resolution_path in zip(files[::2], files[1::2], strict=True):
             _check_order(forecast_path, resolution_path)
@@ -282,6 +373,11 @@ def score_cmd(
             scored = score(forecast, resolutions, str(resolution_path), lines)
             everything += scored
             pending = unresolved(forecast, resolutions)
+            seen = observed(forecast)
+            if json_out:
+                pairs.append(_pair_json(forecast_path, resolution_path, forecast.get("case"),
+                                        scored, pending, seen))  # fmt: skip
+                continue
             table = Table("id", "forecast", "happened", "Brier", "log", "RPS",
                           title=safe(f"{forecast_path} against {resolution_path}"),
                           title_justify="left")  # fmt: skip
@@ -295,10 +391,20 @@ def score_cmd(
             out.print(table)
             if pending:
                 out.print(safe(f"Unresolved, not scored: {', '.join(pending)}"))
-            if seen := observed(forecast):
+            if seen:
                 out.print(safe(f"Decided by the observations, not scored: {', '.join(seen)}"))
     except CaseError as e:
         raise _fail(e) from None
+    if json_out:
+        _print_json({
+            "brier": "two-category Brier score of each question, 2 (p - outcome)^2, in [0, 2]",
+            "log": "-ln p(outcome), p floored at 1e-6",
+            "rps": "ranked probability score (questions: no < yes; scenarios: in "
+                   "scenario_order, where the resolutions give one)",
+            "overall": _overall_json(everything, bins),
+            "pairs": pairs,
+        })  # fmt: skip
+        return
     qs = [s for s in everything if s.kind == "question"]
     if qs:
         out.print(

@@ -24,6 +24,7 @@ are errors. Nothing is silently dropped: unresolved items are listed by `standof
 A question that the observations of a conditioned forecast decided (`"observed": "yes"` in the
 forecast JSON) is not a forecast and is not scored, here, by the ledger and in the outside view
 alike (`observed_answer`): it is listed as observed; a resolution that contradicts it is an error.
+So are the scenarios where the observations decided which one happens (`observed_scenario`).
 `standoff check` holds a resolution file to the case it is of with the same rules
 (`case_problems`), the case standing for every forecast of it.
 """
@@ -281,8 +282,21 @@ def pair_problems(
 
 
 def observed(forecast: dict[str, Any]) -> list[str]:
-    """The questions the forecast's observations decided (listed, not scored)."""
-    return [q for q, entry in forecast["questions"].items() if observed_answer(entry)]
+    """The questions the forecast's observations decided, and "scenario" where they decided which
+    scenario happens (listed, not scored)."""
+    out = [q for q, entry in forecast["questions"].items() if observed_answer(entry)]
+    if observed_scenario(forecast) is not None:
+        out.append("scenario")
+    return out
+
+
+def observed_scenario(forecast: dict[str, Any]) -> str | None:
+    """The scenario the forecast's observations decided will happen (`"observed": "yes"`), or
+    None: then the scenarios are not a forecast and are not scored, by the rule of questions."""
+    scenarios = forecast.get("scenarios")
+    if not isinstance(scenarios, dict):
+        return None
+    return next((s for s, entry in scenarios.items() if observed_answer(entry) == "yes"), None)
 
 
 def unresolved(forecast: dict[str, Any], resolutions: dict[str, Any]) -> list[str]:
@@ -336,7 +350,18 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
         )  # fmt: skip
     scenario = resolutions.get("scenario")
     scenarios = forecast.get("scenarios") or {}
-    if scenario is not None and scenario != UNRESOLVED:
+    seen = observed_scenario(forecast)
+    if seen is not None and scenario is not None and scenario not in (UNRESOLVED, seen):
+        problems.append(
+            Problem(
+                file,
+                line_of(lines, ("scenario",)),
+                "scenario",
+                f"resolved {scenario!r}, but the observations the forecast was conditioned on "
+                f"decided it {seen!r}; check the two files",
+            )
+        )
+    if seen is None and scenario is not None and scenario != UNRESOLVED:
         order = resolutions.get("scenario_order") or list(scenarios)
         if scenario not in scenarios or sorted(order) != sorted(scenarios):
             line = line_of(lines, ("scenario",))

@@ -354,6 +354,43 @@ def settled_questions(plan: CompiledCrisis, observed: ObservedPlan) -> dict[str,
     return out
 
 
+def settled_scenarios(plan: CompiledCrisis, observed: ObservedPlan) -> dict[str, bool]:
+    """The scenarios whose outcome the observations alone decide (id -> True where it is the
+    scenario that happens, False where it cannot happen), by the reading of `settled_questions`
+    at the horizon, where the scenario rules are evaluated in their order (the first that holds
+    names the scenario; `otherwise` always holds): a scenario happens when its rule holds and
+    every rule before it fails, whatever the observations leave open, and cannot happen when its
+    rule fails or a rule before it holds. As for questions, a scenario the calendar alone decides
+    (without any observation) is not theirs to decide, and is left out."""
+    nothing = ObservedPlan(0, (), np.zeros((0, 0), dtype=bool), (), ())
+    last = plan.rounds - 1
+
+    def outcomes(seen: ObservedPlan) -> list[bool | None]:
+        truths = [
+            True if rule.formula is None
+            else _truth(_Bounds(plan, seen, last).value(rule.formula.tree.body))
+            for rule in plan.scenarios
+        ]  # fmt: skip
+        out: list[bool | None] = []
+        for s, truth in enumerate(truths):
+            before = truths[:s]
+            if truth is False or any(t is True for t in before):
+                out.append(False)
+            elif truth is True and all(t is False for t in before):
+                out.append(True)
+            else:
+                out.append(None)
+        return out
+
+    decided = outcomes(observed)
+    alone = outcomes(nothing)
+    return {
+        rule.id: answer
+        for rule, answer, calendar in zip(plan.scenarios, decided, alone, strict=True)
+        if answer is not None and calendar is None
+    }
+
+
 def _truth(value: Interval) -> bool | None:
     """True or False when every value left decides it (non-zero is true), else None."""
     low, high = value

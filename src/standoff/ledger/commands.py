@@ -162,7 +162,7 @@ def show(
         if rows:
             table = Table(kind, "probability", title=title, title_justify="left")
             for ident, p in rows:
-                seen = record.observed(ident) if kind == "question" else None
+                seen = record.observed(ident, kind)
                 table.add_row(safe(ident), f"{p:.1%}" if seen is None else f"observed: {seen}")
             out.print(table)
 
@@ -176,8 +176,9 @@ def resolve(
     json_out: JsonOpt = False,
 ) -> None:
     """Store what happened. A newer resolution of a question is a new row; the newest counts.
-    The case must have a recorded forecast, and the scenario and questions must be ones its
-    records forecast: a misspelt id is refused, nothing stored."""
+    The case must have a recorded forecast, and the file is held to its records by the rule of
+    `standoff score`: every question they forecast resolved (yes, no or unresolved), the scenario
+    given, no id they lack. Otherwise every problem is listed and nothing is stored."""
     from ..backtest.resolve import read_resolutions
 
     with _opened(ledger) as opened:
@@ -193,50 +194,25 @@ def resolve(
 
 def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: Any) -> None:
     """Refuse (a CaseError at the line) resolutions for a case with no record in the ledger, with
-    the closest recorded case id, and a scenario (or a `scenario_order` entry) that no record of
-    the case forecast, which would leave the case's scenario score blank. The questions are
-    checked by `Ledger.resolve`."""
-    from ..backtest.resolve import UNRESOLVED
+    the closest recorded case id. The rest (every question of the records resolved, none and no
+    scenario they lack) is `Ledger.resolve`'s rule, the rule of `standoff score`."""
     from ..case.checks import closest
     from ..case.yamlread import line_of
 
     case_id = data.get("case")
     if not isinstance(case_id, str) or not case_id:
         return  # Ledger.resolve says what is missing
-    records = ledger.records(case_id)
-    if not records:
-        known = sorted({r.case_id for r in ledger.records()})
-        message = f"no forecast of case {case_id!r} is recorded in {ledger.name}"
-        close = closest(case_id, known)
-        if close is not None:
-            message += f"; did you mean {close!r}?"
-        listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
-        message += f" (its cases: {listed})" if known else " (it holds no records yet)"
-        message += "; record a forecast first (`standoff forecast CASE --record`); nothing stored"
-        raise CaseError([Problem(file, line_of(lines, ("case",)), "case", message)])
-    forecast = [i for r in records for k, i, _ in r.probabilities if k == "scenario"]
-    scenarios = list(dict.fromkeys(forecast))
-    named = data.get("scenario")
-    wanted: list[tuple[tuple[str, ...], str]] = []
-    if isinstance(named, str) and named != UNRESOLVED:
-        wanted.append((("scenario",), named))
-    order = data.get("scenario_order")
-    if isinstance(order, list):
-        wanted += [(("scenario_order",), s) for s in order if isinstance(s, str)]
-    problems: list[Problem] = []
-    for where, ident in wanted:
-        if ident in scenarios:
-            continue
-        message = f"{ident!r}: no recorded forecast of {case_id!r} has this scenario"
-        close = closest(ident, scenarios)
-        if close is not None:
-            message += f"; did you mean {close!r}?"
-        message += f" (its scenarios: {', '.join(scenarios)})" if scenarios else " (they have none)"
-        problems.append(
-            Problem(file, line_of(lines, where), where[0], message + "; nothing stored")
-        )
-    if problems:
-        raise CaseError(problems)
+    if ledger.records(case_id):
+        return
+    known = sorted({r.case_id for r in ledger.records()})
+    message = f"no forecast of case {case_id!r} is recorded in {ledger.name}"
+    close = closest(case_id, known)
+    if close is not None:
+        message += f"; did you mean {close!r}?"
+    listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+    message += f" (its cases: {listed})" if known else " (it holds no records yet)"
+    message += "; record a forecast first (`standoff forecast CASE --record`); nothing stored"
+    raise CaseError([Problem(file, line_of(lines, ("case",)), "case", message)])
 
 
 @ledger_app.command()

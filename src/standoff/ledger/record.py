@@ -30,13 +30,14 @@ class Record:
     probabilities: tuple[Probability, ...]
     forecast: dict[str, Any] = field(compare=False, repr=False)
 
-    def observed(self, question: str) -> str | None:
+    def observed(self, item: str, kind: str = "question") -> str | None:
         """The answer, "yes" or "no", where the observations of the recorded forecast decided the
-        question (then it is not scored); None where it was forecast."""
+        question (or, with kind "scenario", the scenario: then it is not scored); None where it
+        was forecast."""
         from ..backtest.resolve import observed_answer
 
-        questions = self.forecast.get("questions")
-        return observed_answer(questions.get(question) if isinstance(questions, dict) else None)
+        items = self.forecast.get("scenarios" if kind == "scenario" else "questions")
+        return observed_answer(items.get(item) if isinstance(items, dict) else None)
 
     def p(self, kind: str, item: str) -> float | None:
         """The probability of one scenario or question, or None when the record lacks it."""

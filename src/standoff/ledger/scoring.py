@@ -8,7 +8,9 @@ Every record counts: a case forecast five times over its life has five scores pe
 its mean is the mean over those. Lower is better for both rules. The calibration table pools the
 question forecasts. A question the observations of a conditioned forecast decided is not a
 forecast and is not scored (`Record.observed`, by `standoff.backtest.resolve.observed_answer`,
-the rule of `standoff score`): each record lists such questions under `observed`. Everything
+the rule of `standoff score`): each record lists such questions under `observed`, and
+"scenario" there where its observations decided which scenario happens (its scenarios are then
+not scored). Everything
 returned is JSON-ready (an empty bin's means are None).
 """
 
@@ -84,7 +86,7 @@ def _score_record(
         )  # fmt: skip
     problem = None
     resolution = resolved.get((record.case_id, "scenario", ""))
-    if scenarios and resolution is not None:
+    if scenarios and resolution is not None and not _scenario_observed(record):
         happened_id = resolution["outcome"]
         order_text = resolution.get("scenario_order")
         order = json.loads(order_text) if order_text else list(scenarios)
@@ -98,6 +100,15 @@ def _score_record(
                        rps(probs, k) if order_text else None)
             )  # fmt: skip
     return out, pending, problem
+
+
+def _scenario_observed(record: Record) -> bool:
+    """Whether the record's observations decided which scenario happens (then its scenarios are
+    not scored, by the rule of `standoff score`)."""
+    return any(
+        k == "scenario" and record.observed(i, "scenario") == "yes"
+        for k, i, _ in record.probabilities
+    )
 
 
 def score_records(records: list[Record], resolved: Resolutions, bins: int = 5) -> dict[str, Any]:
@@ -129,7 +140,8 @@ def score_records(records: list[Record], resolved: Resolutions, bins: int = 5) -
                     i
                     for k, i, _ in record.probabilities
                     if k == "question" and record.observed(i) is not None
-                ],
+                ]
+                + (["scenario"] if _scenario_observed(record) else []),
                 "brier": _mean([s.brier for s in questions]),
                 "log": _mean([s.log for s in questions]),
                 "questions": {

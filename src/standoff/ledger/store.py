@@ -42,6 +42,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from ..errors import CaseError, Problem
 from .errors import LedgerError
 from .record import Probability, Record
 from .schema import HEAD, REVISIONS, TABLES, VERSION_TABLE, forecasts, probabilities, resolutions
@@ -478,15 +479,22 @@ class Ledger:
         `standoff.backtest.resolve.read_resolutions`, whose CaseError names FILE:LINE) or its
         parsed mapping (or the (mapping, lines) pair `read_resolutions` gives). Each resolved
         question (and the scenario) is a new row; the newest counts.
+
+        Once the case has a recorded forecast, the resolutions are held to its records by the
+        rule of `standoff score` (`resolution_problems`): a file that misses a question, names
+        one or a scenario no record has, or contradicts what a record's observations decided is
+        refused with every problem at its line (a CaseError), and nothing is stored.
         Gives the number of question resolutions stored (`unresolved` ones are not stored)."""
         from ..backtest.resolve import UNRESOLVED, read_resolutions
 
         file: str | None = None
+        lines: dict[tuple[str | int, ...], int] = {}
         if isinstance(resolutions_, str | Path):
             file = str(resolutions_)
-            data, _ = read_resolutions(Path(resolutions_))
+            data, lines = read_resolutions(Path(resolutions_))
         elif isinstance(resolutions_, tuple):
             data = dict(resolutions_[0])
+            lines = dict(resolutions_[1] or {})
         else:
             data = dict(resolutions_)
         where = file or "(resolutions)"
@@ -525,29 +533,91 @@ class Ledger:
                  "scenario_order": json.dumps(list(order)) if order else None,
                  "note": _text(data.get("note")), "source": _text(data.get("source"))}
             )  # fmt: skip
-        known = self._questions(case_id)
-        strangers = [r["item"] for r in rows if r["kind"] == "question" and r["item"] not in known]
-        if known and strangers:
-            raise LedgerError(
-                f"{where}: questions: {', '.join(strangers)}: in no recorded forecast of "
-                f"{case_id!r} (its questions: {', '.join(sorted(known))}); nothing stored"
-            )
+        problems = self.resolution_problems(data, where, lines)
+        if problems:
+            raise CaseError(problems)
         if rows:
             with self._transaction("cannot store the resolutions") as conn:
                 conn.execute(resolutions.insert(), rows)
         return n_questions
 
-    def _questions(self, case_id: str) -> set[str]:
-        """The ids of the questions the case's recorded forecasts gave probabilities for."""
-        query = (
-            select(probabilities.c.item)
-            .distinct()
-            .join(forecasts)
-            .where(forecasts.c.case_id == case_id, probabilities.c.kind == "question")
-        )
-        with self._transaction("cannot read the ledger", write=False) as conn:
-            items: list[Any] = list(conn.execute(query).scalars())
-        return {str(item) for item in items}
+    def resolution_problems(
+        self, data: Mapping[str, Any], file: str, lines: Mapping[tuple[str | int, ...], int]
+    ) -> list[Problem]:
+        """Why resolutions (read by `read_resolutions`) cannot be stored for their case: the
+        case's recorded forecasts stand for the forecast of `standoff score`, whose rule they
+        follow with its messages (`standoff.backtest.resolve.score`): every question any record
+        forecast is resolved (yes, no or `unresolved`), none that no record has, none against
+        what a record's observations decided, and the scenario given where the records have
+        scenarios, and one of theirs (as `scenario_order` must list theirs). None for a case
+        with no record yet (nothing to hold them to), sorted by line."""
+        from ..backtest.resolve import UNRESOLVED, observed_scenario, pair_problems, score
+        from ..case.checks import closest
+        from ..case.yamlread import line_of
+
+        case_id = data.get("case")
+        records = self.records(case_id) if isinstance(case_id, str) else []
+        if not records:
+            return []
+        questions: dict[str, dict[str, Any]] = {}
+        scenarios: dict[str, dict[str, Any]] = {}
+        for record in records:
+            for kind, item, p in record.probabilities:
+                if kind == "scenario":
+                    entry = scenarios.setdefault(item, {"p": p})
+                    if (seen := record.observed(item, "scenario")) is not None:
+                        entry["observed"] = seen
+                    continue
+                entry = questions.setdefault(item, {"p": p})
+                if (seen := record.observed(item)) is not None:
+                    entry["observed"] = seen
+        where = dict(lines)
+        problems: list[Problem] = []
+        asked = {"case": case_id, "questions": questions, "scenarios": {}}
+        try:  # the questions, by the rule and with the words of `standoff score`
+            score(asked, {**data, "scenario": None, "scenario_order": None}, file, where)
+        except CaseError as e:
+            problems += e.problems
+        problems += pair_problems({"questions": {}, "scenarios": scenarios}, dict(data), file,
+                                  where)  # fmt: skip
+        decided = observed_scenario({"scenarios": scenarios})
+        named = data.get("scenario")
+        named = named if isinstance(named, str) else None
+        if decided is not None and named in scenarios and named != decided:
+            try:  # against what a record's observations decided: the words of `standoff score`
+                score({"questions": {}, "scenarios": scenarios},
+                      {"questions": {}, "scenario": named}, file, where)  # fmt: skip
+            except CaseError as e:
+                problems += e.problems
+        wanted: list[tuple[str, str]] = []
+        if isinstance(named, str) and named != UNRESOLVED:
+            wanted.append(("scenario", named))
+        order = data.get("scenario_order")
+        if isinstance(order, list):
+            wanted += [("scenario_order", s) for s in order if isinstance(s, str)]
+        for field, ident in wanted:
+            if ident in scenarios:
+                continue
+            message = f"{ident!r}: no recorded forecast of {case_id!r} has this scenario"
+            close = closest(ident, scenarios)
+            if close is not None:
+                message += f"; did you mean {close!r}?"
+            listed = ", ".join(scenarios)
+            message += f" (its scenarios: {listed})" if scenarios else " (they have none)"
+            problems.append(
+                Problem(file, line_of(where, (field,)), field, message + "; nothing stored")
+            )
+        if (
+            isinstance(order, list)
+            and all(s in scenarios for s in order)
+            and sorted(order) != sorted(scenarios)
+        ):
+            problems.append(
+                Problem(file, line_of(where, ("scenario_order",)), "scenario_order",
+                        "the order does not list exactly the scenarios the recorded forecasts "
+                        f"of {case_id!r} have ({', '.join(scenarios)}); nothing stored")
+            )  # fmt: skip
+        return sorted(problems, key=lambda p: p.line)
 
     def resolutions(self, case_id: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The resolution that counts (the newest) of each (case, kind, item); a damaged row is

@@ -214,6 +214,7 @@ def attach(
     )
     view = outside_view(result.case, source, forecasts, rates)
     observed = {q.id: q.observed for q in result.questions if q.observed is not None}
+    observed.update({s.id: s.observed for s in result.scenarios if s.observed is not None})
     if view is not None and observed:
         view = dataclasses.replace(
             view,

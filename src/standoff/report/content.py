@@ -139,7 +139,11 @@ def _scenario_rows(
             "p": s.probability.p,
             "interval": [s.probability.low, s.probability.high],
             "split": split_words(s.probability.spread),
-            "words": s.probability.words,
+            # a scenario the observations decided reads "observed: yes": it is not a forecast
+            "words": s.probability.words
+            if s.observed is None
+            else f"observed: {'yes' if s.observed else 'no'}",
+            "observed": s.observed,
             "paths": [
                 f"{_path_words(p.events, events, defining)} ({pct(p.share)})"
                 for p in s.paths
@@ -170,11 +174,13 @@ def _dominant(actor: str, shares: Mapping[str, float]) -> dict[str, Any]:
 def _nutshell(rows: list[dict[str, Any]], drivers: list[dict[str, Any]]) -> list[str]:
     ranked = sorted(rows, key=lambda r: -r["p"])
     top = ranked[0]
+    if top.get("observed"):  # what was seen settles the scenario: no alternative to weigh
+        return [f"Decided by the observations: {top['label']} (observed: yes)."]
     lines = [
         f"Most likely: {top['label']} — {top['words']} ({pct(top['p'])}; "
         f"{pct(top['interval'][0])}–{pct(top['interval'][1])} {INPUTS_VARY})."
     ]
-    if len(ranked) > 1:
+    if len(ranked) > 1 and ranked[1].get("observed") is None:
         second = ranked[1]
         lines.append(
             f"Main alternative: {second['label']} — {second['words']} ({pct(second['p'])}; "
@@ -840,7 +846,10 @@ def _scale_words(scale: tuple[float, float], low_means: str, high_means: str) ->
 
 def headline(top: Mapping[str, Any]) -> str:
     """The report's headline on the most likely scenario. Its ICD 203 word can be "unlikely"
-    when no scenario is more likely than not; the headline then says both."""
+    when no scenario is more likely than not; the headline then says both. A scenario the
+    observations decided is not a forecast, and the headline says so."""
+    if top.get("observed"):
+        return f"Decided by the observations: {top['label']} (observed: yes)"
     if top["p"] > 0.5:
         return f"Most likely: {top['label']}, {top['words']} ({pct(top['p'])})"
     return (

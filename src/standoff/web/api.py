@@ -142,6 +142,22 @@ class SaveRequest(Body):
                              "from (the ETag of GET /api/cases/{id}).")  # fmt: skip
 
 
+class NewCaseRequest(Body):
+    """A new case: its id, and the case to copy (`copy_of`: a case id of the workspace or a
+    built-in one; `template` or none: the minimal template)."""
+
+    id: str = Field(
+        max_length=200,
+        description="The new case's id: letters, digits, '.', '_' and '-', starting with a "
+        "letter or digit; no case or file may have it.",
+    )
+    copy_of: str | None = Field(
+        None,
+        max_length=200,
+        description="A case id to copy, or 'template' (the default): the minimal template.",
+    )
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A case a request names: its compiled form, its text, and its workspace id (None for a
@@ -285,6 +301,45 @@ async def save_case(ident: str, body: SaveRequest, request: Request) -> Response
         )
     saved = await run_in_threadpool(state.workspace.save, ident, body.text, bases)
     return JSONResponse({"saved": saved.file, "kept": saved.kept, "version": saved.version},
+                        headers=_etag(saved.version))  # fmt: skip
+
+
+def _new_text(state: State, body: NewCaseRequest) -> str:
+    """The text of the new case: the template, or a copy of a case with its id set."""
+    from .newcase import TEMPLATE, renamed, template_text
+
+    if body.copy_of is None or body.copy_of == TEMPLATE:
+        return template_text(body.id)
+    state.workspace.get(body.copy_of)  # 404 for no such case
+    return renamed(state.workspace.read(body.copy_of), body.id)
+
+
+@router.post("/cases", status_code=201)
+async def new_case(body: NewCaseRequest, request: Request) -> Response:
+    """Start a new case in the workspace folder, `ID.yaml`: a copy of a case (`copy_of`, with its
+    `id:` set to the new id) or the minimal template. Refused with 409 when a case or a file of
+    the folder has the id (in any letter case), 404 when the case to copy is not found, 422 when
+    the id is not one or the text does not pass the checks; nothing is ever written over a file.
+    Returns the new case's id, file and version (also as `ETag`)."""
+    state = state_of(request)
+    if not ID.match(body.id):
+        raise WorkspaceError(
+            422,
+            f"{body.id[:60]!r} cannot be a case id: use letters, digits, '.', '_' and '-' (at "
+            "most 128, starting with a letter or digit)",
+        )
+    if (why := await run_in_threadpool(state.workspace.taken, body.id)) is not None:
+        raise WorkspaceError(409, f"{why}; choose another id")
+    text = await run_in_threadpool(_new_text, state, body)
+    checked = await run_in_threadpool(check_text, state, text, f"{body.id}.yaml")
+    if not checked["ok"]:
+        return JSONResponse(
+            {"detail": "not created: the case to copy has problems", "problems":
+             checked["problems"]}, 422,
+        )  # fmt: skip
+    saved = await run_in_threadpool(state.workspace.create, body.id, text)
+    return JSONResponse({"id": body.id, "file": saved.file, "version": saved.version,
+                         "copy_of": body.copy_of or "template"}, 201,
                         headers=_etag(saved.version))  # fmt: skip
 
 

@@ -189,7 +189,7 @@ def record_json(record: Any) -> dict[str, Any]:
         "model": record.model,
         "probabilities": [
             {"kind": kind, "id": item, "p": p}
-            | ({"observed": seen} if kind == "question" and (seen := record.observed(item)) else {})
+            | ({"observed": seen} if (seen := record.observed(item, kind)) else {})
             for kind, item, p in record.probabilities
         ],
     }

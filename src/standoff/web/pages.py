@@ -21,6 +21,7 @@ from ..errors import CaseError
 from .api import DEFAULT_DRAWS, DEFAULT_SEED, WHATIF_DRAWS, WHATIF_FULL, resolve
 from .app import State, state_of
 from .ledger import PATIENCE, LedgerUnavailable
+from .newcase import TEMPLATE
 from .runs import problem_json
 from .whatif import centre, knobs
 
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 MAP_WIDTH = 640
 ROW = 22
+AXIS = 8  # the y of an issue map's axis, under the scale's ends (text above the map)
 
 
 def _page(request: Request, name: str, **context: Any) -> Response:
@@ -68,23 +70,51 @@ def _case_rows(state: State) -> list[dict[str, Any]]:
         except Exception:  # an unreadable or oversize file is listed, not fatal
             row.update(title="", actors=None, issues=None, problems=1)
         row["case_id"] = case_id
+        row["files"] = []
         rows.append(row)
     return rows
 
 
+def _beside(rows: list[dict[str, Any]], files: list[Any]) -> list[dict[str, Any]]:
+    """Each observation and resolution file put into the row of the case it names (by the
+    case's id or the id its YAML gives), oldest date first; those whose case is not among the
+    rows are returned, to be listed apart."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_id.setdefault(row["id"], row)
+    for row in rows:
+        by_id.setdefault(row["case_id"], row)
+    apart: list[dict[str, Any]] = []
+    for found in files:
+        item = {"name": found.name, "kind": found.kind, "case": found.case, "date": found.date}
+        owner = by_id.get(found.case) if found.case else None
+        if owner is None:
+            apart.append(item)
+        else:
+            owner["files"].append(item)
+    for row in rows:
+        row["files"].sort(key=lambda f: (f["kind"], f["date"], f["name"]))
+    return apart
+
+
 def _latest(row: dict[str, Any], records: list[Any]) -> None:
-    """Put a case's latest record (when and its most likely scenario) into its row."""
+    """Put a case's latest record (when and its most likely scenario, or the scenario its
+    observations decided) into its row."""
     if records:
         latest = _oldest_first(records)[-1]
         scenarios = [(item, p) for kind, item, p in latest.probabilities if kind == "scenario"]
         top = max(scenarios, key=lambda s: s[1]) if scenarios else None
-        row["latest"] = {"recorded_at": str(latest.recorded_at)[:16], "top": top}
+        seen = latest.observed(top[0], "scenario") if top else None
+        row["latest"] = {"recorded_at": str(latest.recorded_at)[:16], "top": top,
+                         "observed": seen}  # fmt: skip
 
 
 @router.get("/")
 async def cases_page(request: Request) -> Response:
     state = state_of(request)
     rows = await run_in_threadpool(_case_rows, state)
+    files = await run_in_threadpool(state.workspace.files)
+    apart = _beside(rows, files)
     ledger_problem = ""
     try:
         by_case = await state.ledger.records_of((row["case_id"] for row in rows), PATIENCE)
@@ -96,12 +126,20 @@ async def cases_page(request: Request) -> Response:
     for row in rows:
         _latest(row, by_case.get(row["case_id"], []))
     return _page(request, "cases.html", cases=rows, folder=str(state.workspace.folder),
-                 ledger_problem=ledger_problem)  # fmt: skip
+                 apart=apart, template=TEMPLATE, ledger_problem=ledger_problem)  # fmt: skip
+
+
+def _end(value: float, means: str) -> str:
+    shown = f"{value:g}"
+    return f"{shown}: {means}" if means else shown
 
 
 def position_maps(case: Case) -> list[dict[str, Any]]:
     """Each issue's actors on its scale: for each actor the written interval of its position
-    and its centre, in pixels of a map MAP_WIDTH wide, and its salience."""
+    and its centre, in pixels of a map MAP_WIDTH wide, and its salience. The scale's two ends
+    (`low_label`, `high_label`: the number and what it means) are text above the map, side by
+    side, each wrapping within its share of the width, so that long words never print over each
+    other; the axis is at `axis`."""
     maps = []
     for issue in case.issues:
         low, high = issue.range
@@ -122,10 +160,12 @@ def position_maps(case: Case) -> list[dict[str, Any]]:
                 "actor": actor.id, "name": actor.name or actor.id,
                 "x0": x(a), "x1": x(b), "x": x(centre(stance.position)),
                 "position": str(stance.position), "salience": str(stance.salience),
-                "y": 30 + ROW * len(rows),
+                "y": AXIS + 12 + ROW * len(rows),
             })  # fmt: skip
-        maps.append({"issue": issue, "rows": rows, "height": 40 + ROW * max(len(rows), 1),
-                     "width": MAP_WIDTH, "low": low, "high": high})  # fmt: skip
+        maps.append({"issue": issue, "rows": rows, "height": AXIS + 22 + ROW * max(len(rows), 1),
+                     "width": MAP_WIDTH, "low": low, "high": high, "axis": AXIS,
+                     "low_label": _end(low, issue.low_means),
+                     "high_label": _end(high, issue.high_means)})  # fmt: skip
     return maps
 
 

@@ -62,18 +62,86 @@ def centre(dist: Dist) -> float:
 
 
 def _slider(dist: Dist, quantity: Quantity) -> tuple[float, float, float]:
-    """The slider's ends and step for a number of `quantity`."""
-    low = quantity.low
-    if quantity.high is not None and quantity.high - low < 1e6:
-        high = quantity.high
-    else:
+    """The slider's ends and step for a number of `quantity`: the quantity's range, on the side
+    of zero its author wrote it (`Dist.limits`: a rate `0.1 to 0.3` never goes below 0); where
+    that range is unbounded, up to twice the largest of the number's ends (and 1)."""
+    low, high = dist.limits(quantity)
+    if not (math.isfinite(high) and high - low < 1e6):
         top = max(abs(v) for v in (*dist.support(), centre(dist), 1.0))
-        low, high = (max(low, 0.0) if low >= -1e11 else -2 * top), 2 * top
-        if dist.support()[0] < 0:
-            low = -2 * top
+        low, high = (low if low >= -1e11 else -2 * top), min(high, 2 * top)
     span = high - low
     step = 10 ** math.floor(math.log10(span / 100)) if span > 0 else 0.01
     return low, high, step
+
+
+SEARCH_STEPS = 40  # halvings of the bracket where a parameter's accepted range ends
+
+
+class _Probabilities:
+    """Whether the events' probabilities stay within [0, 1] with one parameter moved: every
+    event probability formula that reads the parameter, bounded by interval arithmetic
+    (`crisis.bounds`) over the moved number's draws (as far as the one-in-a-million tails) and
+    every other input's whole range. Where that holds, no draw of a forecast is refused for a
+    probability out of [0, 1]; a formula whose range cannot be bounded is not judged."""
+
+    def __init__(self, compiled: CompiledCase):
+        from ..crisis.bounds import Ranges
+        from ..crisis.lint import formulas
+
+        self.ranges = Ranges(compiled)
+        self.events = [f for path, f in formulas(compiled) if path[:2] == ("crisis", "events")]
+
+    def reading(self, name: str) -> list[Any]:
+        return [f for f in self.events if name in f.names]
+
+    def stay(self, name: str, dist: Dist, quantity: Quantity, value: float) -> bool:
+        from ..case.numbers import parse_uncertain
+        from ..crisis.bounds import Span, probability_excess
+
+        shifted = parse_uncertain(moved(dist, value, quantity))
+        kept = self.ranges.params[name]
+        self.ranges.params[name] = Span(*shifted.extent(quantity))
+        try:
+            return all(probability_excess(f, self.ranges) is None for f in self.reading(name))
+        finally:
+            self.ranges.params[name] = kept
+
+
+def _accepted(
+    probabilities: _Probabilities,
+    name: str,
+    dist: Dist,
+    quantity: Quantity,
+    ends: tuple[float, float, float],
+) -> tuple[float, float]:
+    """The slider's ends of parameter `name` narrowed to the values a what-if can run: those at
+    which the events' probabilities stay within [0, 1] (`_Probabilities`), found by halving the
+    bracket between the number's centre and each end, then rounded inward to the step. Unchanged
+    where no event reads the parameter, or where the case as written already leaves [0, 1] (its
+    check warns of that)."""
+    low, high, step = ends
+    middle = centre(dist)
+    if not probabilities.reading(name) or not probabilities.stay(name, dist, quantity, middle):
+        return low, high
+
+    def edge(end: float) -> float:
+        if probabilities.stay(name, dist, quantity, end):
+            return end
+        good, bad = middle, end
+        for _ in range(SEARCH_STEPS):
+            half = (good + bad) / 2
+            if probabilities.stay(name, dist, quantity, half):
+                good = half
+            else:
+                bad = half
+        return good
+
+    lowest, highest = edge(low), edge(high)
+    if lowest != low:
+        lowest = min(math.ceil(lowest / step - 1e-9) * step, middle)
+    if highest != high:
+        highest = max(math.floor(highest / step + 1e-9) * step, middle)
+    return round(lowest, 12), round(highest, 12)
 
 
 def knobs(compiled: CompiledCase) -> list[Knob]:
@@ -81,16 +149,21 @@ def knobs(compiled: CompiledCase) -> list[Knob]:
     case = compiled.case
     out: list[Knob] = []
 
-    def add(key: str, group: str, label: str, dist: Dist, quantity: Quantity) -> None:
+    def add(key: str, group: str, label: str, dist: Dist, quantity: Quantity,
+            ends: tuple[float, float] | None = None) -> None:  # fmt: skip
         low, high, step = _slider(dist, quantity)
+        if ends is not None:
+            low, high = ends
         out.append(Knob(key, group, label, str(dist), round(centre(dist), 9), low, high, step))
 
     plan = compiled.crisis
     if plan is not None and case.crisis is not None:
+        probabilities = _Probabilities(compiled)
         for name, dist in case.crisis.parameters.items():
-            quantity = plan.parameters[name].quantity if name in plan.parameters else None
+            quantity = _parameter_quantity(compiled, name)
+            ends = _accepted(probabilities, name, dist, quantity, _slider(dist, quantity))
             add(f"param:{name}", "Parameters", case.crisis.parameter_label(name) or name, dist,
-                quantity or Quantity(name, -1e12, None))  # fmt: skip
+                quantity, ends)  # fmt: skip
         for belief in case.crisis.beliefs:
             label = f"{belief.holder}: {belief.label or belief.id}"
             add(f"belief:{belief.id}", "Beliefs (prior)", label, belief.prior,
@@ -111,6 +184,14 @@ def knobs(compiled: CompiledCase) -> list[Knob]:
     return out
 
 
+def _parameter_quantity(compiled: CompiledCase, name: str) -> Quantity:
+    """The quantity a crisis parameter is drawn as (a probability, or any number)."""
+    plan = compiled.crisis
+    if plan is not None and name in plan.parameters:
+        return plan.parameters[name].quantity
+    return Quantity(name, -1e12, None)
+
+
 def _fmt(v: float) -> float | int:
     v = round(v, 6)
     return int(v) if v == int(v) and abs(v) < 1e15 else v
@@ -119,8 +200,7 @@ def _fmt(v: float) -> float | int:
 def moved(dist: Dist, value: float, quantity: Quantity) -> float | str:
     """`dist` moved so that its centre is `value` (see the module's docstring), as YAML writes
     it: a number or an uncertain-number string."""
-    lo = quantity.low
-    hi = math.inf if quantity.high is None else quantity.high
+    lo, hi = dist.limits(quantity)  # the quantity's range, on the side of zero written
     value = min(max(value, lo), hi)
     shift = value - centre(dist)
     p = dist.params
@@ -170,12 +250,7 @@ def apply(
         parts = key.split(":")
         if parts[0] == "param" and case.crisis is not None:
             name = parts[1]
-            plan = compiled.crisis
-            quantity = (
-                plan.parameters[name].quantity
-                if plan is not None and name in plan.parameters
-                else Quantity(name, -1e12, None)
-            )
+            quantity = _parameter_quantity(compiled, name)
             value_moved = moved(case.crisis.parameters[name], value, quantity)
             written = data["crisis"]["parameters"]
             if isinstance(written[name], dict):  # {value, label, note}: the words stay

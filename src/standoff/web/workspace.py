@@ -1,7 +1,10 @@
 """The folder of cases the web workspace serves, and the only code that touches its files.
 
-A case is named by an id: the stem of a `.yaml`/`.yml` file directly in the workspace folder, or
-a built-in case id (read-only; a workspace file of the same stem hides it). Ids are checked
+A case is named by an id: the stem of a `.yaml`/`.yml` case file directly in the workspace folder,
+or a built-in case id (read-only; a workspace file of the same stem hides it). The folder's
+observation and resolution files (`standoff.case.kinds` tells the three kinds apart) are not
+cases: `files` lists them, directly in the folder or in its `observations/` and `resolutions/`
+folders, each with the case it is of, so that they are shown beside it. Ids are checked
 against a strict pattern and looked up in the listing, so no path is ever built from a request:
 a name like `../etc/passwd` is simply not a case. Each path is resolved and must lie inside the
 folder (a symbolic link that leads out is refused).
@@ -15,6 +18,10 @@ reused) before it writes the new text to a temporary file beside the case and re
 the case (`os.replace`), so the file is never half-written and every text a save was told was
 saved is either the case's file or a file of the history. `.standoff-history` must be a folder
 inside the workspace: a symbolic link or a file of that name is refused, and nothing is written.
+
+A new case (`create`) is written under an id no file of the folder has (in any letter case) and
+no built-in case has, with the same care as a save, and never over a file: its name is taken by
+a hard link, which fails where the name exists (409), so two creations of one id cannot both win.
 
 A file is checked for its size before it is read: one over MAX_CASE_BYTES is refused (413)
 without reading it. A failure of the disk is named (the disk is full, the folder is read-only)
@@ -148,6 +155,20 @@ class CaseFile:
 
 
 @dataclass(frozen=True)
+class OtherFile:
+    """An observation or resolution file of the workspace: its name relative to the folder, its
+    kind (`kinds.OBSERVATIONS` or `kinds.RESOLUTIONS`), the case it names (its `case:` key, else
+    the stem of `observations/ID.yaml` or `resolutions/ID.yaml`; None when it names none), and
+    its date (`as_of` of observations, `resolved` of resolutions; "" when it gives none)."""
+
+    name: str
+    path: Path
+    kind: str
+    case: str | None
+    date: str
+
+
+@dataclass(frozen=True)
 class CaseText:
     """A case's text as read: the text, its version, and the file's identity when it was read
     (device, inode, size, modification and change times), which a cache may key on."""
@@ -180,24 +201,128 @@ class Workspace:
         self.builtins = builtins
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._kinds: dict[Path, tuple[tuple[int, ...], str, str | None, str]] = {}
+
+    def _yaml_files(self, folder: Path) -> list[Path]:
+        """The `.yaml`/`.yml` files directly in `folder` whose stem is an id, sorted."""
+        if not folder.is_dir():
+            return []
+        try:
+            paths = sorted(folder.iterdir())
+        except OSError as e:
+            raise os_problem(e, f"cannot list the folder {folder}") from None
+        return [p for p in paths if p.suffix.lower() in SUFFIXES and ID.match(p.stem)]
+
+    def _kind(self, path: Path) -> tuple[str, str | None, str]:
+        """What a file is (`standoff.case.kinds.file_kind`), the case its `case:` key names and
+        its date; kept while the file's size, times and inode stay the same, since every request
+        lists the folder."""
+        from ..case.kinds import CASE, file_kind
+
+        try:
+            stamp = stamp_of(path.stat())
+        except OSError:
+            return CASE, None, ""
+        kept = self._kinds.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1:]
+        kind = file_kind(path) if stamp[2] <= MAX_CASE_BYTES else CASE
+        named, date = None, ""
+        if kind != CASE:
+            named, date = _case_and_date(path, kind)
+        self._kinds[path] = (stamp, kind, named, date)
+        return kind, named, date
 
     def cases(self) -> dict[str, CaseFile]:
-        """Every case by id, workspace files first, then the built-in cases they do not hide."""
+        """Every case by id, workspace files first, then the built-in cases they do not hide.
+        Observation and resolution files are not cases (see `files`)."""
+        from ..case.kinds import CASE
+
         found: dict[str, CaseFile] = {}
-        if self.folder.is_dir():
-            try:
-                paths = sorted(self.folder.iterdir())
-            except OSError as e:
-                raise os_problem(e, f"cannot list the folder {self.folder}") from None
-            for path in paths:
-                if path.suffix.lower() in SUFFIXES and ID.match(path.stem) and self._inside(path):
-                    found.setdefault(path.stem, CaseFile(path.stem, path, builtin=False))
+        for path in self._yaml_files(self.folder):
+            if self._inside(path) and self._kind(path)[0] == CASE:
+                found.setdefault(path.stem, CaseFile(path.stem, path, builtin=False))
         if self.builtins:
             from ..case import builtin_cases
 
             for ident, path in builtin_cases().items():
                 found.setdefault(ident, CaseFile(ident, path, builtin=True))
         return found
+
+    def files(self) -> list[OtherFile]:
+        """The observation and resolution files of the folder: those directly in it, and those
+        in its `observations/` and `resolutions/` folders (the library's layout, where a file's
+        stem is its case's id when it has no `case:` key)."""
+        from ..case.kinds import CASE, OBSERVATIONS, RESOLUTIONS
+
+        out: list[OtherFile] = []
+        for path in self._yaml_files(self.folder):
+            if not self._inside(path):
+                continue
+            kind, named, date = self._kind(path)
+            if kind != CASE:
+                out.append(OtherFile(path.name, path, kind, named, date))
+        for sub in (OBSERVATIONS, RESOLUTIONS):
+            folder = self.folder / sub
+            if folder.is_symlink():
+                continue
+            for path in self._yaml_files(folder):
+                if path.is_symlink() or not path.is_file():
+                    continue
+                kind, named, date = self._kind(path)
+                if kind == CASE:  # a case file kept there is not one of these
+                    continue
+                out.append(OtherFile(f"{sub}/{path.name}", path, kind, named or path.stem, date))
+        return out
+
+    def taken(self, ident: str) -> str | None:
+        """What already holds the id `ident` (a file of the folder whose stem is the id in any
+        letter case, or a built-in case), in words; None when it is free."""
+        if self.builtins:
+            from ..case import builtin_cases
+
+            if ident.lower() in {i.lower() for i in builtin_cases()}:
+                return f"{ident} is the id of a built-in case"
+        if self.folder.is_dir():
+            try:
+                names = list(self.folder.iterdir())
+            except OSError as e:
+                raise os_problem(e, f"cannot list the folder {self.folder}") from None
+            for path in names:
+                if path.stem.lower() == ident.lower() and path.suffix.lower() in SUFFIXES:
+                    return f"{ident} is taken by the file {path.name} of the workspace"
+        return None
+
+    def create(self, ident: str, text: str) -> Saved:
+        """Write a new case `ident`.yaml into the folder: refused (409) when the id is taken (see
+        `taken`) or the name appears meanwhile; nothing is ever written over a file. The caller
+        has checked the text."""
+        if not ID.match(ident):
+            raise WorkspaceError(
+                422,
+                f"{ident[:60]!r} cannot be a case id: use letters, digits, '.', '_' and '-' "
+                "(at most 128, starting with a letter or digit)",
+            )
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WorkspaceError(422, f"{ident}: the text holds a lone surrogate") from None
+        if len(data) > MAX_CASE_BYTES:
+            raise WorkspaceError(413, f"the case is larger than {MAX_CASE_BYTES:,} bytes")
+        if (why := self.taken(ident)) is not None:
+            raise WorkspaceError(409, f"{why}; choose another id")
+        if not self.folder.is_dir():
+            raise WorkspaceError(404, f"the workspace folder {self.folder} does not exist")
+        target = self.folder / f"{ident}.yaml"
+        try:
+            _write_new(target, data)
+        except FileExistsError:
+            raise WorkspaceError(
+                409, f"{target.name} was made meanwhile; choose another id"
+            ) from None
+        except OSError as e:
+            raise os_problem(e, f"{ident}: cannot write the file") from None
+        return Saved(target.name, "", version_of(data))
 
     def _inside(self, path: Path) -> bool:
         try:
@@ -420,6 +545,68 @@ def _sync_folder(folder: int) -> None:
         os.fsync(folder)
     except OSError:
         pass
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write `data` as the new file `path`, never over one (FileExistsError where it exists): a
+    temporary file in the same folder, flushed to disk, then linked to its name (a hard link
+    fails where the name exists). Where the file system has no hard links, the name is created
+    exclusively (O_EXCL) and written."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, 0o644)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(path, flags, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    finally:
+        Path(temp).unlink(missing_ok=True)
+    _sync_path_folder(path.parent)
+
+
+def _sync_path_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk (where the file system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        _sync_folder(fd)
+    finally:
+        os.close(fd)
+
+
+def _case_and_date(path: Path, kind: str) -> tuple[str | None, str]:
+    """The `case:` an observation or resolution file names, and its date (`as_of` or
+    `resolved`), as written; (None, "") where the file cannot be read."""
+    from ..case.kinds import OBSERVATIONS
+    from ..case.yamlread import read_yaml
+
+    try:
+        data, _ = read_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+    except (CaseError, OSError, ValueError):
+        return None, ""
+    if not isinstance(data, dict):
+        return None, ""
+    named = data.get("case")
+    date = data.get("as_of" if kind == OBSERVATIONS else "resolved")
+    return (
+        named.strip() if isinstance(named, str) and named.strip() else None,
+        str(date) if date is not None else "",
+    )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
