@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,7 +49,6 @@ from .sample import central_inputs, uncertain_slots
 
 if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by `settle`)
     from .crisis.histories import CrisisHistories, CrisisTally
-    from .crisis.model import CompiledCrisis
     from .crisis.observed import Observations, ObservedPlan
 
 DEFAULT_DRAWS = 10_000
@@ -141,8 +140,14 @@ def run(
         CrisisTally.merge, executor, progress,
     )  # fmt: skip
     observed_result = None
+    decided_questions: dict[str, bool] | None = None
+    decided_scenarios: dict[str, bool] | None = None
     if observed is not None and observed_plan is not None:
+        from .crisis.observed import settled_questions, settled_scenarios
+
         observed_result = conditioned(compiled, observed, observed_plan, tally, min_effective)
+        decided_questions = settled_questions(plan, observed_plan)
+        decided_scenarios = settled_scenarios(plan, observed_plan)
     sensitivity = None
     if drivers is not None:
         from .sensitivity import morris  # SALib is imported only when drivers are asked for
@@ -161,8 +166,8 @@ def run(
         draws=draws,
         seed=seed,
         settlement=tallied_settlement(case, tally),
-        scenarios=_settled_scenarios(summary.scenarios(tally, plan, case), plan, observed_plan),
-        questions=_settled(summary.questions(tally, plan, case), plan, observed_plan),
+        scenarios=_settled(summary.scenarios(tally, plan, case), decided_scenarios),
+        questions=_settled(summary.questions(tally, plan, case), decided_questions),
         timeline=summary.timeline(tally, plan, case),
         replicates=plan.replicates,
         indicators=indicators(tally, plan, after=observed_plan.rounds if observed_plan else 0),
@@ -173,31 +178,16 @@ def run(
     return _outside_view(result, compiled, pending)
 
 
-def _settled(
-    questions: tuple[QuestionForecast, ...], plan: CompiledCrisis, seen: ObservedPlan | None
-) -> tuple[QuestionForecast, ...]:
-    """The questions, each that the observations decide marked with its answer."""
-    if seen is None:
-        return questions
-    from .crisis.observed import settled_questions
+_Item = TypeVar("_Item", QuestionForecast, ScenarioForecast)
 
-    answers = settled_questions(plan, seen)
+
+def _settled(items: tuple[_Item, ...], answers: Mapping[str, bool] | None) -> tuple[_Item, ...]:
+    """The questions or scenarios, each that the observations decide (`answers`, by id) marked
+    with its answer."""
+    if not answers:
+        return items
     return tuple(
-        dataclasses.replace(q, observed=answers[q.id]) if q.id in answers else q for q in questions
-    )
-
-
-def _settled_scenarios(
-    scenarios: tuple[ScenarioForecast, ...], plan: CompiledCrisis, seen: ObservedPlan | None
-) -> tuple[ScenarioForecast, ...]:
-    """The scenarios, each that the observations decide marked with its outcome."""
-    if seen is None:
-        return scenarios
-    from .crisis.observed import settled_scenarios
-
-    answers = settled_scenarios(plan, seen)
-    return tuple(
-        dataclasses.replace(s, observed=answers[s.id]) if s.id in answers else s for s in scenarios
+        dataclasses.replace(x, observed=answers[x.id]) if x.id in answers else x for x in items
     )
 
 

@@ -23,6 +23,7 @@ from .resolve import (
     read_forecast,
     read_resolutions,
     score,
+    scored_json,
     unresolved,
 )
 
@@ -284,34 +285,11 @@ def _mean(values: list[float]) -> float | None:
 def _pair_json(forecast: Path, resolutions: Path, case: Any, scored: list[Scored],
                pending: list[str], seen: list[str]) -> dict[str, Any]:  # fmt: skip
     """One pair's scores as JSON, in the shape of a record of `standoff ledger score --json`."""
-    questions = [s for s in scored if s.kind == "question"]
-    scenario = next((s for s in scored if s.kind == "scenarios"), None)
     return {
         "forecast": str(forecast),
         "resolutions": str(resolutions),
         "case": case if isinstance(case, str) else None,
-        "n": len(questions),
-        "brier": _mean([s.brier for s in questions]),
-        "log": _mean([s.log for s in questions]),
-        "questions": {
-            s.id: {
-                "p": round(s.probabilities[1], 6),
-                "outcome": "yes" if s.outcome else "no",
-                "brier": round(s.brier, 6),
-                "log": round(s.log, 6),
-                "rps": _rounded(s.rps),
-            }
-            for s in questions
-        },
-        "scenario": None
-        if scenario is None
-        else {
-            "happened": scenario.id,
-            "p": round(scenario.probabilities[scenario.outcome], 6),
-            "brier": round(scenario.brier, 6),
-            "log": round(scenario.log, 6),
-            "rps": _rounded(scenario.rps),
-        },
+        **scored_json(scored),
         "unresolved": pending,
         "observed": seen,
     }

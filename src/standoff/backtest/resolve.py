@@ -410,3 +410,43 @@ def calibration(scored: list[Scored], bins: int = 5) -> list[dict[str, float]]:
     """Calibration over the questions: forecast P(yes) against how often yes happened."""
     qs = [s for s in scored if s.kind == "question"]
     return calibration_table([s.probabilities[1] for s in qs], [s.outcome for s in qs], bins)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 6)
+
+
+def scored_json(scored: list[Scored], question_rps: bool = True) -> dict[str, Any]:
+    """One forecast's scores as JSON, as `standoff score --json` and `standoff ledger score
+    --json` give them: the number of questions scored, their mean Brier and log scores, each
+    question's (with its RPS where `question_rps`) and the scenarios'."""
+    questions = [s for s in scored if s.kind == "question"]
+    scenario = next((s for s in scored if s.kind == "scenarios"), None)
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 6) if values else None
+
+    return {
+        "n": len(questions),
+        "brier": mean([s.brier for s in questions]),
+        "log": mean([s.log for s in questions]),
+        "questions": {
+            s.id: {
+                "p": round(s.probabilities[1], 6),
+                "outcome": "yes" if s.outcome else "no",
+                "brier": round(s.brier, 6),
+                "log": round(s.log, 6),
+                **({"rps": _round(s.rps)} if question_rps else {}),
+            }
+            for s in questions
+        },
+        "scenario": None
+        if scenario is None
+        else {
+            "happened": scenario.id,
+            "p": round(scenario.probabilities[scenario.outcome], 6),
+            "brier": round(scenario.brier, 6),
+            "log": round(scenario.log, 6),
+            "rps": _round(scenario.rps),
+        },
+    }

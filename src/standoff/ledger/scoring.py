@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..backtest.resolve import Scored, calibration
+from ..backtest.resolve import Scored, calibration, scored_json
 from ..backtest.scores import brier, log_score, rps
 from .record import Record
 
@@ -127,41 +127,21 @@ def score_records(records: list[Record], resolved: Resolutions, bins: int = 5) -
         pairs = [(record.id, s) for s in scored]
         everything += pairs
         by_case.setdefault(record.case_id, []).extend(pairs)
-        questions = [s for s in scored if s.kind == "question"]
-        scenario = next((s for s in scored if s.kind == "scenarios"), None)
+        scores = scored_json(scored, question_rps=False)
         per_record.append(
             {
                 "id": record.id,
                 "case": record.case_id,
                 "recorded_at": record.recorded_at,
                 "as_of": record.as_of,
-                "n": len(questions),
+                "n": scores.pop("n"),
                 "observed": [
                     i
                     for k, i, _ in record.probabilities
                     if k == "question" and record.observed(i) is not None
                 ]
                 + (["scenario"] if _scenario_observed(record) else []),
-                "brier": _mean([s.brier for s in questions]),
-                "log": _mean([s.log for s in questions]),
-                "questions": {
-                    s.id: {
-                        "p": round(s.probabilities[1], 6),
-                        "outcome": "yes" if s.outcome else "no",
-                        "brier": round(s.brier, 6),
-                        "log": round(s.log, 6),
-                    }
-                    for s in questions
-                },
-                "scenario": None
-                if scenario is None
-                else {
-                    "happened": scenario.id,
-                    "p": round(scenario.probabilities[scenario.outcome], 6),
-                    "brier": round(scenario.brier, 6),
-                    "log": round(scenario.log, 6),
-                    "rps": None if scenario.rps is None else round(scenario.rps, 6),
-                },
+                **scores,
                 "scenario_problem": problem,
             }
         )
