@@ -11,7 +11,18 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__, outputs
-from .console import Table, err, fail, out, plain_warnings, print_problems, printable, safe
+from .console import (
+    Table,
+    check_output,
+    err,
+    fail,
+    out,
+    plain_warnings,
+    print_problems,
+    printable,
+    safe,
+    write_output,
+)
 from .errors import CaseError
 from .run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .run.executor import block_size
@@ -149,24 +160,6 @@ def _inputs(
     return inputs
 
 
-def _check_output(path: Path | None, inputs: list[str]) -> None:
-    """Refuse an output path before any work is done (see `standoff.outputs`)."""
-    if path is None:
-        return
-    try:
-        outputs.check(path, inputs)
-    except outputs.OutputError as e:
-        raise fail(str(e)) from None
-
-
-def _write_text(path: Path, text: str, inputs: list[str]) -> None:
-    """Write atomically; never over an input; every problem is `error: PATH: reason`, exit 2."""
-    try:
-        outputs.write_text(path, text, inputs)
-    except outputs.OutputError as e:
-        raise fail(str(e)) from None
-
-
 def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
     from .serialize import NonFiniteError, dumps
 
@@ -174,7 +167,7 @@ def _write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
         text = dumps(data)
     except NonFiniteError as e:
         raise fail(f"{path}: {e}") from None
-    _write_text(path, text, inputs)
+    write_output(path, text, inputs)
 
 
 def _fits(compiled: CompiledCase, **run: Any) -> None:
@@ -362,7 +355,7 @@ def settle_cmd(
     if rounds is not None and rounds > MAX_SETTLE_ROUNDS:
         raise fail(f"--rounds {rounds:,}: at most {MAX_SETTLE_ROUNDS:,} rounds; lower --rounds")
     inputs = _inputs(compiled, case)
-    _check_output(json_out, inputs)
+    check_output(json_out, inputs)
     _fits(compiled, model=name, rounds=rounds)
     result = settle(loaded, name, rounds, options)
     data = settle_json(result)
@@ -462,8 +455,8 @@ def forecast(
     options = {} if crisis else _options(option, name or "compromise")
     drivers = DriverOptions(trajectories, replicates) if report is not None else None
     inputs = _inputs(compiled, case, observed, ledger, record)
-    _check_output(json_out, inputs)
-    _check_output(report, inputs)
+    check_output(json_out, inputs)
+    check_output(report, inputs)
     if json_out is not None and report is not None and outputs.same_file(json_out, report):
         raise fail(f"{report}: --json and --report name the same file")
     if report is not None and report.suffix.lower() == ".md":
@@ -508,7 +501,7 @@ def forecast(
         _write_json(json_out, data, inputs)
     if report is not None:
         if report.suffix.lower() == ".html":
-            _write_text(report, render_html(built), inputs)
+            write_output(report, render_html(built), inputs)
         else:
             folder = outputs.figures_folder(report)
             text, figures = render_markdown(built, report)
@@ -518,7 +511,7 @@ def forecast(
             except outputs.OutputError as e:
                 raise fail(str(e)) from None
             try:
-                _write_text(report, text, inputs)
+                write_output(report, text, inputs)
             except typer.Exit:
                 if made:
                     shutil.rmtree(folder, ignore_errors=True)
@@ -685,7 +678,7 @@ def sensitivity(
         raise fail(f"{case}: sensitivity needs a crisis case (scenarios with rules)")
     seen = _observations(observed)
     inputs = _inputs(compiled, case, observed)
-    _check_output(json_out, inputs)
+    check_output(json_out, inputs)
     _fits(compiled, trajectories=trajectories, replicates=replicates)
     with cli_executor(backend, scheduler, workers) as executor, _progress(True) as progress:
         result = morris(
@@ -726,7 +719,7 @@ def ablate(
     if compiled.crisis is None:
         raise fail(f"{case}: an ablation needs a crisis case (events with formulas)")
     inputs = _inputs(compiled, case)
-    _check_output(json_out, inputs)
+    check_output(json_out, inputs)
     _fits(compiled, draws=draws, runs=2)
     with _progress(enabled=True) as progress:
         result = ablation(compiled, draws, seed, progress=progress, each=each)

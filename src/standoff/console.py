@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -77,6 +78,30 @@ def fail(message: str) -> typer.Exit:
     """Print `error: message` (user text as data, never markup) and give exit status 2."""
     err.print(visible_lines(f"error: {message}"), markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(2)
+
+
+def check_output(path: Path | None, inputs: Iterable[Path | str]) -> None:
+    """Refuse an output path before any work is done (`standoff.outputs.check`: never an input
+    of the command, in a folder that exists): `error: PATH: reason`, exit 2."""
+    from . import outputs
+
+    if path is None:
+        return
+    try:
+        outputs.check(path, list(inputs))
+    except outputs.OutputError as e:
+        raise fail(str(e)) from None
+
+
+def write_output(path: Path, text: str, inputs: Iterable[Path | str]) -> None:
+    """Write `text` atomically (`standoff.outputs.write_text`), never over an input; every
+    problem is `error: PATH: reason`, exit 2."""
+    from . import outputs
+
+    try:
+        outputs.write_text(path, text, list(inputs))
+    except outputs.OutputError as e:
+        raise fail(str(e)) from None
 
 
 def print_problems(problems: Iterable[object]) -> None:

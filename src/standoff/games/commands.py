@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..console import Table, err, fail, out, safe
+from ..console import Table, check_output, err, fail, out, safe, write_output
 
 if TYPE_CHECKING:
     from .fit import GameFit
@@ -88,25 +88,6 @@ def _outcomes(text: str | None) -> list[str] | None:
     return values
 
 
-def _check_out(path: Path | None, inputs: list[str]) -> None:
-    from .. import outputs
-
-    if path is not None:
-        try:
-            outputs.check(path, inputs)
-        except outputs.OutputError as e:
-            raise fail(str(e)) from None
-
-
-def _write(path: Path, text: str, inputs: list[str]) -> None:
-    from .. import outputs
-
-    try:
-        outputs.write_text(path, text, inputs)
-    except outputs.OutputError as e:
-        raise fail(str(e)) from None
-
-
 def _num(x: float, digits: int = 6) -> str:
     return "–" if not math.isfinite(x) else f"{x:.{digits}f}"
 
@@ -161,7 +142,7 @@ def fit_cmd(
     parsed = _formula(formula)
     order = _outcomes(outcomes)
     inputs = [str(data)]
-    _check_out(json_out, inputs)
+    check_output(json_out, inputs)
     table = read_table(data)
     try:
         fit = fit_table(table, parsed, link, kind, order)
@@ -191,7 +172,7 @@ def predict_cmd(
     from .predict import predict_table
 
     inputs = [str(model), str(data)]
-    _check_out(json_out, inputs)
+    check_output(json_out, inputs)
     fit = read_model(model)
     table = read_table(data)
     idx, P = predict_table(fit, table)
@@ -214,7 +195,7 @@ def predict_cmd(
             for k, row in zip(idx, P, strict=True)
         ]
         text = json.dumps({"outcomes": list(fit.outcomes), "rows": rows}, indent=2) + "\n"
-        _write(json_out, text, inputs)
+        write_output(json_out, text, inputs)
 
 
 @games_app.command("cv")
@@ -244,7 +225,7 @@ def cv_cmd(
     parsed = _formula(formula)
     order = _outcomes(outcomes)
     inputs = [str(data)]
-    _check_out(json_out, inputs)
+    check_output(json_out, inputs)
     table = read_table(data)
     design = build(table, parsed, EGAME12.prefixes, order)
     if folds > len(design.y):
@@ -286,4 +267,4 @@ def cv_cmd(
     if cv.failed_folds:
         err.print(f"warning: {cv.failed_folds} fold(s) could not be fitted and are not scored")
     if json_out is not None:
-        _write(json_out, json.dumps(result, indent=2) + "\n", inputs)
+        write_output(json_out, json.dumps(result, indent=2) + "\n", inputs)

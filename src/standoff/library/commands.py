@@ -4,12 +4,15 @@ scored against its resolution beside the baselines (registered in cli.py, loaded
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..console import Table, err, fail, out, safe
+from ..console import Table, check_output, err, fail, out, safe, write_output
 from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
+
+if TYPE_CHECKING:
+    from .forecasts import LibraryCase
 
 library_app = typer.Typer(
     name="library",
@@ -47,6 +50,18 @@ FoldersArg = Annotated[
 SeedOpt = Annotated[int, typer.Option(min=0, help="Seed (the same for every case).")]
 
 
+def _inputs(found: list[LibraryCase]) -> list[Path | str]:
+    """Every file the command reads: the cases, their resolutions and the ICB tables (read by a
+    case with a reference class); no output may name one."""
+    from .. import outputs
+
+    return [
+        *(c.path for c in found),
+        *(c.resolution for c in found if c.resolution is not None),
+        *outputs.icb_files(),
+    ]
+
+
 def _f(x: float | None, digits: int = 3) -> str:
     return "–" if x is None or x != x else f"{x:.{digits}f}"
 
@@ -70,7 +85,6 @@ def score_cmd(
     """Forecast every case of the library and score each question (Brier on the 0-1 scale, log
     score) and each case's scenarios (multi-category Brier) against what happened, beside the
     authors' rates alone (every model term frozen at its mean), the outside view and 50%."""
-    from .. import outputs
     from ..errors import CaseError
     from .forecasts import find_cases, forecast_case
     from .report import library_json, reliability_figure
@@ -78,13 +92,9 @@ def score_cmd(
 
     chosen = folders or default_folders()
     found = find_cases(chosen)
-    inputs: list[Path] = [c.path for c in found] + [c.resolution for c in found if c.resolution]
-    for path in (json_out, figure):
-        if path is not None:
-            try:
-                outputs.check(path, inputs)
-            except outputs.OutputError as e:
-                raise fail(str(e)) from None
+    inputs = _inputs(found)
+    check_output(json_out, inputs)
+    check_output(figure, inputs)
     resolved = [c for c in found if c.resolution is not None]
     unscored = [str(c.path) for c in found if c.resolution is None]
     if not resolved:
@@ -108,17 +118,14 @@ def score_cmd(
     _print(scores, len(forecasts), draws, seed)
     if unscored:
         err.print(f"not scored (no resolution file): {safe(', '.join(unscored))}")
-    try:
-        if json_out is not None:
-            import json
+    if json_out is not None:
+        import json
 
-            data = library_json(scores, forecasts, unscored, draws, seed)
-            outputs.write_text(json_out, json.dumps(data, indent=2) + "\n", inputs)
-        if figure is not None:
-            title = f"Library: {len(scores.questions)} questions, {len(forecasts)} cases"
-            outputs.write_text(figure, reliability_figure(scores, title), inputs)
-    except outputs.OutputError as e:
-        raise fail(str(e)) from None
+        data = library_json(scores, forecasts, unscored, draws, seed)
+        write_output(json_out, json.dumps(data, indent=2) + "\n", inputs)
+    if figure is not None:
+        title = f"Library: {len(scores.questions)} questions, {len(forecasts)} cases"
+        write_output(figure, reliability_figure(scores, title), inputs)
 
 
 def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
@@ -221,7 +228,6 @@ def tune_cmd(
     out: each case that states neither is forecast under every candidate pair; each case is scored
     under the pair that scores best on the other cases (question Brier, 0-1); the pair best on
     every case is the one to make the default."""
-    from .. import outputs
     from ..crisis.pace import PaceError, half_life_days
     from .forecasts import Setting, find_cases, question_scores_at
     from .loco import leave_one_case_out
@@ -246,12 +252,8 @@ def tune_cmd(
     settings = [Setting(p, f) for p in candidates for f in factors]
     chosen_folders = folders or default_folders()
     found = [c for c in find_cases(chosen_folders) if c.resolution is not None]
-    inputs = [c.path for c in found] + [c.resolution for c in found if c.resolution]
-    if json_out is not None:
-        try:
-            outputs.check(json_out, inputs)
-        except outputs.OutputError as e:
-            raise fail(str(e)) from None
+    inputs = _inputs(found)
+    check_output(json_out, inputs)
     table: dict[str, dict[str, list[float]]] = {s.name: {} for s in settings}
     stated = []
     with cli_executor(backend, scheduler, workers) as executor:
@@ -295,7 +297,4 @@ def tune_cmd(
                                             for c, vs in cs.items()} for p, cs in table.items()},
             "stated_own_setting": stated,
         }  # fmt: skip
-        try:
-            outputs.write_text(json_out, json.dumps(data, indent=2) + "\n", inputs)
-        except outputs.OutputError as e:
-            raise fail(str(e)) from None
+        write_output(json_out, json.dumps(data, indent=2) + "\n", inputs)
