@@ -26,6 +26,18 @@ DRAWS = 200
 DEADLINE = 60.0  # seconds for the whole burst
 
 
+def client(base: str, timeout: float = DEADLINE, connections: int = 10) -> httpx.AsyncClient:
+    """An HTTP client that, as a well-behaved one must, lets an idle connection go well before the
+    server would (KEEP_ALIVE_SECONDS): reusing a connection at the moment the server closes it
+    loses the request in transit (a read error), and httpx's own default (5 s) equals the
+    server's. The server's event loop shares the process with its workers here, so it may close
+    an idle connection a little late or early against the client's clock."""
+    from standoff.web.server import KEEP_ALIVE_SECONDS
+
+    limits = httpx.Limits(max_connections=connections, keepalive_expiry=KEEP_ALIVE_SECONDS / 3)
+    return httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits)
+
+
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """The base URL of a workspace served over one case, and its app."""
@@ -42,11 +54,11 @@ def server(served: tuple[str, Any]) -> str:
     return served[0]
 
 
-async def post_until_taken(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> Any:
+async def post_until_taken(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> Any:
     """POST, and while the server answers 503 with Retry-After, wait that long and POST again
     (as a client should); the last response."""
     while True:
-        response = await client.post(url, json=body)
+        response = await http.post(url, json=body)
         wait = response.headers.get("retry-after")
         if response.status_code != 503 or wait is None:
             return response
@@ -56,15 +68,14 @@ async def post_until_taken(client: httpx.AsyncClient, url: str, body: dict[str, 
 async def burst(base: str) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=REQUESTS)
-    async with httpx.AsyncClient(base_url=base, timeout=DEADLINE, limits=limits) as client:
+    async with client(base, connections=REQUESTS) as http:
 
         async def one(n: int) -> None:
             body = {"case": "mine", "draws": DRAWS, "seed": 7,
                     "set": {"param:strike_rate": 0.05 + 0.01 * n}}  # fmt: skip
             began = time.perf_counter()
             try:
-                response = await post_until_taken(client, "/api/whatif", body)
+                response = await post_until_taken(http, "/api/whatif", body)
             except httpx.HTTPError as e:
                 errors.append(f"request {n}: {type(e).__name__}: {e}")
                 return
@@ -94,13 +105,13 @@ def test_fifty_concurrent_whatifs(server: str) -> None:
 
 def test_a_long_run_does_not_block_other_requests(server: str) -> None:
     async def both() -> tuple[float, bool]:
-        async with httpx.AsyncClient(base_url=server, timeout=DEADLINE) as client:
+        async with client(server) as http:
             long = asyncio.create_task(
-                client.post("/api/forecast", json={"case": "mine", "draws": 20_000, "seed": 1})
+                http.post("/api/forecast", json={"case": "mine", "draws": 20_000, "seed": 1})
             )
             await asyncio.sleep(0.3)  # the run has started
             began = time.perf_counter()
-            quick = await client.get("/api/cases")
+            quick = await http.get("/api/cases")
             waited = time.perf_counter() - began
             assert quick.status_code == 200
             still_running = not long.done()
@@ -122,10 +133,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def light_during(base: str, heavy: Any) -> tuple[list[float], Any]:
-    """GET /api/cases, one after another, for as long as `heavy(client)` runs; their latencies
+    """GET /api/cases, one after another, for as long as `heavy()` runs; their latencies
     and what `heavy` returned."""
     latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as light:
+    async with client(base) as light:
         task = asyncio.ensure_future(heavy())
         await asyncio.sleep(0.2)  # the heavy requests are in
         while not task.done():
@@ -139,13 +150,12 @@ async def light_during(base: str, heavy: Any) -> tuple[list[float], Any]:
 
 def test_light_routes_stay_quick_under_eighty_heavy_whatifs(server: str) -> None:
     async def heavy() -> list[int]:
-        limits = httpx.Limits(max_connections=HEAVY)
-        async with httpx.AsyncClient(base_url=server, timeout=DEADLINE, limits=limits) as client:
+        async with client(server, connections=HEAVY) as http:
 
             async def one(n: int) -> int:
                 body = {"case": "mine", "draws": HEAVY_DRAWS, "seed": n,
                         "set": {"param:strike_rate": 0.05 + 0.005 * n}}  # fmt: skip
-                return (await post_until_taken(client, "/api/whatif", body)).status_code
+                return (await post_until_taken(http, "/api/whatif", body)).status_code
 
             return list(await asyncio.gather(*(one(n) for n in range(HEAVY))))
 
@@ -176,11 +186,11 @@ def test_work_whose_client_has_gone_is_stopped(
     work = app.state.standoff.jobs.work
 
     async def abandon() -> list[str]:
-        async with httpx.AsyncClient(base_url=base, timeout=1.0) as client:
+        async with client(base, timeout=1.0, connections=100) as http:
 
             async def one(n: int) -> str:
                 try:
-                    response = await client.post(route, json={**body, "seed": n})
+                    response = await http.post(route, json={**body, "seed": n})
                 except httpx.TimeoutException:
                     return "gave up"
                 return str(response.status_code)
@@ -192,10 +202,10 @@ def test_work_whose_client_has_gone_is_stopped(
 
     async def light() -> list[float]:
         latencies = []
-        async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
+        async with client(base) as http:
             for _ in range(20):
                 began = time.perf_counter()
-                assert (await client.get("/api/cases")).status_code == 200
+                assert (await http.get("/api/cases")).status_code == 200
                 latencies.append(time.perf_counter() - began)
         return latencies
 
@@ -223,14 +233,14 @@ def test_a_full_pool_answers_503_with_retry_after(tmp_path: Path) -> None:
     body = {"case": "mine", "draws": 200_000}
 
     async def three() -> list[Any]:
-        async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as client:
-            first = asyncio.ensure_future(client.post("/api/forecast", json=body))
-            second = asyncio.ensure_future(client.post("/api/forecast", json={**body, "seed": 2}))
+        async with client(base) as http:
+            first = asyncio.ensure_future(http.post("/api/forecast", json=body))
+            second = asyncio.ensure_future(http.post("/api/forecast", json={**body, "seed": 2}))
             await asyncio.sleep(0.5)  # both taken: one running, one queued
             began = time.perf_counter()
-            third = await client.post("/api/whatif", json={"case": "mine", "draws": 100})
+            third = await http.post("/api/whatif", json={"case": "mine", "draws": 100})
             waited = time.perf_counter() - began
-            quick = await client.get("/api/cases")
+            quick = await http.get("/api/cases")
             first.cancel()
             second.cancel()
             return [third, waited, quick]
