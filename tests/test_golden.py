@@ -28,22 +28,22 @@ def digest(data: dict) -> str:
 
 CRISIS = {
     # (case, draws, seed): the forecast JSON
-    ("us-dprk-2018", 3000, 7): "7aa0e4e95a82b802c64280242ae9321d3a175ec4433bcbc16ecd77466da38814",
+    ("us-dprk-2018", 3000, 7): "4767834f66b124b3b7568955c88951a6cf321a001f49cf4ade62976ead6ed56e",
     ("us-dprk-2018", 10_000, 20180815): (
-        "271c96ed5be188c6fa70c39b92f450dc4769c36406f13363edb58541ce6f31dc"  # `make forecast`
+        "eb1f7d6547021c27351abdd85d351a793912ea9fb279f907cd53dc57686d9ee8"  # `make forecast`
     ),
     ("cuba-1962", 3000, 7): "a0c471e77df4857d9cbd9bd57541d40b9c981f4fb79ba231dc6db207f548ad89",
 }
 WITH_DRIVERS = {
     # (case, draws, seed, trajectories, replicates): the forecast JSON with --report's drivers
     ("us-dprk-2018", 500, 5, 2, 4): (
-        "5d9cc1682accb3ceebe189a440edbf45cb8d4915792739c4d6564be6239af8be"
+        "4c4ef1b220f2e76a46534f093a552c96ef094670226ed47b018ff64a3d040aa0"
     ),
     ("cuba-1962", 500, 5, 2, 4): "2c463f314be350f4ce9caa8b2162ec96c4eb8431e3496f47dd181df2163e17f7",
 }
 SENSITIVITY = {
     # (case, trajectories, replicates, seed): `standoff sensitivity --json`
-    ("us-dprk-2018", 3, 8, 3): "58b2118377f0eb89127b2cf580b22568d462b78fa846c510ba0b5de379504c9b",
+    ("us-dprk-2018", 3, 8, 3): "bcb60e0a3050886d9963477452f082a67cc08e927645a631a4398c5ec8653625",
     ("cuba-1962", 3, 8, 3): "51d094207d438af8940ab65beab2d0de521399fae7c45e2cf20a8aef2f2d5135",
 }
 TABLES = {

@@ -235,7 +235,7 @@ def test_every_built_in_case_has_observations_that_condition_it():
         if compiled.crisis is None:
             continue
         seen = read_observations(folder / f"{ident}.yaml")
-        result = run(compiled, draws=2_000, seed=1, observed=seen)
+        result = run(compiled, draws=4_000, seed=1, observed=seen)
         assert result.observed is not None and result.observed.effective_draws >= 100
         assert np.isclose(sum(s.probability.p for s in result.scenarios), 1.0)
 

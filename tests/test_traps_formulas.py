@@ -217,26 +217,43 @@ def test_since_in_a_scenario_rule_is_named_at_its_line():
 # -- a probability its parameters' draws can take out of [0, 1] ----------------------------------
 
 
-def test_a_rate_that_is_not_a_direct_factor_is_bounded_and_named(tmp_path: Path):
-    # `retaliation` is not a direct factor: a parameter, unbounded above, drawn lognormal
+def test_a_rate_written_inside_0_1_is_a_share_wherever_it_is_used(tmp_path: Path):
+    # `retaliation` (0.40 to 0.80) is not a direct factor, yet no draw of it leaves [0, 1]
     text = case(tariffs="retaliation if happened('hike') else 0.5 * retaliation")
     status, err = check(tmp_path, text)
+    assert (status, err) == (0, "")
+    compiled = load_yaml(text)
+    drawn = Sampler(compiled.case, 1, compiled.crisis).draws(0, 100_000).params["retaliation"]
+    assert drawn.min() >= 0 and drawn.max() <= 1
+    assert 0.59 < np.median(drawn) < 0.61  # normal: the median is the midpoint, as a salience's
+    assert 0.04 < (drawn < 0.4).mean() < 0.06 and 0.04 < (drawn > 0.8).mean() < 0.06
+
+
+MULTIPLIER = "retaliation: 0.40 to 1.20"  # an end above 1: a number, lognormal, unbounded above
+
+
+def test_a_parameter_that_can_pass_1_is_bounded_and_named(tmp_path: Path):
+    # not a direct factor (a term of a sum): only the tails of its lognormal reach past 1
+    text = case(tariffs="0.3 * retaliation + 0.1 * happened('hike')")
+    text = text.replace("retaliation: 0.40 to 0.80", MULTIPLIER)
+    status, err = check(tmp_path, text)
     assert status == 0
-    line = line_of(text, "retaliation if happened")
+    line = line_of(text, "0.3 * retaliation")
     rows = [row for row in err.splitlines() if f"trade.yaml:{line}:" in row]
     assert rows, err
     assert (
-        "crisis.events[1].probability: warning: the probability of event 'tariffs' can be 1.54, "
+        "crisis.events[1].probability: warning: the probability of event 'tariffs' can be 1.12, "
         "outside 0 to 1, in the tails of its parameters' draws (as far as one in a million at "
         "each end), and a long forecast stops with an error there: parameter retaliation "
-        "(0.40 to 0.80, drawn from 0.208 to 1.54)"
+        "(0.40 to 1.20, drawn from 0.142 to 3.39)"
     ) in rows[0]
 
 
 def test_the_tail_is_real_draws_of_that_rate_pass_1():
-    compiled = load_yaml(case(tariffs="retaliation if happened('hike') else 0.5 * retaliation"))
+    text = case(tariffs="retaliation if happened('hike') else 0.5 * retaliation")
+    compiled = load_yaml(text.replace("retaliation: 0.40 to 0.80", MULTIPLIER))
     drawn = Sampler(compiled.case, 1, compiled.crisis).draws(0, 100_000).params["retaliation"]
-    assert 0.001 < (drawn > 1).mean() < 0.01  # in about 0.35% of the draws of the inputs
+    assert 0.08 < (drawn > 1).mean() < 0.2  # lognormal, median 0.69: above 1 in about 14%
 
 
 def test_out_of_range_within_the_intervals_as_written_names_the_inputs():

@@ -262,6 +262,22 @@ class Dist:
         return np.clip(out, *self.limits(quantity))
 
 
+def is_share(dist: Dist) -> bool:
+    """Whether a crisis parameter written as `dist` is a share, drawn on [0, 1]: `beta(a, b)`, or
+    an interval `A to B` with both ends in [0, 1] (a rate, a probability, a fraction). Such an
+    interval is then normal and clipped to [0, 1], as a salience's is, so that no draw of it
+    leaves [0, 1]; to let a parameter leave [0, 1], write an end outside it or `normal(m, sd)`.
+
+    >>> is_share(parse_uncertain("0.4 to 0.8")), is_share(parse_uncertain("0.5 to 1.5"))
+    (True, False)
+    >>> is_share(parse_uncertain("beta(2, 5)")), is_share(parse_uncertain("normal(0.5, 0.1)"))
+    (True, False)
+    """
+    if dist.kind == "beta":
+        return True
+    return dist.kind == "range" and 0.0 <= dist.params[0] and dist.params[1] <= 1.0
+
+
 def quantile(dist: Dist, u: NDArray[np.float64], quantity: Quantity) -> NDArray[np.float64]:
     """The values of `dist` at probabilities u (its inverse CDF, as sampled: clipped to the
     quantity's valid range). Used to place inputs at chosen quantiles for sensitivity analysis."""

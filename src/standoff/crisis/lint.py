@@ -258,7 +258,7 @@ def _excess(event: str, excess: Excess, ranges: Ranges, stated: bool) -> str:
         f"{head}, in the tails of its parameters' draws (as far as one in a million at each "
         f"end), and a long forecast stops with an error there{cause}; say what happens there "
         "(min(1, ...), max(0, ...)), or give a rate a form that stays in [0, 1] "
-        "(beta(a, b), uniform(a, b))"
+        "(an interval inside [0, 1] such as 0.4 to 0.8, beta(a, b), uniform(a, b))"
     )
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..bargaining.interactions import Interaction
 from ..case.crisis_schema import EFFECT_FIELDS, Crisis, Effect
 from ..case.inputs import InputRef, Parameter
-from ..case.numbers import Dist, Quantity
+from ..case.numbers import Dist, Quantity, is_share
 from ..case.schema import CAPABILITY, SALIENCE, Case, reader_name
 from ..case.source import SourceMap
 from ..case.yamlread import dotted
@@ -553,10 +553,11 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
             )
     names = set(crisis.parameters) | BUILTIN_NAMES
     for name, dist in crisis.parameters.items():
-        # a parameter is any number; written beta(a, b) it is a share, Beta(a, b) on [0, 1]
+        # a parameter is any number; written beta(a, b), or as an interval inside [0, 1], it is a
+        # share, drawn on [0, 1] (docs/cases.md, "Uncertain numbers")
         quantity = (
             Quantity(f"parameter {name}", 0.0, 1.0)
-            if dist.kind == "beta"
+            if is_share(dist)
             else Quantity(f"parameter {name}", -1e12, None, signed=True)
         )
         label = crisis.parameter_label(name) or reader_name("", name)  # the case's words
