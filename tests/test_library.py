@@ -234,5 +234,17 @@ def test_library_tune_chooses_each_case_without_it(tmp_path: Path) -> None:
     for case, chosen in data["leave_one_case_out"]["per_case"].items():
         other = [c for c in ("cuba-1962", "us-dprk-2018") if c != case]
         assert mean(chosen, other) == pytest.approx(min(mean(s, other) for s in table), abs=1e-9)
+    # the held-out forecasts against 50% and against the first candidate, item by item
+    loco = data["leave_one_case_out"]
+    held = [v for c, chosen in loco["per_case"].items() for v in table[chosen][c]]
+    written = [v for c in loco["per_case"] for v in table["pace engine, odds x1"][c]]
+    half, first = loco["differences"]
+    assert (half["baseline"], first["baseline"]) == ("half", "pace engine, odds x1")
+    assert half["items"] == len(held) and half["cases"] == 2
+    assert half["forecast_mean"] == pytest.approx(loco["question_brier"], abs=1e-4)
+    assert half["difference"] == pytest.approx(sum(held) / len(held) - 0.25, abs=1e-4)
+    diff = sum(a - b for a, b in zip(held, written, strict=True)) / len(held)
+    assert first["difference"] == pytest.approx(diff, abs=1e-4)
+    assert half["interval_90"][0] <= half["difference"] <= half["interval_90"][1]
     bad = runner.invoke(app, ["library", "tune", str(folder), "--odds", "0"])
     assert bad.exit_code == 2 and "odds factor" in bad.output

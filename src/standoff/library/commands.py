@@ -230,7 +230,9 @@ def tune_cmd(
     every case is the one to make the default."""
     from ..crisis.pace import PaceError, half_life_days
     from .forecasts import Setting, find_cases, question_scores_at
-    from .loco import leave_one_case_out
+    from .loco import held_out, leave_one_case_out
+    from .report import difference_json
+    from .score import difference
 
     candidates = [p.strip() for p in paces.split(",") if p.strip()]
     for pace in candidates:
@@ -280,6 +282,22 @@ def tune_cmd(
         f"Leave one case out: question Brier {choice.loco_brier:.3f} with each case under "
         f"the setting chosen on the others; chosen on every case: {choice.chosen}."
     )
+    held, cases = held_out(table, choice)
+    written = [v for c in choice.per_case for v in table[first][c]]
+    differences = [
+        difference(
+            held, [0.25] * len(held), cases, ("question Brier", "leave one case out", "half")
+        ),
+        difference(held, written, cases, ("question Brier", "leave one case out", first)),
+    ]
+    diffs = Table("leave one case out vs", "items", "model", "baseline", "difference",
+                  "90% interval", title="Paired differences, leave-one-case-out forecasts minus "
+                  "baseline (90% bootstrap interval over cases)", title_justify="left")  # fmt: skip
+    for d in differences:
+        label = "50%" if d.baseline == "half" else f"{d.baseline} (the first candidate)"
+        diffs.add_row(label, str(d.n), _f(d.forecast_mean), _f(d.baseline_mean),
+                      f"{d.mean:+.3f}", f"{d.low:+.3f} to {d.high:+.3f}")  # fmt: skip
+    out.print(diffs)
     picks = ", ".join(f"{safe(c)}: {p}" for c, p in choice.per_case.items())
     out.print(f"Chosen without each case: {picks}", highlight=False)
     if stated:
@@ -291,7 +309,8 @@ def tune_cmd(
             "draws": draws, "seed": seed, "paces": candidates, "odds_factors": factors,
             "in_sample_question_brier": {p: round(v, 4) for p, v in choice.in_sample.items()},
             "leave_one_case_out": {"question_brier": round(choice.loco_brier, 4),
-                                   "per_case": dict(choice.per_case)},
+                                   "per_case": dict(choice.per_case),
+                                   "differences": [difference_json(d) for d in differences]},
             "chosen": choice.chosen, "questions": choice.questions,
             "per_case_question_brier": {p: {c: [round(v, 4) for v in vs]
                                             for c, vs in cs.items()} for p, cs in table.items()},

@@ -51,3 +51,17 @@ def leave_one_case_out(scores: Mapping[str, Mapping[str, Sequence[float]]]) -> C
         chosen=best(cases),
         questions=len(held),
     )
+
+
+def held_out(
+    scores: Mapping[str, Mapping[str, Sequence[float]]], choice: Choice
+) -> tuple[list[float], list[str]]:
+    """The Brier score of every question forecast leave-one-case-out (each case under the
+    setting chosen without it), and the case each comes from, in case order: the items of the
+    paired comparisons of the rule "choose the setting on the library" with a baseline."""
+    values: list[float] = []
+    cases: list[str] = []
+    for case, setting in choice.per_case.items():
+        values.extend(scores[setting][case])
+        cases.extend([case] * len(scores[setting][case]))
+    return values, cases

@@ -18,7 +18,7 @@ def _nums(d: Any) -> dict[str, float | None]:
     return {k: _num(v) for k, v in d.items()}
 
 
-def _difference(d: Difference) -> dict[str, Any]:
+def difference_json(d: Difference) -> dict[str, Any]:
     return {
         "measure": d.measure, "forecast": d.forecaster, "baseline": d.baseline, "items": d.n,
         "cases": d.cases,
@@ -76,7 +76,7 @@ def library_json(
             "question_log": _nums(scores.pooled_question_log),
             "scenario_brier": _nums(scores.pooled_scenario_brier),
         },
-        "differences": [_difference(d) for d in scores.differences],
+        "differences": [difference_json(d) for d in scores.differences],
         "reliability": [
             {k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
             for row in scores.reliability
@@ -87,7 +87,7 @@ def library_json(
             if scores.frozen_recalibration is None
             else _recalibration(scores.frozen_recalibration)
         ),
-        "recalibrated_differences": [_difference(d) for d in scores.recalibrated_differences],
+        "recalibrated_differences": [difference_json(d) for d in scores.recalibrated_differences],
     }
 
 
@@ -98,7 +98,7 @@ def _recalibration(recal: Recalibration) -> dict[str, Any]:
         "a": _num(recal.a), "b": _num(recal.b),
         "question_brier_raw": _num(recal.raw),
         "question_brier_recalibrated": _num(recal.brier),
-        "difference": _difference(recal.difference),
+        "difference": difference_json(recal.difference),
         "improves": recal.improves,
     }  # fmt: skip
 
