@@ -189,6 +189,12 @@ def test_messages_name_fields_not_pydantic_internals(tmp_path: Path) -> None:
     assert "crisis.replicates: expected a whole number" in out
     text = edit(MINI, "id: usa", "id: [usa]")
     out += fails(write(tmp_path, text))
+    text = edit(CUBA, "\ncrisis:\n", "\ncrisis:\n  engine: eumm\n")
+    out += fails(write(tmp_path, text))
+    assert "crisis.engine: 'eumm' is not a choice here; write 'eum'" in out
+    text = edit(CUBA, "step: week", "step: weekly")
+    out += fails(write(tmp_path, text))
+    assert "crisis.step: 'weekly' is not a choice here; write 'week', 'month' or 'quarter'" in out
     for internal in ("constrained-str", "function-after", "lax-or-strict", "Input should be"):
         assert internal not in out
 

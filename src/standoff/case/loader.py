@@ -411,6 +411,12 @@ def _split_flow(
     return problems, explained
 
 
+def _shown(value: object) -> str:
+    """A value a user wrote, short, for a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _pydantic_problems(
     err: ValidationError,
     lines: dict[KeyPath, int],
@@ -431,6 +437,9 @@ def _pydantic_problems(
             line = lines.get((*loc, "<key>"), line)
         elif kind == "missing":
             message = "required field is missing"
+        elif kind == "literal_error":
+            choices = str((e.get("ctx") or {}).get("expected", ""))
+            message = f"{_shown(e.get('input'))} is not a choice here; write {choices}"
         elif kind in _EXPECTED:
             if loc in expected:
                 if _EXPECTED[kind] not in expected[loc]:
