@@ -13,7 +13,11 @@ through the loader, so it passes every check a case file does.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -237,9 +241,8 @@ def apply(
         raise CaseError([Problem(file, 1, "(what if)", f"more than {MAX_OVERRIDES} changes")])
     if not overrides:
         return compiled, text
-    by_key = {k.key: k for k in knobs(compiled)}
+    by_key, data = _prepared(text, compiled, file)
     case = compiled.case
-    data, _ = read_yaml(text, file)
     problems: list[Problem] = []
     for key, value in overrides.items():
         knob = by_key.get(key)
@@ -279,5 +282,31 @@ def apply(
                     target["salience"] = moved(stance.salience, value, SALIENCE)
     if problems:
         raise CaseError(problems)
-    changed = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000)
+    changed = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=10_000)
     return load_yaml(changed, file), changed
+
+
+# libyaml's emitter where PyYAML was built with it (the same output, several times faster)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_PREPARED: OrderedDict[tuple[str, str], tuple[dict[str, Knob], Any]] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
+PREPARED_KEPT = 16  # cases whose knobs and YAML mapping are kept between what-ifs
+
+
+def _prepared(text: str, compiled: CompiledCase, file: str) -> tuple[dict[str, Knob], Any]:
+    """The knobs of the case of `text` by key, and a fresh copy of its YAML mapping to change.
+    Both depend on the text alone (`compiled` is its compiled case), so a slider moved again on
+    the same case reuses them: the knobs' accepted ranges take a search over the formulas'
+    bounds, and the mapping a parse of the file."""
+    key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), file)
+    with _PREPARED_LOCK:
+        found = _PREPARED.get(key)
+        if found is not None:
+            _PREPARED.move_to_end(key)
+    if found is None:
+        found = ({k.key: k for k in knobs(compiled)}, read_yaml(text, file)[0])
+        with _PREPARED_LOCK:
+            _PREPARED[key] = found
+            while len(_PREPARED) > PREPARED_KEPT:
+                _PREPARED.popitem(last=False)
+    return found[0], copy.deepcopy(found[1])
