@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from standoff.compile import CompiledCase, load, load_yaml
-from standoff.crisis.pace import PaceError, half_life_days, shares, with_pace
+from standoff.crisis.model import add_months
+from standoff.crisis.pace import PaceError, half_life_days, pace_shares, shares, with_pace
 from standoff.errors import CaseError
 from standoff.forecast import run
 from standoff.library.loco import leave_one_case_out
@@ -106,3 +107,37 @@ def test_leave_one_case_out_never_uses_the_case_itself() -> None:
     assert choice.loco_brier == pytest.approx((0.1 + 0.1 + 0.9) / 3)
     assert choice.chosen == "b"  # in-sample, b's mean 0.067 beats a's 0.3
     assert choice.in_sample["a"] == pytest.approx(0.3)
+
+
+def test_a_round_every_period_moves_only_when_its_period_ends() -> None:
+    start = dt.date(2018, 8, 15)
+    months = tuple(add_months(start, m) for m in range(1, 13))
+    assert pace_shares(start, months, "every 3 months") == tuple(
+        1.0 if m % 3 == 0 else 0.0 for m in range(1, 13)
+    )
+    assert pace_shares(start, months, "every 1 year")[-1] == 1.0
+    assert sum(pace_shares(start, months, "every 1 year")) == 1.0
+    weeks = tuple(start + dt.timedelta(weeks=w) for w in range(1, 9))
+    assert pace_shares(start, weeks, "every 2 weeks") == (0.0, 1.0) * 4
+    # a period shorter than a step: a round each step, as `engine`
+    assert pace_shares(start, months, "every 1 week") == pace_shares(start, months, "engine")
+    assert half_life_days("every 3 months") is None
+    for bad in ("every 0 months", "every 3 monthz", "every three months", "every 1.5 months"):
+        with pytest.raises(PaceError):
+            pace_shares(start, months, bad)
+
+
+def test_between_rounds_positions_stay_where_they_are() -> None:
+    text = (ROOT / "cases" / "us-dprk-2018.yaml").read_text()
+    every = load_yaml(text.replace("\ncrisis:\n", "\ncrisis:\n  pace: every 3 months\n", 1))
+    assert every.crisis is not None and every.crisis.shares[:6] == (0, 0, 1, 0, 0, 1)
+    held, whole = run(every, draws=200, seed=5), run(load("us-dprk-2018"), draws=200, seed=5)
+    assert held.timeline is not None and whole.timeline is not None
+    gap, engine = held.timeline.dyads[0].gap, whole.timeline.dyads[0].gap
+    assert None not in gap[:3] and None not in engine[:1]
+    # Trump and Kim stay apart as written for two months (only the cases' own effects move
+    # them), then the first round, in the third month, brings them close; with a round each
+    # step they are close after the first
+    assert gap[0] > engine[0] + 0.3
+    assert abs(gap[1] - gap[0]) < 0.05
+    assert gap[2] < gap[1] / 2

@@ -223,7 +223,7 @@ def test_moving_a_number_keeps_its_uncertainty():
     assert moved(parse_uncertain("normal(50, 5)"), 30, position) == "normal(30, 5)"
 
 
-def test_a_slider_moved_again_changes_only_what_it_names():
+def test_a_slider_moved_again_changes_only_what_it_names() -> None:
     """The knobs and the parsed file are kept between what-ifs on one case; each what-if starts
     from the file as written, so one change does not leak into the next."""
     from standoff.case import builtin_cases
@@ -236,7 +236,7 @@ def test_a_slider_moved_again_changes_only_what_it_names():
     second, _ = whatif.apply(text, compiled, {"param:talks_rate": 0.5}, str(path))
     again, _ = whatif.apply(text, compiled, {"param:summit_rate": 0.4}, str(path))
     assert first.case.crisis is not None and second.case.crisis is not None
-    written = compiled.case.crisis.parameters  # type: ignore[union-attr]
+    written = compiled.case.crisis.parameters
     assert str(second.case.crisis.parameters["summit_rate"]) == str(written["summit_rate"])
     assert str(first.case.crisis.parameters["summit_rate"]) != str(written["summit_rate"])
     assert str(first.case.crisis.parameters["talks_rate"]) == str(written["talks_rate"])

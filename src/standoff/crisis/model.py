@@ -748,14 +748,14 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
             questions.append((Rule(question.id, formula), index))
 
     from .calibration import DEFAULT_ODDS_FACTOR
-    from .pace import DEFAULT_PACE, PaceError, half_life_days, shares
+    from .pace import DEFAULT_PACE, PaceError, pace_shares
 
     pace = DEFAULT_PACE if crisis.pace is None else str(crisis.pace)
     try:
-        half_life = half_life_days(pace)
+        moved = pace_shares(case.as_of, tuple(dates), pace)
     except PaceError as e:
         c.problem(("crisis", "pace"), str(e))
-        half_life = None
+        moved = ()
 
     if c.problems:
         return None, c.problems
@@ -771,7 +771,7 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         replicates=crisis.replicates,
         ladder=ladder,
         engine=crisis.engine,
-        shares=shares(case.as_of, tuple(dates), half_life),
+        shares=moved,
         pace=pace,
         pace_stated=crisis.pace is not None,
         odds_factor=DEFAULT_ODDS_FACTOR if crisis.odds_factor is None else crisis.odds_factor,

@@ -202,7 +202,7 @@ def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
     out.print(rel)
 
 
-DEFAULT_PACES = "engine, 1 month, 3 months, 6 months, 1 year"
+DEFAULT_PACES = "engine, 1 month, 3 months, 6 months, 1 year, every 2 months, every 3 months"
 DEFAULT_ODDS = "1, 1.5, 2, 3, 4"
 
 
