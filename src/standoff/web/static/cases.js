@@ -13,15 +13,7 @@
   function show(message, problems) {
     state.textContent = message;
     state.className = "state bad";
-    list.replaceChildren();
-    for (const p of problems || []) {
-      const li = document.createElement("li");
-      const where = document.createElement("span");
-      where.className = "where";
-      where.textContent = p.file + ":" + p.line;
-      li.append(where, " " + p.field + ": " + p.message);
-      list.appendChild(li);
-    }
+    window.standoffProblems.fill(list, problems);
   }
 
   form.addEventListener("submit", async (event) => {

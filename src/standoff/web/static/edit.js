@@ -69,13 +69,9 @@
   function drawList() {
     list.replaceChildren();
     for (const p of found) {
-      const li = document.createElement("li");
+      const li = window.standoffProblems.item(p, "line " + p.line, p.warn ? "warning: " : "");
       if (p.warn) li.className = "warn";
       li.dataset.line = String(p.line);
-      const where = document.createElement("span");
-      where.className = "where";
-      where.textContent = "line " + p.line;
-      li.append(where, " ", p.field + ": " + (p.warn ? "warning: " : "") + p.message);
       li.addEventListener("click", () => goTo(p.line));
       list.appendChild(li);
     }

@@ -15,16 +15,7 @@
   let finished = null;  // the id of the latest finished run
 
   function problems(items, message) {
-    list.replaceChildren();
-    for (const p of items) {
-      const li = document.createElement("li");
-      const where = document.createElement("span");
-      where.className = "where";
-      where.textContent = p.file + ":" + p.line;
-      li.append(where, " " + p.field + ": " + p.message);
-      list.appendChild(li);
-    }
-    if (message) { const li = document.createElement("li"); li.textContent = message; list.appendChild(li); }
+    window.standoffProblems.fill(list, items, message);
   }
 
   async function poll(id) {
