@@ -213,3 +213,20 @@ def test_report_opens_in_headless_chromium(rendered, tmp_path):
         check=True,
     )
     assert shot.stat().st_size > 20_000  # a blank page is a few kB
+
+
+def test_an_observed_item_gets_no_bar_only_the_words() -> None:
+    from standoff.report import figures
+
+    labels, p, intervals = (
+        ["seen", "open", "not seen"],
+        [1.0, 0.3, 0.0],
+        [[1, 1], [0.2, 0.4], [0, 0]],
+    )
+    plain = figures.probabilities(labels, p, intervals, "t")
+    marked = figures.probabilities(labels, p, intervals, "t", [True, None, False])
+    # two bars fewer (each bar a patch of its own), the words in their place
+    assert plain.count('<g id="patch_') - marked.count('<g id="patch_') == 2
+    assert "observed: yes (not a forecast)" in marked and "observed: no" in marked
+    assert "observed" not in plain
+    assert marked.count("30%") == plain.count("30%") == 1

@@ -69,21 +69,33 @@ def to_svg(fig: Any, title: str) -> str:
 
 
 def probabilities(
-    labels: Sequence[str], p: Sequence[float], intervals: Sequence[Sequence[float]], title: str
+    labels: Sequence[str],
+    p: Sequence[float],
+    intervals: Sequence[Sequence[float]],
+    title: str,
+    observed: Sequence[bool | None] | None = None,
 ) -> str:
     """Horizontal bars of probabilities, each with a line over its range across input draws
-    (5th to 95th percentile; the probability need not lie inside it when the spread is skewed)."""
+    (5th to 95th percentile; the probability need not lie inside it when the spread is skewed).
+    An item the observations decided (`observed` True or False) is not a forecast: it gets no
+    bar, only the words "observed: yes" or "observed: no"."""
     n = len(labels)
+    seen = list(observed) if observed is not None else [None] * n
     wrapped = [textwrap.fill(label, 40, max_lines=3, placeholder=" …") for label in labels]
     lines = sum(w.count("\n") + 1 for w in wrapped)
     fig, ax = plt.subplots(figsize=(7, 0.3 * lines + 0.2 * n + 0.8))
     y = np.arange(n)[::-1]
-    ax.barh(y, p, color=OKABE_ITO[4], height=0.6)
-    for yi, iv in zip(y, intervals, strict=True):
-        ax.plot([iv[0], iv[1]], [yi, yi], color="black", lw=1)
-        ax.plot([iv[0], iv[1]], [yi, yi], "|", color="black", ms=8)
-    for yi, pi in zip(y, p, strict=True):
-        ax.text(min(pi + 0.02, 0.93), yi + 0.3, f"{pi:.0%}", va="center", fontsize=9)
+    forecast = [k for k in range(n) if seen[k] is None]
+    ax.barh(y[forecast], [p[k] for k in forecast], color=OKABE_ITO[4], height=0.6)
+    for k in forecast:
+        iv = intervals[k]
+        ax.plot([iv[0], iv[1]], [y[k], y[k]], color="black", lw=1)
+        ax.plot([iv[0], iv[1]], [y[k], y[k]], "|", color="black", ms=8)
+        ax.text(min(p[k] + 0.02, 0.93), y[k] + 0.3, f"{p[k]:.0%}", va="center", fontsize=9)
+    for k in range(n):
+        if seen[k] is not None:
+            words = f"observed: {'yes' if seen[k] else 'no'} (not a forecast)"
+            ax.text(0.01, y[k], words, va="center", fontsize=9, style="italic")
     ax.set_yticks(y, wrapped, fontsize=8 if lines > n else 10)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
