@@ -23,7 +23,9 @@ from standoff.cli import app
 from standoff.compile import load_yaml
 from standoff.forecast import DriverOptions, run
 from standoff.report import build_report
-from standoff.report.content import STAGE, _driver_rows, _watch_rows
+from standoff.report.content import STAGE
+from standoff.report.drivers import driver_rows
+from standoff.report.scenarios import watch_rows
 from standoff.result import Driver, Indicator, Sensitivity
 from standoff.sensitivity import morris
 
@@ -252,7 +254,7 @@ def _sensitivity(mu: float, mu_star: float) -> Sensitivity:
 
 def test_a_driver_sentence_and_its_row_give_the_same_size():
     # effects both ways: a small mean (1 point) and a large mean size (14 points)
-    rows, sentences = _driver_rows(_sensitivity(-0.01, 0.14), {"zq_deal_scenario": "A deal"})
+    rows, sentences = driver_rows(_sensitivity(-0.01, 0.14), {"zq_deal_scenario": "A deal"})
     assert rows[0]["effect"] == "14"
     assert "by about 14 points on average" in sentences[0]
     assert (
@@ -264,13 +266,13 @@ def test_a_driver_sentence_and_its_row_give_the_same_size():
 
 
 def test_a_driver_that_always_moves_one_way_says_which():
-    rows, sentences = _driver_rows(_sensitivity(-0.2, 0.2), {"zq_deal_scenario": "A deal"})
+    rows, sentences = driver_rows(_sensitivity(-0.2, 0.2), {"zq_deal_scenario": "A deal"})
     assert sentences[0] == (
         "Moving the monthly chance of a deal from the low end of its range (0.1) to the high end "
         "(0.3) lowers the chance of ‘A deal’ by about 20 points on average."
     )
     assert rows[0]["direction"] == "lowers it"
-    rows, sentences = _driver_rows(_sensitivity(0.01, 0.01), {"zq_deal_scenario": "A deal"})
+    rows, sentences = driver_rows(_sensitivity(0.01, 0.01), {"zq_deal_scenario": "A deal"})
     assert "raises the chance of ‘A deal’ by about 1 point on average" in sentences[0]
 
 
@@ -349,7 +351,7 @@ def _indicator(event: str, seen: float, unseen: float, prior: float = 0.17) -> I
 
 
 def test_the_watch_list_leaves_out_rows_that_change_nothing():
-    rows = _watch_rows(
+    rows = watch_rows(
         (
             _indicator("still", 0.172, 0.168),  # 17% to 17% either way
             _indicator("moves", 0.30, 0.05),
@@ -406,7 +408,7 @@ def test_the_report_reports_its_progress(report):
 
 
 def test_forecast_report_shows_the_report_stage(tmp_path: Path, monkeypatch):
-    import standoff.cli
+    import standoff.cli.forecast
 
     heard: list[tuple[str, int, int]] = []
 
@@ -423,7 +425,7 @@ def test_forecast_report_shows_the_report_stage(tmp_path: Path, monkeypatch):
         def __call__(self, stage: str, done: int, total: int) -> None:
             heard.append((stage, done, total))
 
-    monkeypatch.setattr(standoff.cli, "_progress", Bar)
+    monkeypatch.setattr(standoff.cli.forecast, "ProgressBar", Bar)
     case = tmp_path / "client.yaml"
     case.write_text(CASE)
     result = runner.invoke(app, ["forecast", str(case), *QUICK, "--report", str(tmp_path / "r.md")])
@@ -508,3 +510,11 @@ def test_the_report_reads_without_ids_in_headless_chromium(written, tmp_path: Pa
         capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 20_000  # a blank page is a few kB
+
+
+def test_an_observed_question_is_not_drawn_as_a_forecast(written):
+    figures = re.findall(r"<figure>(.*?)</figure>", written["seen.html"], flags=re.S)
+    questions = next(f for f in figures if "How likely each question" in f)
+    assert "observed: yes (not a forecast)" in questions
+    plain = re.findall(r"<figure>(.*?)</figure>", written["r.html"], flags=re.S)
+    assert "observed:" not in next(f for f in plain if "How likely each question" in f)
