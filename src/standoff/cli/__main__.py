@@ -1,0 +1,5 @@
+"""`python -m standoff.cli`: the `standoff` command."""
+
+from . import main
+
+main()
