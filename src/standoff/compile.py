@@ -36,7 +36,7 @@ def compile_case(case: Case, source: SourceMap) -> CompiledCase:
     are imported only for a case with a crisis section."""
     if case.crisis is None:
         return CompiledCase(case=case, source=source, crisis=None)
-    from .crisis.model import compile_crisis
+    from .crisis.compiler import compile_crisis
 
     crisis, problems = compile_crisis(case, source)
     if problems:

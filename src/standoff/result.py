@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from .case.schema import Case
 
 if TYPE_CHECKING:
-    from .outside.case import OutsideView
+    from .outside.view import OutsideView
 
 INTERVAL = (0.05, 0.95)
 DRIVER_RANGE = (0.05, 0.95)  # each input is moved over its 5th..95th percentile

@@ -1,4 +1,4 @@
-"""The `standoff backtest` and `standoff score` commands (registered in cli.py)."""
+"""The `standoff backtest` and `standoff score` commands (registered in cli/lazy.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ from .resolve import (
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from .deu3 import Dataset
+    from .models import Setup
     from .run import Prediction
 
 # The backtest models (and the engines, numba) load when `backtest` runs; the default it shows is
@@ -118,11 +120,7 @@ def backtest(
     workers: WorkersOpt = None,
 ) -> None:
     """Predict every issue of a DEU III file with a model; score where outcomes are known."""
-    from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
-    from .deu3 import read_deu3
-    from .models import MISSING_SALIENCE, REFERENCE, Setup
-    from .run import CALIBRATE_BY, model_names, predict
-    from .run import training_file as _training_file
+    from .run import model_names
     from .run import write_predictions as _write_predictions
 
     _choice(dataset, ("deu3",), "dataset")
@@ -130,21 +128,11 @@ def backtest(
     models = names if model == "all" else [_choice(model, [*names, "all"], "--model")]
     if against is not None:
         _choice(against, names, "--against")
-    try:
-        setup = Setup(
-            capabilities=_choice(capabilities, CAPABILITIES, "--capabilities"),
-            institutions=_choice(institutions, INSTITUTIONS, "--institutions"),
-            lisbon=_choice(lisbon, LISBON_INDEX, "--lisbon"),
-            missing_salience=_choice(missing_salience, MISSING_SALIENCE, "--missing-salience"),
-            reference=_choice(reference, REFERENCE, "--reference"),
-            reference_weight=reference_weight,
-        )
-        data = read_deu3(file)
-        _choice(calibrate_by, CALIBRATE_BY, "--calibrate-by")
-        needs_train = "blend" in models or "best" in models or interval
-        train_data = _training_file(data, train) if needs_train else None
-    except CaseError as e:
-        raise _fail(e) from None
+    setup, data, train_data = _read_backtest(
+        file, train, models, interval, calibrate_by, capabilities=capabilities,
+        institutions=institutions, lisbon=lisbon, missing_salience=missing_salience,
+        reference=reference, reference_weight=reference_weight,
+    )  # fmt: skip
     # the inputs: the dataset, the training file, and the default training file beside it
     inputs = [file, *([train] if train is not None else []), file.parent / "deu3-dev.tsv"]
     if predictions is not None:
@@ -152,21 +140,11 @@ def backtest(
             outputs.check(predictions, inputs)
         except outputs.OutputError as e:
             raise _write_failed(e) from None
-    done: list[Prediction] = []
-    timing: dict[str, float] = {}
-    with cli_executor(backend, scheduler, workers) as executor, _progress() as bar:
-        task = bar.add_task("backtest", total=len(models))
-        for n, name in enumerate(models):
-            bar.update(task, description=f"backtest: {name}", completed=n)
-            start = time.perf_counter()
-            try:
-                done.append(predict(name, data, setup, draws=draws, seed=seed, train=train_data,
-                                    folds=folds, calibrate=interval,
-                                    calibrate_by=calibrate_by, executor=executor))  # fmt: skip
-            except CaseError as e:
-                raise _fail(e) from None
-            timing[name] = time.perf_counter() - start
-        bar.update(task, completed=len(models))
+    with cli_executor(backend, scheduler, workers) as executor:
+        done, timing = _predict_models(
+            models, data, setup, draws=draws, seed=seed, train=train_data, folds=folds,
+            calibrate=interval, calibrate_by=calibrate_by, executor=executor,
+        )  # fmt: skip
     if predictions is not None:
         try:
             _write_predictions(predictions, done, band=draws > 1, inputs=inputs)
@@ -188,8 +166,70 @@ def backtest(
         return
     baseline = next((p for p in done if p.model == (against or "compromise")), None)
     if against and baseline is None:
+        from .run import predict
+
         baseline = predict(against, data, setup, draws=1, seed=seed, train=train_data, folds=folds)
     _print_scores(done, baseline, bootstrap, seed, timing, markdown)
+
+
+def _read_backtest(
+    file: Path,
+    train: Path | None,
+    models: list[str],
+    interval: bool,
+    calibrate_by: str,
+    **choices: Any,
+) -> tuple[Setup, Dataset, Dataset | None]:
+    """The setup the options choose (`choices`: capabilities, institutions, lisbon,
+    missing_salience, reference and reference_weight), the dataset read, and the training data
+    where a model or the interval needs it; a problem ends the command."""
+    from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
+    from .deu3 import read_deu3
+    from .models import MISSING_SALIENCE, REFERENCE, Setup
+    from .run import CALIBRATE_BY
+    from .run import training_file as _training_file
+
+    try:
+        setup = Setup(
+            capabilities=_choice(choices["capabilities"], CAPABILITIES, "--capabilities"),
+            institutions=_choice(choices["institutions"], INSTITUTIONS, "--institutions"),
+            lisbon=_choice(choices["lisbon"], LISBON_INDEX, "--lisbon"),
+            missing_salience=_choice(
+                choices["missing_salience"], MISSING_SALIENCE, "--missing-salience"
+            ),
+            reference=_choice(choices["reference"], REFERENCE, "--reference"),
+            reference_weight=choices["reference_weight"],
+        )
+        data = read_deu3(file)
+        _choice(calibrate_by, CALIBRATE_BY, "--calibrate-by")
+        needs_train = "blend" in models or "best" in models or interval
+        train_data = _training_file(data, train) if needs_train else None
+    except CaseError as e:
+        raise _fail(e) from None
+    return setup, data, train_data
+
+
+def _predict_models(
+    models: list[str], data: Dataset, setup: Setup, **options: Any
+) -> tuple[list[Prediction], dict[str, float]]:
+    """Each model's predictions (`run.predict` with `options`) under a progress bar, and the
+    seconds each took; a problem ends the command."""
+    from .run import predict
+
+    done: list[Prediction] = []
+    timing: dict[str, float] = {}
+    with _progress() as bar:
+        task = bar.add_task("backtest", total=len(models))
+        for n, name in enumerate(models):
+            bar.update(task, description=f"backtest: {name}", completed=n)
+            start = time.perf_counter()
+            try:
+                done.append(predict(name, data, setup, **options))
+            except CaseError as e:
+                raise _fail(e) from None
+            timing[name] = time.perf_counter() - start
+        bar.update(task, completed=len(models))
+    return done, timing
 
 
 def _progress() -> Progress:

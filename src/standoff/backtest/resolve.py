@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..case.checks import closest, suggest
 from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
+from ..suggest import closest, suggest
 from .scores import brier, calibration_table, log_score, rps
 
 if TYPE_CHECKING:

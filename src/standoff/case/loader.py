@@ -212,7 +212,7 @@ def _with_compile_problems(case: Case, source: SourceMap, problems: list[Problem
     checks leave it nothing sound to work on."""
     if case.crisis is None:
         return problems
-    from ..crisis.model import compile_crisis
+    from ..crisis.compiler import compile_crisis
 
     try:
         more = compile_crisis(case, source)[1]

@@ -145,6 +145,21 @@ def read_yaml(
     mapping keys are recorded under the path plus the marker "<key>" as the last element.
     `typed`, if given, receives the text of each plain value read as something other than a
     string (a boolean, a number, a date, null), by path."""
+    root = _checked_root(text, file)
+    builder = _Builder(file, typed)
+    try:
+        data = builder.build(root, ())
+    except RecursionError:
+        raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
+    if builder.problems:
+        raise CaseError(builder.problems)
+    return data, builder.lines
+
+
+def _checked_root(text: str, file: str) -> yaml.Node:
+    """The text composed into nodes, its size and depth with every alias expanded checked
+    before anything is built; CaseError for a syntax error, an empty file or a document too
+    large or too deep."""
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as err:
@@ -174,63 +189,79 @@ def read_yaml(
     if depth > MAX_DEPTH:
         message = f"{DEEP} (more than {MAX_DEPTH} levels once aliases are expanded)"
         raise CaseError([Problem(file, root.start_mark.line + 1, "(yaml)", message)])
-    lines: dict[Path, int] = {}
-    problems: list[Problem] = []
-    constructor = _Constructor()
+    return root
 
-    def build(node: yaml.Node, path: Path) -> Any:
-        lines.setdefault(path, node.start_mark.line + 1)
+
+class _Builder:
+    """Nodes turned into dicts, lists and scalars, with the line of every value (`lines`) and
+    every problem found (`problems`); `typed`, if given, receives the text of each plain value
+    read as something other than a string."""
+
+    def __init__(self, file: str, typed: dict[Path, str] | None) -> None:
+        self.file, self.typed = file, typed
+        self.lines: dict[Path, int] = {}
+        self.problems: list[Problem] = []
+        self.constructor = _Constructor()
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    problems.append(
-                        Problem(
-                            file,
-                            key_node.start_mark.line + 1,
-                            _dotted(path),
-                            "merge keys ('<<') are not supported; write the fields out",
-                        )
-                    )
-                    continue
-                if _plain(key_node) and (key_node.tag == BOOL or _sexagesimal(key_node)):
-                    text = str(key_node.value)
-                    what = (
-                        "a boolean (yes/no)"
-                        if key_node.tag == BOOL
-                        else "a base-60 number (YAML 1.1)"
-                    )
-                    problems.append(
-                        Problem(
-                            file,
-                            key_node.start_mark.line + 1,
-                            _dotted((*path, text)),
-                            f"{text} is read as {what}; quote it: '{text}'",
-                        )
-                    )
-                    continue
-                key = build(key_node, (*path, "<key>"))
-                if isinstance(key, list | dict):
-                    problems.append(
-                        Problem(
-                            file,
-                            key_node.start_mark.line + 1,
-                            _dotted(path),
-                            "a mapping key must be a plain value",
-                        )
-                    )
-                    continue
-                key = key if isinstance(key, str) else str(key)
-                child = (*path, key)
-                if key in out:
-                    problems.append(
-                        Problem(file, key_node.start_mark.line + 1, _dotted(child), "duplicate key")
-                    )
-                lines[(*child, "<key>")] = key_node.start_mark.line + 1
-                out[key] = build(value_node, child)
-            return out
+            return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        file, problems, lines = self.file, self.problems, self.lines
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        _dotted(path),
+                        "merge keys ('<<') are not supported; write the fields out",
+                    )
+                )
+                continue
+            if _plain(key_node) and (key_node.tag == BOOL or _sexagesimal(key_node)):
+                text = str(key_node.value)
+                what = (
+                    "a boolean (yes/no)" if key_node.tag == BOOL else "a base-60 number (YAML 1.1)"
+                )
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        _dotted((*path, text)),
+                        f"{text} is read as {what}; quote it: '{text}'",
+                    )
+                )
+                continue
+            key = self.build(key_node, (*path, "<key>"))
+            if isinstance(key, list | dict):
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        _dotted(path),
+                        "a mapping key must be a plain value",
+                    )
+                )
+                continue
+            key = key if isinstance(key, str) else str(key)
+            child = (*path, key)
+            if key in out:
+                problems.append(
+                    Problem(file, key_node.start_mark.line + 1, _dotted(child), "duplicate key")
+                )
+            lines[(*child, "<key>")] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, child)
+        return out
+
+    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        file, problems, typed, constructor = self.file, self.problems, self.typed, self.constructor
         if _sexagesimal(node):
             value = constructor.construct_object(node, deep=True)
             problems.append(
@@ -267,14 +298,6 @@ def read_yaml(
                 )
             )
             return None
-
-    try:
-        data = build(root, ())
-    except RecursionError:
-        raise CaseError([Problem(file, 1, "(yaml)", DEEP)]) from None
-    if problems:
-        raise CaseError(problems)
-    return data, lines
 
 
 def _dotted(path: Path) -> str:

@@ -332,7 +332,7 @@ def _check_node(
         and node.id not in signatures
         and node.id not in MATH
     ):
-        from ..case.checks import suggest  # the one wording of an unknown id
+        from ..suggest import suggest  # the one wording of an unknown id
 
         hint = suggest("name", node.id, sorted(names), listed="names")
         raise FormulaError(f"unknown name {node.id!r} in formula {source!r}{hint}", node)
@@ -391,7 +391,7 @@ def _check_node(
                 )
             valid = ids.get(kind)
             if valid is not None and arg.value not in valid:
-                from ..case.checks import unknown  # the one wording of an unknown id
+                from ..suggest import unknown  # the one wording of an unknown id
 
                 raise FormulaError(f"{name}(): {unknown(kind, arg.value, sorted(valid))}", arg)
         if name in PAIR_FUNCTIONS and len(node.args) >= 2:

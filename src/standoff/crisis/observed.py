@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..case.checks import suggest
 from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
+from ..suggest import suggest
 from .model import CompiledCrisis
 
 TOP_KEYS = ("case", "as_of", "events", "note", "source")

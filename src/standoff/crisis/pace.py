@@ -143,7 +143,7 @@ def pace_shares(as_of: dt.date, dates: tuple[dt.date, ...], pace: str | None) ->
     every = period(pace)
     if every is None:
         return shares(as_of, dates, half_life_days(pace))
-    from .model import add_months
+    from .dates import add_months
 
     count, unit = every
     ends: list[dt.date] = []

@@ -22,12 +22,11 @@ flagged: it is no longer a forecast to set beside its class (docs/observations.m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Problem
 from .filters import FilterError, ReferenceClass, build
-from .view import BaseRates, CompareError, Comparison, Target, parse_target
+from .view import BaseRates, CompareError, OutsideView, Target, parse_target
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,27 +37,6 @@ if TYPE_CHECKING:
 
 COMPARE = "compare"
 BLOCK = "reference_class"
-
-
-@dataclass(frozen=True)
-class OutsideView:
-    """The class's base rates and each declared comparison with the case."""
-
-    rates: BaseRates
-    comparisons: tuple[Comparison, ...]
-    # the questions the observations decided: id -> the answer (True: yes); never a gap
-    observed: Mapping[str, bool] = field(default_factory=dict)
-
-    @property
-    def gaps(self) -> tuple[Comparison, ...]:
-        return tuple(c for c in self.comparisons if c.gap and c.id not in self.observed)
-
-    def shown(self, comparison: Comparison) -> str:
-        """The case's side of a comparison: its probability, or `observed: yes` (or no)."""
-        answer = self.observed.get(comparison.id)
-        if answer is None:
-            return f"{comparison.case_p:.0%}"
-        return f"observed: {'yes' if answer else 'no'}"
 
 
 def _line(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...], key: bool = False) -> int:
@@ -108,7 +86,7 @@ def parse(
     known.update({q.id: "question" for q in case.questions})
     for ident, entry in compare.items():
         if ident not in known:
-            from ..case.checks import unknown
+            from ..suggest import unknown
 
             add((BLOCK, COMPARE, ident), unknown("scenario or question", ident, known), key=True)
             continue

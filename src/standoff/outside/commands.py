@@ -1,4 +1,4 @@
-"""The `standoff baserates` command (registered lazily in cli.py)."""
+"""The `standoff baserates` command (registered lazily in cli/lazy.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.console import Console
 
 from .. import outputs
 from ..console import Table, fail, out, safe
-from .filters import FilterError, build, either, parse_date
+from .filters import FilterError, ReferenceClass, build, either, parse_date
 from .icb import DataError, read_crises
 from .rates import Rate
 from .view import SURVIVAL_MONTHS, BaseRates, ClassTooSmall, base_rates, label, rates_json
@@ -94,31 +94,54 @@ def baserates(
 ) -> None:
     """Base rates of a reference class of international crises (ICB data, 1918-2017): how they
     ended, how violent they became, how long they lasted, how often mediation came."""
+    reference = _reference(
+        (
+            ("nuclear", "--nuclear", nuclear, "--not-nuclear", not_nuclear),
+            ("protracted", "--protracted", protracted, "--not-protracted", not_protracted),
+            ("great_power", "--great-power", great_power, "--no-great-power", no_great_power),
+            ("superpower", "--superpower", superpower, "--no-superpower", no_superpower),
+            ("mediated", "--mediated", mediated, "--not-mediated", not_mediated),
+        ),
+        {
+            "gravity": gravity, "region": region, "violence": violence, "actors": actor,
+            "triggered_after": triggered_after, "triggered_before": triggered_before,
+        },
+        min_crises,
+        as_of,
+    )  # fmt: skip
+    print_rates(_class_rates(reference, data, json_out), out)
+
+
+def _reference(
+    pairs: tuple[tuple[str, str, bool, str, bool], ...],
+    given: dict[str, Any],
+    min_crises: int,
+    as_of: str | None,
+) -> ReferenceClass:
+    """The reference class the options describe: each pair of flags (name, flag, value, its
+    opposite, value: one, the other or neither, never both), the other filters as given, the
+    smallest class allowed and the as-of date."""
     try:  # each pair of flags: one, the other or neither, never both
         flags = {
-            "nuclear": either("--nuclear", nuclear, "--not-nuclear", not_nuclear),
-            "protracted": either("--protracted", protracted, "--not-protracted", not_protracted),
-            "great_power": either("--great-power", great_power, "--no-great-power",
-                                  no_great_power),
-            "superpower": either("--superpower", superpower, "--no-superpower", no_superpower),
-            "mediated": either("--mediated", mediated, "--not-mediated", not_mediated),
-        }  # fmt: skip
+            name: either(yes_flag, yes, no_flag, no) for name, yes_flag, yes, no_flag, no in pairs
+        }
     except FilterError as e:
         raise fail(str(e)) from None
     filters: dict[str, Any] = {}
-    for name, value in (
-        *flags.items(), ("gravity", gravity),
-        ("region", region), ("violence", violence), ("actors", actor),
-        ("triggered_after", triggered_after), ("triggered_before", triggered_before),
-    ):  # fmt: skip
+    for name, value in (*flags.items(), *given.items()):
         if value is not None and value != []:
             filters[name] = _split(value) if isinstance(value, list) else value
     filters["min_crises"] = min_crises
     try:
         cutoff = parse_date("--as-of", as_of) if as_of else None
-        reference = build(filters, as_of=cutoff)
+        return build(filters, as_of=cutoff)
     except FilterError as e:
         raise fail(str(e)) from None
+
+
+def _class_rates(reference: ReferenceClass, data: Path | None, json_out: Path | None) -> BaseRates:
+    """The base rates of the class in the ICB data (at `data`, else the default), written as JSON
+    to `json_out` where given."""
     inputs = outputs.icb_files(data)  # what the command reads: the ICB tables
     if json_out is not None:
         try:
@@ -142,7 +165,7 @@ def baserates(
             outputs.write_text(json_out, json.dumps(rates_json(rates), indent=2) + "\n", inputs)
         except outputs.OutputError as e:
             raise fail(str(e)) from None
-    print_rates(rates, out)
+    return rates
 
 
 def _split(values: list[str]) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .filters import ReferenceClass, norm, select
@@ -319,6 +319,27 @@ class Comparison:
             "class_rate": self.rate.to_json(),
             "large_gap": self.gap,
         }
+
+
+@dataclass(frozen=True)
+class OutsideView:
+    """The class's base rates and each declared comparison with the case."""
+
+    rates: BaseRates
+    comparisons: tuple[Comparison, ...]
+    # the questions the observations decided: id -> the answer (True: yes); never a gap
+    observed: Mapping[str, bool] = field(default_factory=dict)
+
+    @property
+    def gaps(self) -> tuple[Comparison, ...]:
+        return tuple(c for c in self.comparisons if c.gap and c.id not in self.observed)
+
+    def shown(self, comparison: Comparison) -> str:
+        """The case's side of a comparison: its probability, or `observed: yes` (or no)."""
+        answer = self.observed.get(comparison.id)
+        if answer is None:
+            return f"{comparison.case_p:.0%}"
+        return f"observed: {'yes' if answer else 'no'}"
 
 
 def compare(
