@@ -185,9 +185,9 @@ def test_cases_lists_the_examples_apart_from_the_builtin_cases():
 
 
 def test_a_change_that_rounds_to_zero_is_written_without_a_minus():
-    from standoff.cli import _change
+    from standoff.cli.analysis import change
 
-    assert [_change(x) for x in (-0.0004, 0.0, 0.0004, -0.05, 0.1014)] == [
+    assert [change(x) for x in (-0.0004, 0.0, 0.0004, -0.05, 0.1014)] == [
         "+0.0",
         "+0.0",
         "+0.0",

@@ -141,3 +141,20 @@ def test_between_rounds_positions_stay_where_they_are() -> None:
     assert gap[0] > engine[0] + 0.3
     assert abs(gap[1] - gap[0]) < 0.05
     assert gap[2] < gap[1] / 2
+
+
+def test_the_forecast_says_which_clock_it_ran(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from standoff.cli import app
+
+    text = (ROOT / "cases" / "cuba-1962.yaml").read_text()
+    for pace, said in [
+        ("every 3 months", "Clock: a round of the engine, taken whole, every 3 months;"),
+        ("6 months", "Clock: positions move half way to the engine's in 6 months;"),
+    ]:
+        path = tmp_path / "cuba.yaml"
+        path.write_text(text.replace("\ncrisis:\n", f"\ncrisis:\n  pace: {pace}\n", 1))
+        result = CliRunner().invoke(app, ["forecast", str(path), "--draws", "200"])
+        assert result.exit_code == 0, result.output
+        assert said in " ".join(result.output.split())

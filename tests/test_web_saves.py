@@ -192,7 +192,7 @@ def test_a_failing_disk_is_named(
     def failing(path: Path, data: bytes) -> None:
         raise OSError(code, "the system's words")
 
-    monkeypatch.setattr(workspace, "_write_atomic", failing)
+    monkeypatch.setattr(workspace, "write_atomic", failing)
     before = (folder / "mine.yaml").read_text(encoding="utf-8")
     response = client.put("/api/cases/mine", json={"text": texts(1)[0]})
     assert response.status_code == status

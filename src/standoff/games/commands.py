@@ -1,7 +1,7 @@
 """`standoff games ...`: fit a crisis game to a data set, predict with a fitted game, and
-cross-validate it against simpler forecasts (registered in cli.py, loaded when named). A problem
-in the data is `FILE:LINE: column: problem` on stderr; one in the options `error: ...`; both exit
-with status 2."""
+cross-validate it against simpler forecasts (registered in cli/lazy.py, loaded when named). A
+problem in the data is `FILE:LINE: column: problem` on stderr; one in the options `error: ...`;
+both exit with status 2."""
 
 from __future__ import annotations
 

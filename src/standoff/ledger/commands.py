@@ -1,5 +1,5 @@
 """`standoff ledger ...`: list, show, resolve, score and plot recorded forecasts (registered in
-cli.py, loaded when a ledger command runs). Every command takes `--ledger URL` (default
+cli/lazy.py, loaded when a ledger command runs). Every command takes `--ledger URL` (default
 $STANDOFF_LEDGER, else ~/.standoff/ledger.sqlite) and, except plot, `--json`: the same content as
 JSON on stdout, for machines. A problem is `error: FILE-or-URL: problem` on stderr, exit 2.
 Whatever a ledger holds (ids written by someone else) prints as data: control characters as
@@ -196,8 +196,8 @@ def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: An
     """Refuse (a CaseError at the line) resolutions for a case with no record in the ledger, with
     the closest recorded case id. The rest (every question of the records resolved, none and no
     scenario they lack) is `Ledger.resolve`'s rule, the rule of `standoff score`."""
-    from ..case.checks import closest
     from ..case.yamlread import line_of
+    from ..suggest import closest
 
     case_id = data.get("case")
     if not isinstance(case_id, str) or not case_id:

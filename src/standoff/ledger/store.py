@@ -26,14 +26,11 @@ id, `get` refuses it, and the rest of the ledger reads as before.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sqlite3
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -43,12 +40,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from ..errors import CaseError, Problem
+from . import resolution_rules
 from .errors import LedgerError
+from .location import DEFAULT_PATH, ENV, default_url, relative_sqlite_hint, sqlalchemy_url
 from .record import Probability, Record
+from .rows import (
+    MAX_BIGINT,
+    DamagedRow,
+    forecast_row,
+    record_of,
+    resolution_problem,
+    resolution_rows,
+)
 from .schema import HEAD, REVISIONS, TABLES, VERSION_TABLE, forecasts, probabilities, resolutions
 
-ENV = "STANDOFF_LEDGER"
-DEFAULT_PATH = Path("~/.standoff/ledger.sqlite")
 BUSY_TIMEOUT_S = 60  # the longest wait for a lock held by another process (SQLite and PostgreSQL)
 LOCK_NOTICE_S = 1.0  # a lock still held after this long is announced once (LedgerWarning)
 PG_CONNECT_TIMEOUT_S = 10  # a PostgreSQL server that has not answered by then is unreachable
@@ -57,72 +62,11 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The key of the PostgreSQL advisory lock held while a ledger is checked and migrated.
 PG_LOCK = 0x5354414E444F4646  # "STANDOFF"
-MAX_BIGINT = 2**63 - 1
 
 
 class LedgerWarning(RuntimeWarning):
     """Something the ledger's user should hear about while the work goes on: a lock being waited
     for, a damaged row skipped. The command line prints it as one `warning:` line."""
-
-
-def default_url() -> str:
-    """$STANDOFF_LEDGER, else the default SQLite file."""
-    return os.environ.get(ENV, "").strip() or str(DEFAULT_PATH.expanduser())
-
-
-def sqlalchemy_url(given: str | None) -> tuple[str, str, Path | None]:
-    """(the SQLAlchemy URL, the name to show in messages, the SQLite file or None) of a ledger
-    location as a user writes it.
-
-    >>> sqlalchemy_url("postgresql://ana:secret@db.example/ledger")[:2]
-    ('postgresql+psycopg://ana:secret@db.example/ledger', 'postgresql://ana:***@db.example/ledger')
-    >>> sqlalchemy_url("/tmp/l.sqlite")[0]
-    'sqlite:////tmp/l.sqlite'
-    """
-    text = (given or "").strip() or default_url()
-    scheme = text.partition("://")[0].lower() if "://" in text else ""
-    if not scheme:
-        path = Path(text).expanduser().absolute()
-        return f"sqlite:///{path}", str(path), path
-    try:
-        url = make_url(text)
-    except (ArgumentError, ValueError) as e:
-        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)  # the password hidden
-        raise LedgerError(f"{shown}: not a database URL ({e})") from None
-    shown = url.render_as_string(hide_password=True)
-    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
-        url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False), shown, None
-    if url.drivername == "sqlite":
-        if not url.database or url.database == ":memory:":
-            raise LedgerError(f"{shown}: give a SQLite file (sqlite:///PATH); memory is forgotten")
-        path = Path(url.database).expanduser().absolute()
-        return f"sqlite:///{path}", str(path), path
-    raise LedgerError(
-        f"{shown}: unsupported database {url.drivername!r}; give a SQLite file path, "
-        "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
-    )
-
-
-def relative_sqlite_hint(given: str | None) -> str:
-    """For a `sqlite:///` URL whose path is relative (three slashes: `sqlite:///data/l.sqlite`
-    is `data/l.sqlite` in the current folder), what to write for the absolute path; else "".
-
-    >>> relative_sqlite_hint("sqlite:///data/l.sqlite").split("; ")[-1]
-    'for /data/l.sqlite write four slashes: sqlite:////data/l.sqlite'
-    >>> relative_sqlite_hint("sqlite:////data/l.sqlite")
-    ''
-    """
-    text = (given or "").strip()
-    if not text.lower().startswith("sqlite:///") or text.startswith("sqlite:////"):
-        return ""
-    rest = text[len("sqlite:///") :]
-    if not rest or rest.startswith(("~", ".")) or Path(rest).is_absolute():
-        return ""
-    return (
-        f"; {text} is the relative path {rest} (from the current folder); for /{rest} write "
-        f"four slashes: sqlite:////{rest}"
-    )
 
 
 def open_ledger(url: str | None = None) -> Ledger:
@@ -218,10 +162,6 @@ def _check_tables(
             f"{shown}: a ledger of schema revision {', '.join(version)}, which this standoff "
             f"does not know (it knows {', '.join(REVISIONS)}); upgrade standoff"
         )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _first_line(e: BaseException) -> str:
@@ -412,7 +352,7 @@ class Ledger:
         """Store a forecast (the dict of `standoff.serialize.forecast_json`) as a new record and
         give its id. `case_hash`: the sha256 of the case file's bytes, when the forecast does not
         carry one (`case_hash`)."""
-        row, items = _forecast_row(self.name, forecast, case_hash)
+        row, items = forecast_row(self.name, forecast, case_hash)
         with self._transaction("cannot record the forecast") as conn:
             inserted = conn.execute(forecasts.insert().values(**row).returning(forecasts.c.id))
             rid = int(inserted.scalar_one())
@@ -442,7 +382,7 @@ class Ledger:
         records = []
         for row in rows:
             try:
-                records.append(_record(row, by_record.get(row["id"], [])))
+                records.append(record_of(row, by_record.get(row["id"], [])))
             except DamagedRow as e:
                 warnings.warn(
                     LedgerWarning(f"{self.name}: record {row['id']} is damaged ({e}); skipped"),
@@ -466,7 +406,7 @@ class Ledger:
             ).mappings()
             items = [(p["kind"], p["item"], p["p"]) for p in probs]
         try:
-            return _record(row, items)
+            return record_of(row, items)
         except DamagedRow as e:
             raise LedgerError(f"{self.name}: record {rid} is damaged ({e})") from None
 
@@ -485,7 +425,7 @@ class Ledger:
         one or a scenario no record has, or contradicts what a record's observations decided is
         refused with every problem at its line (a CaseError), and nothing is stored.
         Gives the number of question resolutions stored (`unresolved` ones are not stored)."""
-        from ..backtest.resolve import UNRESOLVED, read_resolutions
+        from ..backtest.resolve import read_resolutions
 
         file: str | None = None
         lines: dict[tuple[str | int, ...], int] = {}
@@ -498,41 +438,7 @@ class Ledger:
         else:
             data = dict(resolutions_)
         where = file or "(resolutions)"
-        case_id = data.get("case")
-        if not isinstance(case_id, str) or not case_id:
-            raise LedgerError(f"{where}: case: missing; the ledger files resolutions by case id")
-        questions = data.get("questions")
-        if not isinstance(questions, Mapping):
-            raise LedgerError(f"{where}: questions: expected a mapping of id: yes, no, unresolved")
-        resolved_on = data.get("resolved")
-        common = {
-            "case_id": case_id,
-            "resolved_on": None if resolved_on is None else str(resolved_on),
-            "file": file,
-            "recorded_at": _now(),
-        }
-        rows: list[dict[str, Any]] = []
-        for ident, value in questions.items():
-            detail = value if isinstance(value, Mapping) else {"outcome": value}
-            outcome = detail.get("outcome")
-            if outcome == UNRESOLVED:
-                continue
-            if not isinstance(outcome, bool):
-                raise LedgerError(f"{where}: questions.{ident}: outcome must be yes or no")
-            rows.append(
-                {**common, "kind": "question", "item": str(ident),
-                 "outcome": "yes" if outcome else "no", "scenario_order": None,
-                 "note": _text(detail.get("note")), "source": _text(detail.get("source"))}
-            )  # fmt: skip
-        n_questions = len(rows)
-        scenario = data.get("scenario")
-        if isinstance(scenario, str) and scenario != UNRESOLVED:
-            order = data.get("scenario_order")
-            rows.append(
-                {**common, "kind": "scenario", "item": "", "outcome": scenario,
-                 "scenario_order": json.dumps(list(order)) if order else None,
-                 "note": _text(data.get("note")), "source": _text(data.get("source"))}
-            )  # fmt: skip
+        rows, n_questions = resolution_rows(data, where, file)
         problems = self.resolution_problems(data, where, lines)
         if problems:
             raise CaseError(problems)
@@ -551,73 +457,9 @@ class Ledger:
         what a record's observations decided, and the scenario given where the records have
         scenarios, and one of theirs (as `scenario_order` must list theirs). None for a case
         with no record yet (nothing to hold them to), sorted by line."""
-        from ..backtest.resolve import UNRESOLVED, observed_scenario, pair_problems, score
-        from ..case.checks import closest
-        from ..case.yamlread import line_of
-
         case_id = data.get("case")
         records = self.records(case_id) if isinstance(case_id, str) else []
-        if not records:
-            return []
-        questions: dict[str, dict[str, Any]] = {}
-        scenarios: dict[str, dict[str, Any]] = {}
-        for record in records:
-            for kind, item, p in record.probabilities:
-                if kind == "scenario":
-                    entry = scenarios.setdefault(item, {"p": p})
-                    if (seen := record.observed(item, "scenario")) is not None:
-                        entry["observed"] = seen
-                    continue
-                entry = questions.setdefault(item, {"p": p})
-                if (seen := record.observed(item)) is not None:
-                    entry["observed"] = seen
-        where = dict(lines)
-        problems: list[Problem] = []
-        asked = {"case": case_id, "questions": questions, "scenarios": {}}
-        try:  # the questions, by the rule and with the words of `standoff score`
-            score(asked, {**data, "scenario": None, "scenario_order": None}, file, where)
-        except CaseError as e:
-            problems += e.problems
-        problems += pair_problems({"questions": {}, "scenarios": scenarios}, dict(data), file,
-                                  where)  # fmt: skip
-        decided = observed_scenario({"scenarios": scenarios})
-        named = data.get("scenario")
-        named = named if isinstance(named, str) else None
-        if decided is not None and named in scenarios and named != decided:
-            try:  # against what a record's observations decided: the words of `standoff score`
-                score({"questions": {}, "scenarios": scenarios},
-                      {"questions": {}, "scenario": named}, file, where)  # fmt: skip
-            except CaseError as e:
-                problems += e.problems
-        wanted: list[tuple[str, str]] = []
-        if isinstance(named, str) and named != UNRESOLVED:
-            wanted.append(("scenario", named))
-        order = data.get("scenario_order")
-        if isinstance(order, list):
-            wanted += [("scenario_order", s) for s in order if isinstance(s, str)]
-        for field, ident in wanted:
-            if ident in scenarios:
-                continue
-            message = f"{ident!r}: no recorded forecast of {case_id!r} has this scenario"
-            close = closest(ident, scenarios)
-            if close is not None:
-                message += f"; did you mean {close!r}?"
-            listed = ", ".join(scenarios)
-            message += f" (its scenarios: {listed})" if scenarios else " (they have none)"
-            problems.append(
-                Problem(file, line_of(where, (field,)), field, message + "; nothing stored")
-            )
-        if (
-            isinstance(order, list)
-            and all(s in scenarios for s in order)
-            and sorted(order) != sorted(scenarios)
-        ):
-            problems.append(
-                Problem(file, line_of(where, ("scenario_order",)), "scenario_order",
-                        "the order does not list exactly the scenarios the recorded forecasts "
-                        f"of {case_id!r} have ({', '.join(scenarios)}); nothing stored")
-            )  # fmt: skip
-        return sorted(problems, key=lambda p: p.line)
+        return resolution_rules.resolution_problems(records, data, file, lines)
 
     def resolutions(self, case_id: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The resolution that counts (the newest) of each (case, kind, item); a damaged row is
@@ -629,7 +471,7 @@ class Ledger:
             rows = conn.execute(query).mappings().all()
         newest: dict[tuple[str, str, str], dict[str, Any]] = {}
         for r in rows:
-            problem = _resolution_problem(r)
+            problem = resolution_problem(r)
             if problem is not None:
                 warnings.warn(
                     LedgerWarning(
@@ -654,10 +496,6 @@ class Ledger:
             raise LedgerError(f"{self.name}: bins {e}") from None
         data = score_records(self.records(case_id), self.resolutions(case_id), bins)
         return {"ledger": self.name, **data}
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _is_connect(e: DBAPIError) -> bool:
@@ -711,133 +549,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _forecast_row(
-    name: str, forecast: Mapping[str, Any], case_hash: str | None
-) -> tuple[dict[str, Any], list[Probability]]:
-    """The row of `ledger_forecasts` and the probabilities of a forecast JSON, checked."""
-    if not isinstance(forecast, Mapping):
-        raise LedgerError(f"{name}: a forecast is the JSON object of `standoff forecast --json`")
-    case_id = forecast.get("case")
-    if not isinstance(case_id, str) or not case_id:
-        raise LedgerError(f"{name}: the forecast has no case id (`case`); not recorded")
-    items: list[Probability] = []
-    for kind, part in (("scenario", "scenarios"), ("question", "questions")):
-        entries = forecast.get(part) or {}
-        if not isinstance(entries, Mapping):
-            raise LedgerError(f"{name}: the forecast's {part}: expected an object; not recorded")
-        for ident, entry in entries.items():
-            p = entry.get("p") if isinstance(entry, Mapping) else None
-            if not isinstance(p, int | float) or isinstance(p, bool) or not 0 <= p <= 1:
-                raise LedgerError(f"{name}: {part}.{ident}.p: not a probability; not recorded")
-            items.append((kind, str(ident), float(p)))
-    seed, draws = _int(forecast.get("seed")), _int(forecast.get("draws"))
-    for field, value in (("seed", seed), ("draws", draws)):
-        if value is not None and not 0 <= value <= MAX_BIGINT:
-            raise LedgerError(f"{name}: {field} {value}: outside 0..2^63-1; not recorded")
-    observed = forecast.get("observed")
-    observed = observed if isinstance(observed, Mapping) else {}
-    as_of = observed.get("as_of") or forecast.get("as_of")
-    given_hash = case_hash or forecast.get("case_hash")
-    try:
-        text = json.dumps(forecast, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise LedgerError(f"{name}: the forecast is not plain JSON ({e}); not recorded") from None
-    model = forecast.get("model")
-    version = forecast.get("standoff")
-    row = {
-        "case_id": case_id,
-        "case_hash": given_hash if isinstance(given_hash, str) else None,
-        "recorded_at": _now(),
-        "as_of": str(as_of) if as_of else None,
-        "observed_hash": _text(observed.get("hash")),
-        "seed": seed,
-        "draws": draws,
-        "model": model if isinstance(model, str) else None,
-        "standoff_version": version if isinstance(version, str) else None,
-        "forecast": text,
-    }
-    return row, items
-
-
-class DamagedRow(ValueError):
-    """A row of the ledger's tables that does not hold what the ledger writes (changed by hand,
-    or by another program); the message says which field and how."""
-
-
-def _record(row: Mapping[Any, Any], items: list[tuple[Any, Any, Any]]) -> Record:
-    """The Record of a row of `ledger_forecasts` and its probabilities, checked field by field:
-    DamagedRow when one is not what the ledger writes."""
-
-    def text(field: str, optional: bool = True) -> str | None:
-        value = row[field]
-        if (value is None and optional) or (isinstance(value, str) and (value or optional)):
-            return value
-        raise DamagedRow(f"{field} {_shown(value)}: not text")
-
-    def whole(field: str) -> int | None:
-        value = row[field]
-        if value is None or _int(value) is not None:
-            return value
-        raise DamagedRow(f"{field} {_shown(value)}: not a whole number")
-
-    try:
-        forecast = json.loads(row["forecast"])
-    except (TypeError, ValueError):
-        raise DamagedRow(f"its forecast is not JSON: {_shown(row['forecast'])}") from None
-    if not isinstance(forecast, dict):
-        raise DamagedRow("its forecast is not a JSON object")
-    probs: list[Probability] = []
-    for kind, item, p in items:
-        if kind not in ("scenario", "question") or not isinstance(item, str):
-            raise DamagedRow(f"a probability of kind {_shown(kind)}, item {_shown(item)}")
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
-            raise DamagedRow(f"the p of {kind} {item}, {_shown(p)}, is not a probability")
-        probs.append((kind, item, float(p)))
-    case_id, recorded_at = text("case_id", optional=False), text("recorded_at", optional=False)
-    assert case_id is not None and recorded_at is not None
-    return Record(
-        id=int(row["id"]),
-        case_id=case_id,
-        case_hash=text("case_hash"),
-        recorded_at=recorded_at,
-        as_of=text("as_of"),
-        observed_hash=text("observed_hash"),
-        seed=whole("seed"),
-        draws=whole("draws"),
-        model=text("model"),
-        probabilities=tuple(probs),
-        forecast=forecast,
-    )
-
-
-def _resolution_problem(row: Mapping[Any, Any]) -> str | None:
-    """What is wrong with a row of `ledger_resolutions` (None when nothing)."""
-    for field in ("case_id", "kind", "item", "outcome"):
-        if not isinstance(row[field], str):
-            return f"{field} {_shown(row[field])}: not text"
-    if row["kind"] not in ("question", "scenario"):
-        return f"kind {_shown(row['kind'])}: not question or scenario"
-    if row["kind"] == "question" and row["outcome"] not in ("yes", "no"):
-        return f"outcome {_shown(row['outcome'])}: not yes or no"
-    order = row["scenario_order"]
-    if order is not None:
-        try:
-            parsed = json.loads(order)
-        except (TypeError, ValueError):
-            return f"scenario_order is not JSON: {_shown(order)}"
-        if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
-            return "scenario_order is not a list of scenario ids"
-    return None
-
-
-def _shown(value: Any, limit: int = 40) -> str:
-    """A value of a damaged row as a message shows it: its repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-__all__ = ["Ledger", "LedgerError", "Record", "open_ledger", "sqlalchemy_url"]
+__all__ = [
+    "DEFAULT_PATH",
+    "ENV",
+    "MAX_BIGINT",
+    "Ledger",
+    "LedgerError",
+    "Record",
+    "default_url",
+    "open_ledger",
+    "relative_sqlite_hint",
+    "sqlalchemy_url",
+]

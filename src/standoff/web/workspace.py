@@ -30,115 +30,39 @@ with a status that says it, never as a bare exception.
 
 from __future__ import annotations
 
-import datetime as dt
-import errno
-import hashlib
 import os
 import re
-import secrets
 import stat
-import tempfile
 import threading
-import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CaseError, Problem
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: the lock in this process only
-    fcntl = None  # type: ignore[assignment]
+from .disk import (
+    HISTORY,
+    LOCK_SECONDS,
+    MAX_CASE_BYTES,
+    WorkspaceError,
+    busy,
+    file_lock,
+    keep,
+    os_problem,
+    read_bytes,
+    refuse_large,
+    write_atomic,
+    write_new,
+)
+from .texts import (
+    SURROGATE,
+    SURROGATE_ESCAPE,
+    case_and_date,
+    surrogate_problems,
+    version_of,
+    visible,
+)
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUFFIXES = (".yaml", ".yml")
-HISTORY = ".standoff-history"
-MAX_CASE_BYTES = 1_000_000  # a case text the workspace reads or writes
-LOCK_SECONDS = 10.0  # the longest a save waits for another save of the same case
-SURROGATE = re.compile("[\ud800-\udfff]")
-SURROGATE_ESCAPE = re.compile(r"\\(u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")  # YAML's \uD83D
-
-
-class WorkspaceError(Exception):
-    """A request for a file the workspace does not serve or cannot write. `status`: the HTTP
-    status it means (404 unknown case, 403 read-only or outside the folder, 409 changed since it
-    was read, 413 too large, 507 the disk is full, 500 the folder is not as it must be)."""
-
-    def __init__(self, status: int, message: str):
-        self.status = status
-        super().__init__(message)
-
-
-def os_problem(e: OSError, doing: str) -> WorkspaceError:
-    """A failure of the file system as a WorkspaceError that names its cause and its errno:
-    507 for a full disk, 403 for a read-only folder, 404 for a missing file, 500 otherwise."""
-    code = e.errno or 0
-    name = errno.errorcode.get(code, "")
-    cause = e.strerror or str(e) or type(e).__name__
-    if code in (errno.ENOSPC, errno.EDQUOT):
-        status, cause = 507, "the disk is full"
-    elif code == errno.EROFS:
-        status, cause = 403, "the folder is read-only (a read-only file system)"
-    elif code in (errno.EACCES, errno.EPERM):
-        status, cause = 403, "the folder is read-only to this server (permission denied)"
-    elif code == errno.ENOENT:
-        status, cause = 404, "no such file"
-    else:
-        status = 500
-    return WorkspaceError(status, f"{doing}: {cause}" + (f" ({name})" if name else ""))
-
-
-def version_of(data: bytes) -> str:
-    """The version of a case text: the SHA-256 of its bytes, in hex."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def visible(text: str) -> str:
-    """`text` with each lone surrogate (which UTF-8 cannot carry) shown as U+FFFD."""
-    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
-
-
-def surrogate_problems(text: str, file: str) -> list[Problem]:
-    """A problem for each value or key of a case's YAML that holds a lone surrogate (half of a
-    UTF-16 pair, which YAML's `\\uD83D` escapes make and which is not a character: no page or
-    JSON could show it), at its line. [] when there is none, or the YAML cannot be read (the
-    loader says why)."""
-    from ..case.yamlread import dotted, read_yaml
-
-    def problem(line: int, field: str, value: str) -> Problem:
-        shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
-        return Problem(file, line, visible(field), (
-            f"'{shown[:60]}' holds a lone surrogate (half of a UTF-16 pair), which is not a "
-            "character; write the character itself, or escape it whole (\\U0001F600)"
-        ))  # fmt: skip
-
-    if found := SURROGATE.search(text):  # in the text itself (a text sent to the API)
-        return [problem(text.count("\n", 0, found.start()) + 1, "(text)", found.group())]
-    if not SURROGATE_ESCAPE.search(text):
-        return []
-    try:
-        data, lines = read_yaml(text, file)
-    except CaseError:
-        return []
-    problems: list[Problem] = []
-
-    def walk(value: object, path: tuple[str | int, ...]) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                child = (*path, key)
-                if isinstance(key, str) and SURROGATE.search(key):
-                    problems.append(problem(lines.get((*child, "<key>"), 1), dotted(child), key))
-                walk(item, child)
-        elif isinstance(value, list):
-            for n, item in enumerate(value):
-                walk(item, (*path, n))
-        elif isinstance(value, str) and SURROGATE.search(value):
-            problems.append(problem(lines.get(path, 1), dotted(path), value))
-
-    walk(data, ())
-    return problems
 
 
 @dataclass(frozen=True)
@@ -229,7 +153,7 @@ class Workspace:
         kind = file_kind(path) if stamp[2] <= MAX_CASE_BYTES else CASE
         named, date = None, ""
         if kind != CASE:
-            named, date = _case_and_date(path, kind)
+            named, date = case_and_date(path, kind)
         self._kinds[path] = (stamp, kind, named, date)
         return kind, named, date
 
@@ -315,7 +239,7 @@ class Workspace:
             raise WorkspaceError(404, f"the workspace folder {self.folder} does not exist")
         target = self.folder / f"{ident}.yaml"
         try:
-            _write_new(target, data)
+            write_new(target, data)
         except FileExistsError:
             raise WorkspaceError(
                 409, f"{target.name} was made meanwhile; choose another id"
@@ -354,7 +278,7 @@ class Workspace:
             info = case.path.stat()
         except OSError as e:
             raise os_problem(e, f"{ident}: cannot read") from None
-        _refuse_large(ident, info.st_size)
+        refuse_large(ident, info.st_size)
         return case, stamp_of(info)
 
     def read(self, ident: str) -> str:
@@ -365,7 +289,7 @@ class Workspace:
         """The text of a case (UTF-8; a byte that is not is shown as U+FFFD) with its version.
         A file over MAX_CASE_BYTES is refused (413) without being read."""
         case = self._checked(ident)
-        raw, info = _read_bytes(case.path, ident)
+        raw, info = read_bytes(case.path, ident)
         text = raw.decode("utf-8-sig", errors="replace")
         return CaseText(text, version_of(raw), stamp_of(info))
 
@@ -391,12 +315,12 @@ class Workspace:
             raise WorkspaceError(413, f"the case is larger than {MAX_CASE_BYTES:,} bytes")
         lock = self._lock(case.path.name)
         if not lock.acquire(timeout=LOCK_SECONDS):
-            raise _busy(ident)
+            raise busy(ident)
         try:
             history = self._history()
             try:
-                with _file_lock(history, ident):
-                    current, _ = _read_bytes(case.path, ident)
+                with file_lock(history, ident):
+                    current, _ = read_bytes(case.path, ident)
                     bases = {base} if isinstance(base, str) else base
                     if bases is not None and version_of(current) not in bases:
                         raise WorkspaceError(
@@ -404,9 +328,9 @@ class Workspace:
                             f"{case.path.name} has changed since this text was opened (another "
                             "save came first); reload it, apply your changes again and save",
                         )
-                    kept = _keep(history, case.path, current)
+                    kept = keep(history, case.path, current)
                     try:
-                        _write_atomic(case.path, data)
+                        write_atomic(case.path, data)
                     except OSError as e:
                         raise os_problem(e, f"{ident}: cannot write the file") from None
             finally:
@@ -450,177 +374,23 @@ class Workspace:
         return sorted(folder.glob(f"{case.path.stem}.*{case.path.suffix}"))
 
 
-def _refuse_large(ident: str, size: int) -> None:
-    if size > MAX_CASE_BYTES:
-        raise WorkspaceError(
-            413, f"{ident}: the file is larger than {MAX_CASE_BYTES:,} bytes ({size:,}); not read"
-        )
-
-
-def _read_bytes(path: Path, ident: str) -> tuple[bytes, os.stat_result]:
-    """The bytes of a regular file of at most MAX_CASE_BYTES, and its state as they were read;
-    its size is checked before anything is read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        raise os_problem(e, f"{ident}: cannot read") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise WorkspaceError(403, f"{ident}: not a regular file")
-        _refuse_large(ident, info.st_size)
-        try:
-            raw = f.read(MAX_CASE_BYTES + 1)
-        except OSError as e:
-            raise os_problem(e, f"{ident}: cannot read") from None
-    _refuse_large(ident, len(raw))
-    return raw, info
-
-
-def _busy(ident: str) -> WorkspaceError:
-    return WorkspaceError(
-        503, f"another save of {ident} has not finished in {LOCK_SECONDS:g} s; try again"
-    )
-
-
-@contextmanager
-def _file_lock(folder: int, ident: str) -> Iterator[None]:
-    """An exclusive lock on the open history folder `folder` (its own descriptor, so that
-    another save, of this process or another, waits its turn; at most LOCK_SECONDS), held for
-    the block. Nothing is written for it."""
-    if fcntl is not None:
-        until = time.monotonic() + LOCK_SECONDS
-        while True:
-            try:
-                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > until:
-                    raise _busy(ident) from None
-                time.sleep(0.01)
-            except OSError as e:
-                raise os_problem(e, f"{ident}: cannot lock {HISTORY} for saving") from None
-    try:
-        yield
-    finally:
-        if fcntl is not None:
-            fcntl.flock(folder, fcntl.LOCK_UN)
-
-
-def _keep(folder: int, case: Path, data: bytes) -> str:
-    """Write `data` into the open history folder as `STEM.TIMESTAMP.SUFFIX` (`-2`, `-3`, ...
-    added when that name exists, so no kept text is ever replaced); the name."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    temp = f".{case.name}.{secrets.token_hex(6)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    doing = f"cannot keep the previous version in {HISTORY}"
-    try:
-        fd = os.open(temp, flags, 0o644, dir_fd=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            for n in range(1, 10_000):
-                name = f"{case.stem}.{stamp}{'' if n == 1 else f'-{n}'}{case.suffix}"
-                try:
-                    os.stat(name, dir_fd=folder, follow_symlinks=False)
-                except FileNotFoundError:
-                    os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-                    _sync_folder(folder)
-                    return name
-            raise WorkspaceError(500, f"{doing}: too many versions kept at {stamp}")
-        finally:
-            try:
-                os.unlink(temp, dir_fd=folder)
-            except FileNotFoundError:
-                pass
-    except OSError as e:
-        raise os_problem(e, doing) from None
-
-
-def _sync_folder(folder: int) -> None:
-    """Flush a folder's entries to disk (where the file system allows it)."""
-    try:
-        os.fsync(folder)
-    except OSError:
-        pass
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Write `data` as the new file `path`, never over one (FileExistsError where it exists): a
-    temporary file in the same folder, flushed to disk, then linked to its name (a hard link
-    fails where the name exists). Where the file system has no hard links, the name is created
-    exclusively (O_EXCL) and written."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, 0o644)
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            raise
-        except OSError as e:
-            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                raise
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(path, flags, 0o644)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-    finally:
-        Path(temp).unlink(missing_ok=True)
-    _sync_path_folder(path.parent)
-
-
-def _sync_path_folder(folder: Path) -> None:
-    """Flush a folder's entries to disk (where the file system allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        _sync_folder(fd)
-    finally:
-        os.close(fd)
-
-
-def _case_and_date(path: Path, kind: str) -> tuple[str | None, str]:
-    """The `case:` an observation or resolution file names, and its date (`as_of` or
-    `resolved`), as written; (None, "") where the file cannot be read."""
-    from ..case.kinds import OBSERVATIONS
-    from ..case.yamlread import read_yaml
-
-    try:
-        data, _ = read_yaml(path.read_text(encoding="utf-8-sig"), str(path))
-    except (CaseError, OSError, ValueError):
-        return None, ""
-    if not isinstance(data, dict):
-        return None, ""
-    named = data.get("case")
-    date = data.get("as_of" if kind == OBSERVATIONS else "resolved")
-    return (
-        named.strip() if isinstance(named, str) and named.strip() else None,
-        str(date) if date is not None else "",
-    )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file in the same folder, flush it to disk, then rename it over
-    `path`: a reader sees the old file or the new one, never a part."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+__all__ = [
+    "HISTORY",
+    "ID",
+    "LOCK_SECONDS",
+    "MAX_CASE_BYTES",
+    "SUFFIXES",
+    "SURROGATE",
+    "SURROGATE_ESCAPE",
+    "CaseFile",
+    "CaseText",
+    "OtherFile",
+    "Saved",
+    "Workspace",
+    "WorkspaceError",
+    "os_problem",
+    "stamp_of",
+    "surrogate_problems",
+    "version_of",
+    "visible",
+]

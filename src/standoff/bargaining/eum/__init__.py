@@ -25,6 +25,8 @@ pairs. The package:
     constants.py  SAME_POSITION, the block sizes, `Interaction` (the codes of the octants);
     equations.py  the equations in numpy: the reference implementation (`kernel="numpy"`);
     kernel.py     one round compiled with numba, looping over draws (the default);
+    readings.py   the options' choices and the named readings (`READINGS`);
+    issue_run.py  one issue's run for a block of draws: its rounds into `DyadicRounds`, cycles;
     engine.py     `ExpectedUtility`: options, blocks of draws on threads, `DyadicRounds`.
 
 docs/model-eum.md, "Speed", gives the figures.
@@ -33,7 +35,8 @@ docs/model-eum.md, "Speed", gives the figures.
 from __future__ import annotations
 
 from .constants import SAME_POSITION, Interaction
-from .engine import (
+from .engine import ExpectedUtility
+from .readings import (
     CHOICE_MODES,
     CYCLE_RULES,
     DEFAULT_READING,
@@ -42,7 +45,6 @@ from .engine import (
     READINGS,
     RISK_MODES,
     STOP_RULES,
-    ExpectedUtility,
     Reading,
 )
 

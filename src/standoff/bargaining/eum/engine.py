@@ -1,6 +1,7 @@
-"""The EUM engine: its options, the loop over blocks of draws (on threads), issues and rounds, the
-dispatch of each round to the compiled kernel (`kernel.py`) or the numpy equations
-(`equations.py`), and the per-round dyadic results (`DyadicRounds`)."""
+"""The EUM engine: its options (their choices and readings in `readings.py`), the loop over
+blocks of draws (on threads), issues and rounds, the dispatch of each round to the compiled
+kernel (`kernel.py`) or the numpy equations (`equations.py`), and the per-round dyadic results
+(`DyadicRounds`, assembled by `issue_run.py`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ import copy
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..base import (
     BargainingInputs,
-    DyadicRounds,
     Engine,
     FloatArray,
     OneRound,
@@ -25,62 +24,30 @@ from ..base import (
 )
 from .constants import BLOCK, COMPILED_BLOCK, SAME_POSITION
 from .equations import Beliefs, Readings, Step, numpy_round, risk_exponent
+from .issue_run import (
+    Array,
+    IssueRun,
+    assemble,
+    cycle_median,
+    cycles_closed,
+    dyadic_round,
+    empty_step,
+    unfilled,
+)
 from .kernel_args import KernelInputs, KernelOptions
 from .native import round_function
-
-RISK_MODES = ("recompute", "off", "given")
-PROBABILITY_MODES = ("all-triples", "pairwise")
-CHOICE_MODES = ("scholz", "nearest")
-STOP_RULES = ("fixed", "converged")
-CYCLE_RULES = ("average", "off")
-KERNELS = ("compiled", "numpy")
-DYADIC_FIELDS = ("all", "crisis")
-
-
-@dataclass(frozen=True)
-class Reading:
-    """A named set of choices among the paper's ambiguous points (docs/model-eum.md, "Readings").
-
-    probability, choice, vote_risk, risk: the equations' readings (see `ExpectedUtility`).
-    stop, max_rounds, tolerance, cycles: when a run stops, and what it reports for a cycle.
-    """
-
-    probability: str
-    choice: str
-    vote_risk: bool
-    risk: str
-    stop: str
-    max_rounds: int
-    tolerance: float
-    cycles: str
-
-
-READINGS: dict[str, Reading] = {
-    # the forecasting reading (the default): the paper's eq. P (votes on the pair), run until
-    # the positions stop moving or return to an earlier state (docs/model-eum.md)
-    "forecast": Reading(
-        probability="pairwise",
-        choice="scholz",
-        vote_risk=True,
-        risk="recompute",
-        stop="converged",
-        max_rounds=100,
-        tolerance=1e-6,
-        cycles="average",
-    ),
-    # every choice that reproduces Scholz et al.'s Table 2 on the emissions case
-    "scholz-table2": Reading(
-        probability="all-triples",
-        choice="scholz",
-        vote_risk=True,
-        risk="recompute",
-        stop="fixed",
-        max_rounds=8,
-        tolerance=1e-6,
-        cycles="off",
-    ),
-}
-DEFAULT_READING = "forecast"
+from .readings import (
+    CHOICE_MODES,
+    CYCLE_RULES,
+    DEFAULT_READING,
+    DYADIC_FIELDS,
+    KERNELS,
+    PROBABILITY_MODES,
+    READINGS,
+    RISK_MODES,
+    STOP_RULES,
+    Reading,
+)
 
 
 class ExpectedUtility(Engine):
@@ -287,7 +254,7 @@ class ExpectedUtility(Engine):
         if self.kernel == "compiled":  # one block per thread, if that makes blocks small enough
             size = min(COMPILED_BLOCK, max(1, -(-n_draws // threads)))
         blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
-        results: list[list[_IssueRun]] = [[] for _ in blocks]  # per block, per issue
+        results: list[list[IssueRun]] = [[] for _ in blocks]  # per block, per issue
 
         def one_block(b: int) -> None:
             part = inputs.take(blocks[b])
@@ -315,7 +282,7 @@ class ExpectedUtility(Engine):
         cycle_length = np.zeros((n_draws, n_issues))
         cycle_settlement = np.full((n_draws, n_issues), np.nan)
         dyadic = (
-            _unfilled(n_draws, kept, n_actors, n_issues, self.dyadic == "all")
+            unfilled(n_draws, kept, n_actors, n_issues, self.dyadic == "all")
             if self.diagnostics
             else None
         )
@@ -327,7 +294,7 @@ class ExpectedUtility(Engine):
                 cycle_length[block, k] = run.cycle_length
                 cycle_settlement[block, k] = run.cycle_settlement
                 if dyadic is not None:
-                    _assemble(dyadic.draws(block), k, run)
+                    assemble(dyadic.draws(block), k, run)
         return Trajectory(
             positions=positions,
             rounds_run=rounds_run,
@@ -348,7 +315,7 @@ class ExpectedUtility(Engine):
         scale = high - low if high > low else 1.0
         beliefs = Beliefs.of(inputs, 0)
         x = np.ascontiguousarray(inputs.position[:, :, 0])
-        step = _empty_step(n_draws, n_actors)
+        step = empty_step(n_draws, n_actors)
         threads = self._kernel_threads()
         size = min(COMPILED_BLOCK, max(1, -(-n_draws // threads)))
         blocks = [slice(a, min(n_draws, a + size)) for a in range(0, n_draws, size)]
@@ -378,7 +345,7 @@ class ExpectedUtility(Engine):
 
     def _run_issue(
         self, inputs: BargainingInputs, k: int, steps: int, readings: Readings
-    ) -> _IssueRun:
+    ) -> IssueRun:
         """Run issue k for a block of draws.
 
         With stop="converged" only the draws still moving are computed each round; a stopped
@@ -430,14 +397,14 @@ class ExpectedUtility(Engine):
                 moves = np.abs(new_x - now).max(axis=1) > tolerance
                 period = np.zeros(len(index), dtype=np.int64)
                 if detect and t >= 1:
-                    period = _cycles(
+                    period = cycles_closed(
                         new_x, moves, index, t, history, fingerprint, coefficient, near,
                         tolerance,
                     )  # fmt: skip
                     looped = np.flatnonzero(period)
                     if looped.size:
                         cycle_length[index[looped]] = period[looped]
-                        cycle_settlement[index[looped]] = _cycle_median(
+                        cycle_settlement[index[looped]] = cycle_median(
                             history[index[looped], : t + 1],
                             inputs.capability[index[looped]],
                             inputs.salience[index[looped], :, k],
@@ -456,10 +423,10 @@ class ExpectedUtility(Engine):
             if detect:
                 fingerprint[:, t + 1] = x @ coefficient
             if self.diagnostics:
-                dyadic.append((rows, _dyadic_round(step, self.dyadic == "all")))
+                dyadic.append((rows, dyadic_round(step, self.dyadic == "all")))
             computed[slice(None) if rows is None else rows] = t + 1
             t += 1
-        return _IssueRun(
+        return IssueRun(
             history=history,
             rounds=t,
             computed=computed,
@@ -499,7 +466,7 @@ class ExpectedUtility(Engine):
             mu_true = truth.median()
             mu_view = beliefs.world(x, low, high, scale).median() if beliefs.perceived else mu_true
         offset = beliefs.position_offset
-        step = out if out is not None else _empty_step(n_draws, n_actors)
+        step = out if out is not None else empty_step(n_draws, n_actors)
 
         def contiguous(a: FloatArray | None) -> FloatArray:
             return empty if a is None else np.ascontiguousarray(a, dtype=np.float64)
@@ -540,135 +507,16 @@ class ExpectedUtility(Engine):
         return step
 
 
-Array = NDArray[Any]
-
-
-def _empty_step(n_draws: int, n_actors: int) -> Step:
-    """A round's output arrays for the kernel to fill."""
-    pair = (n_draws, n_actors, n_actors)
-    return Step(
-        new_position=np.empty((n_draws, n_actors)),
-        eu_self=np.empty(pair),
-        eu_other=np.empty(pair),
-        code=np.empty(pair, dtype=np.int8),
-        offers=np.empty(pair),
-        taken=np.empty((n_draws, n_actors), dtype=np.int8),
-        risk_exponent=np.empty((n_draws, n_actors)),
-        p_win=np.empty(pair),
-    )
-
-
-class _IssueRun(NamedTuple):
-    """One issue's run for a block of draws (`ExpectedUtility._run_issue`)."""
-
-    history: FloatArray  # (D, >= rounds + 1, N): the states, rows 0..rounds filled
-    rounds: int  # rounds computed
-    computed: NDArray[np.int64]  # (D,) rounds computed for each draw (it rests after them)
-    rounds_run: NDArray[np.int64]  # (D,) rounds each draw moved in
-    cycle_length: FloatArray  # (D,) 1 converged, L >= 2 a cycle of L states, 0 not stopped
-    cycle_settlement: FloatArray  # (D,) the cycle's averaged weighted median; NaN: no cycle
-    # per round: the draws computed (None: all) and their `DyadicRounds` fields
-    dyadic: list[tuple[NDArray[np.intp] | None, tuple[Array | None, ...]]]
-
-
-def _unfilled(
-    draws: int, rounds: int, n_actors: int, n_issues: int, full: bool = True
-) -> DyadicRounds:
-    """`DyadicRounds` arrays left uninitialized: `_assemble` writes every round of every draw
-    (each block's run computes at least one round where any is kept). Not `full`: no offer,
-    taken or risk_exponent (None)."""
-    pair = (draws, rounds, n_issues, n_actors, n_actors)
-    single = (draws, rounds, n_issues, n_actors)
-    return DyadicRounds(
-        eu_self=np.empty(pair, dtype=np.float32),
-        eu_other=np.empty(pair, dtype=np.float32),
-        interaction=np.empty(pair, dtype=np.int8),
-        offer=np.empty(pair, dtype=np.float32) if full else None,
-        taken=np.empty(single, dtype=np.int8) if full else None,
-        risk_exponent=np.empty(single, dtype=np.float32) if full else None,
-        p_win=np.empty(pair, dtype=np.float32),
-    )
-
-
-def _dyadic_round(step: Step, full: bool = True) -> tuple[Array | None, ...]:
-    """One round's dyadic results in the order and types of `DyadicRounds`' fields (not `full`:
-    None for offer, taken and risk_exponent)."""
-    return (
-        step.eu_self.astype(np.float32),
-        step.eu_other.astype(np.float32),
-        step.code.astype(np.int8),
-        # offer[.., j, i]: made by j to i
-        np.swapaxes(step.offers, 1, 2).astype(np.float32) if full else None,
-        step.taken.astype(np.int8) if full else None,
-        step.risk_exponent.astype(np.float32) if full else None,
-        step.p_win.astype(np.float32),
-    )
-
-
-def _assemble(dyadic: DyadicRounds, k: int, run: _IssueRun) -> None:
-    """Issue k's per-round results into `dyadic` (views of a block of draws). A draw at rest
-    repeats the last round computed for it (computed from the same positions, a later round
-    would give the same results)."""
-    targets: tuple[Array | None, ...] = (
-        dyadic.eu_self,
-        dyadic.eu_other,
-        dyadic.interaction,
-        dyadic.offer,
-        dyadic.taken,
-        dyadic.risk_exponent,
-        dyadic.p_win,
-    )
-    kept = dyadic.rounds
-    for t, (rows, fields) in enumerate(run.dyadic[:kept]):
-        for target, value in zip(targets, fields, strict=True):
-            if target is not None:
-                target[slice(None) if rows is None else rows, t, k] = value
-    computed = np.minimum(run.computed, kept)
-    for count in np.unique(computed[computed < kept]):
-        resting = np.flatnonzero(computed == count)
-        for target in targets:
-            if target is not None:
-                target[resting, count:, k] = target[resting, count - 1, k][:, None]
-
-
-def _cycles(
-    new_x: FloatArray,
-    moves: NDArray[np.bool_],
-    index: NDArray[np.intp],
-    t: int,
-    history: FloatArray,
-    fingerprint: FloatArray,
-    coefficient: FloatArray,
-    near: float,
-    tolerance: float,
-) -> NDArray[np.int64]:
-    """For the draws `index` (their next states new_x, (A, N), in round t), the length of
-    the cycle each closes: L = t + 1 - s for the latest earlier state s < t that new_x
-    returns to (every actor within `tolerance`); 0 where none. history: (D, R + 1, N) the
-    states so far (rows 0..t are filled), fingerprint: (D, R + 1) theirs."""
-    period = np.zeros(len(index), dtype=np.int64)
-    close = np.abs(fingerprint[index, :t] - (new_x @ coefficient)[:, None]) <= near
-    close &= moves[:, None]
-    which, earlier = np.nonzero(close)
-    if which.size == 0:
-        return period
-    gap = np.abs(history[index[which], earlier] - new_x[which]).max(axis=1)
-    which, earlier = which[gap <= tolerance], earlier[gap <= tolerance]
-    latest = np.full(len(index), -1, dtype=np.int64)
-    np.maximum.at(latest, which, earlier)
-    return np.where(latest >= 0, t + 1 - latest, 0)
-
-
-def _cycle_median(
-    states: FloatArray, capability: FloatArray, salience: FloatArray, start: NDArray[np.int64]
-) -> FloatArray:
-    """(A,) the weighted median averaged over the states start..T - 1 of each draw's cycle.
-    states: (A, T, N) every state so far; capability, salience: (A, N) the true ones."""
-    n_draws, n_states, n_actors = states.shape
-    medians = weighted_median(
-        states.reshape(n_draws * n_states, n_actors, 1),
-        np.repeat(capability, n_states, axis=0),
-        np.repeat(salience, n_states, axis=0)[:, :, None],
-    ).reshape(n_draws, n_states)
-    inside = np.arange(n_states)[None, :] >= start[:, None]
-    return (medians * inside).sum(axis=1) / inside.sum(axis=1)
+__all__ = [
+    "CHOICE_MODES",
+    "CYCLE_RULES",
+    "DEFAULT_READING",
+    "DYADIC_FIELDS",
+    "KERNELS",
+    "PROBABILITY_MODES",
+    "READINGS",
+    "RISK_MODES",
+    "STOP_RULES",
+    "ExpectedUtility",
+    "Reading",
+]
