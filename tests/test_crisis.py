@@ -226,7 +226,7 @@ def test_exhaustive_scenarios_sum_to_one_and_wildcard_hazard():
 def test_the_odds_factor_multiplies_every_rounds_odds():
     """The same 5% monthly hazard with its odds multiplied by 3: 3(0.05)/(0.95 + 3(0.05)) a
     month over six months; the parameter-driven event moves the same way."""
-    from standoff.crisis.calibration import with_odds_factor
+    from standoff.compile import with_odds_factor
 
     case = with_odds_factor(wildcard_case(), 3.0)
     forecast = run(case, draws=20000, seed=5, chunk_size=5000)

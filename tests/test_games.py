@@ -16,10 +16,11 @@ from standoff.errors import CaseError
 from standoff.games.design import build
 from standoff.games.fit import FitError, fit_design, fit_table
 from standoff.games.formula import FormulaSyntaxError, parse_formula
-from standoff.games.io import read_model, read_table
+from standoff.games.io import read_table
 from standoff.games.likelihood import loglik, loglik_gradient
 from standoff.games.model import EGAME12, choices
 from standoff.games.predict import draw_coefficients, outcome_probabilities
+from standoff.games.saved import read_model
 
 from .conftest import clear_refusal, shared
 
@@ -332,7 +333,7 @@ def test_fit_command_refuses_bad_input_in_one_line(tmp_path: Path):
 
 
 def test_read_model_refuses_a_file_that_is_not_a_fitted_game(tmp_path: Path, war_fit):
-    from standoff.games.io import model_json
+    from standoff.games.saved import model_json
 
     good = model_json(war_fit)
     cases = {

@@ -14,9 +14,9 @@ import pytest
 
 from standoff.compile import load
 from standoff.errors import CaseError
-from standoff.games.io import read_model
 from standoff.games.model import choices
 from standoff.games.predict import outcome_probabilities
+from standoff.games.saved import read_model
 from standoff.sample import Sampler
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,7 +88,8 @@ def _refit(tmp_path: Path, link: str, kind: str) -> Path:
     """The war1800 game fitted with `link` and `kind`, written where the test case reads it."""
     from standoff.games.fit import fit_table
     from standoff.games.formula import parse_formula
-    from standoff.games.io import model_json, read_table
+    from standoff.games.io import read_table
+    from standoff.games.saved import model_json
 
     from .conftest import shared
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from standoff.compile import CompiledCase, load, load_yaml
+from standoff.compile import CompiledCase, load, load_yaml, with_pace
 from standoff.crisis.model import add_months
-from standoff.crisis.pace import PaceError, half_life_days, pace_shares, shares, with_pace
+from standoff.crisis.pace import PaceError, half_life_days, pace_shares, shares
 from standoff.errors import CaseError
 from standoff.forecast import run
 from standoff.library.loco import leave_one_case_out

@@ -52,3 +52,28 @@ def load(ref: str | Path) -> CompiledCase:
 def load_yaml(text: str, file: str = "<text>") -> CompiledCase:
     """Check and compile a case written as YAML text (`file` names it in problems)."""
     return compile_case(*read_yaml_text(text, file))
+
+
+def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:
+    """The compiled case run at another pace (what the case would be with `pace:` written in
+    its crisis section; crisis/pace.py). Raises PaceError for a pace that cannot be read."""
+    import dataclasses
+
+    from .crisis.pace import pace_shares
+
+    plan = compiled.crisis
+    assert plan is not None and compiled.case.as_of is not None
+    changed = dataclasses.replace(
+        plan, shares=pace_shares(compiled.case.as_of, plan.dates, pace), pace=pace
+    )
+    return dataclasses.replace(compiled, crisis=changed)
+
+
+def with_odds_factor(compiled: CompiledCase, factor: float) -> CompiledCase:
+    """The compiled case run with another odds factor (as if its crisis section stated it;
+    crisis/calibration.py)."""
+    import dataclasses
+
+    plan = compiled.crisis
+    assert plan is not None
+    return dataclasses.replace(compiled, crisis=dataclasses.replace(plan, odds_factor=factor))

@@ -18,13 +18,8 @@ library (`standoff library tune`); it is never set to make one case come out.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from ..compile import CompiledCase
 
 DEFAULT_ODDS_FACTOR = 3.0  # chosen leave one case out on the library: docs/validation.md
 LOWEST, HIGHEST = 0.01, 100.0  # the factors a case may state
@@ -40,12 +35,3 @@ def scale_odds(p: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
         return p
     scaled = factor * p
     return np.asarray(scaled / (1.0 - p + scaled))
-
-
-def with_odds_factor(compiled: CompiledCase, factor: float) -> CompiledCase:
-    """The compiled case run with another odds factor (as if its crisis section stated it)."""
-    import dataclasses
-
-    plan = compiled.crisis
-    assert plan is not None
-    return dataclasses.replace(compiled, crisis=dataclasses.replace(plan, odds_factor=factor))

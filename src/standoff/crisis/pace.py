@@ -33,10 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ..compile import CompiledCase
 
 ENGINE = "engine"
 DEFAULT_PACE = ENGINE  # see docs/validation.md for how the default was chosen
@@ -169,16 +165,3 @@ def pace_shares(as_of: dt.date, dates: tuple[dt.date, ...], pace: str | None) ->
             k += 1
         out.append(1.0 if k > passed else 0.0)
     return tuple(out)
-
-
-def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:
-    """The compiled case run at another pace (what the case would be with `pace:` written in
-    its crisis section). Raises PaceError for a pace that cannot be read."""
-    import dataclasses
-
-    plan = compiled.crisis
-    assert plan is not None and compiled.case.as_of is not None
-    changed = dataclasses.replace(
-        plan, shares=pace_shares(compiled.case.as_of, plan.dates, pace), pace=pace
-    )
-    return dataclasses.replace(compiled, crisis=changed)

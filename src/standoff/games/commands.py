@@ -134,8 +134,9 @@ def fit_cmd(
     coefficients with standard errors, the log-likelihood and n. The JSON it writes is what a
     case's `games:` entry names and what `games predict` reads."""
     from .fit import FitError, fit_table
-    from .io import read_table, write_model
+    from .io import read_table
     from .model import KINDS, LINKS
+    from .saved import write_model
 
     link = _choice(link, LINKS, "--link")
     kind = _choice(kind, KINDS, "--type")
@@ -168,8 +169,9 @@ def predict_cmd(
 ) -> None:
     """The outcome probabilities of each row of DATA under a fitted game (as the R package's
     predict()); rows missing a covariate are left out."""
-    from .io import read_model, read_table
+    from .io import read_table
     from .predict import predict_table
+    from .saved import read_model
 
     inputs = [str(model), str(data)]
     check_output(json_out, inputs)

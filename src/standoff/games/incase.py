@@ -94,7 +94,7 @@ def _has_game_call(tree: ast.AST) -> bool:
 def load_games(compiler: Any, names: set[str]) -> dict[str, CaseGame]:
     """Read and check the case's `games:` (problems go to the compiler, each at its line) and add
     the coefficients' standard normal inputs to the case's parameters."""
-    from .io import read_model
+    from .saved import read_model
 
     crisis = compiler.crisis
     compiler.ids["game"] = set(crisis.games)  # a covariate naming a game is refused below

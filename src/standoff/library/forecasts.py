@@ -165,8 +165,7 @@ def question_scores_at(
     """The Brier score (0-1) of each resolved question of a case forecast under each setting (by
     its name), in the resolution's order; None for a case that states its own pace or odds
     factor (the defaults are not its to set)."""
-    from ..crisis.calibration import with_odds_factor
-    from ..crisis.pace import with_pace
+    from ..compile import with_odds_factor, with_pace
     from ..forecast import run
     from .score import question_brier
 

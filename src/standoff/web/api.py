@@ -34,9 +34,9 @@ from ..errors import CaseError
 from ..result import ForecastResult
 from ..serialize import NonFiniteError, dumps, forecast_json
 from . import runs, whatif
-from .app import State, state_of
 from .ledger import record_json
 from .runs import problem_json
+from .state import State, state_of
 from .workspace import ID, SURROGATE, WorkspaceError
 
 router = APIRouter(
@@ -180,6 +180,15 @@ def resolve(state: State, ref: str) -> Resolved:
     if "\n" not in ref and ":" not in ref:
         raise WorkspaceError(404, f"no case {ref[:100]!r} in this workspace")
     return Resolved(state.compile(ref, TEXT_FILE), ref, None)
+
+
+def ledger_id(state: State, ident: str) -> str:
+    """The id the ledger files a workspace case under: the `id` its YAML gives (the file's
+    stem when the case cannot be read)."""
+    try:
+        return resolve(state, ident).compiled.case.id
+    except CaseError:
+        return ident
 
 
 def _draws(draws: int, most: int, what: str) -> None:
@@ -528,8 +537,6 @@ def _attachment(name: str) -> dict[str, str]:
 @router.get("/cases/{ident}/history")
 async def history(ident: str, request: Request) -> Response:
     """The ledger's records of a case and their scores."""
-    from .pages import ledger_id
-
     state = state_of(request)
     state.workspace.get(ident)
     case_id = await run_in_threadpool(ledger_id, state, ident)

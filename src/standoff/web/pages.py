@@ -18,11 +18,11 @@ from fastapi.responses import Response
 from ..case.schema import Case
 from ..compile import CompiledCase
 from ..errors import CaseError
-from .api import DEFAULT_DRAWS, DEFAULT_SEED, WHATIF_DRAWS, WHATIF_FULL, resolve
-from .app import State, state_of
+from .api import DEFAULT_DRAWS, DEFAULT_SEED, WHATIF_DRAWS, WHATIF_FULL, ledger_id, resolve
 from .ledger import PATIENCE, LedgerUnavailable
 from .newcase import TEMPLATE
 from .runs import problem_json
+from .state import State, state_of
 from .whatif import centre, knobs
 
 router = APIRouter(include_in_schema=False)
@@ -250,15 +250,6 @@ def probability_lines(records: list[Any]) -> list[dict[str, Any]]:
                     "latest": points[-1][1],
                     "observed": records[points[-1][0]].observed(item)})  # fmt: skip
     return out
-
-
-def ledger_id(state: State, ident: str) -> str:
-    """The id the ledger files a workspace case under: the `id` its YAML gives (the file's
-    stem when the case cannot be read)."""
-    try:
-        return resolve(state, ident).compiled.case.id
-    except CaseError:
-        return ident
 
 
 def score_rows(scores: dict[str, Any], case_id: str) -> dict[str, Any]:
