@@ -273,17 +273,17 @@ def test_an_oversize_case_is_listed_without_being_read(client: TestClient, folde
 def test_unchanged_files_are_not_read_or_compiled_again(
     client: TestClient, folder: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from standoff.web import app as app_module
+    from standoff.web import state as state_module
 
     shutil.copy(CUBA, folder / "other.yaml")
     compiled: list[str] = []
-    real = app_module.load_yaml
+    real = state_module.load_yaml
 
     def counting(text: str, file: str = "<text>") -> Any:
         compiled.append(file)
         return real(text, file)
 
-    monkeypatch.setattr(app_module, "load_yaml", counting)
+    monkeypatch.setattr(state_module, "load_yaml", counting)
     assert client.get("/").status_code == 200
     for _ in range(3):
         before = bytes_read()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -157,12 +158,8 @@ def write_new(path: Path, data: bytes) -> None:
     temporary file in the same folder, flushed to disk, then linked to its name (a hard link
     fails where the name exists). Where the file system has no hard links, the name is created
     exclusively (O_EXCL) and written."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = _temp_beside(path, data)
     try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.chmod(temp, 0o644)
         try:
             os.link(temp, path)
@@ -172,14 +169,30 @@ def write_new(path: Path, data: bytes) -> None:
             if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                 raise
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(path, flags, 0o644)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            with os.fdopen(os.open(path, flags, 0o644), "wb") as f:
+                _durable(f, data)
     finally:
         Path(temp).unlink(missing_ok=True)
     sync_path_folder(path.parent)
+
+
+def _durable(f: BinaryIO, data: bytes) -> None:
+    """Write `data` to an open file and flush it to disk."""
+    f.write(data)
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _temp_beside(path: Path, data: bytes) -> str:
+    """The name of a new temporary file in `path`'s folder holding `data`, flushed to disk."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            _durable(f, data)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return temp
 
 
 def sync_path_folder(folder: Path) -> None:
@@ -197,12 +210,8 @@ def sync_path_folder(folder: Path) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file in the same folder, flush it to disk, then rename it over
     `path`: a reader sees the old file or the new one, never a part."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = _temp_beside(path, data)
     try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         if path.exists():
             os.chmod(temp, path.stat().st_mode & 0o777)
         os.replace(temp, path)
