@@ -93,6 +93,51 @@ TABLES = {
 }
 
 
+# The same runs' headline figures by name, so that a moved hash says what moved: probabilities to
+# within 0.0005, settlement medians (on the issue's scale) to within 0.05. Rounding and platform
+# noise stay inside; any change of the model or the draws shows here by name.
+FIGURES = {
+    ("us-dprk-2018", 3000, 7): {
+        "scenario walk_away": 0.2327, "scenario summit_declaration": 0.536,
+        "scenario collapse_to_pressure": 0.1243, "scenario talks_continue": 0.107,
+        "question second_summit": 0.8347, "question end_of_war_declaration": 0.536,
+        "question us_walks_away": 0.2327, "question nk_missile_test": 0.6987,
+        "question armed_clash": 0.0867, "question sanctions_relief": 0.7363,
+        "question nuclear_declaration": 0.732,
+        "settlement sequencing": 43.19, "settlement pressure": 40.33,
+        "settlement security": 70.43,
+    },
+    ("cuba-1962", 3000, 7): {
+        "scenario war": 0.08, "scenario missiles_removed_by_force": 0.1113,
+        "scenario negotiated_withdrawal": 0.7583, "scenario standoff": 0.0503,
+        "question quarantine": 0.9667, "question ship_confrontation": 0.6143,
+        "question shootdown": 0.2593, "question us_air_strike": 0.1913,
+        "question withdrawal_agreed": 0.7583, "question jupiter_deal": 0.558,
+        "settlement missiles": 88.9, "settlement force": 28.86, "settlement guarantees": 65.87,
+    },
+}  # fmt: skip
+
+
+def named_figures(result: ForecastResult) -> dict[str, float]:
+    out = {f"scenario {s.id}": s.probability.p for s in result.scenarios}
+    out.update({f"question {q.id}": q.probability.p for q in result.questions})
+    out.update({f"settlement {i.id}": i.median for i in result.settlement})
+    return out
+
+
+@pytest.mark.parametrize(("key", "expected"), FIGURES.items(), ids=lambda v: str(v)[:40])
+def test_named_figures_are_unchanged(key, expected):
+    case, draws, seed = key
+    got = named_figures(run(load(case), draws=draws, seed=seed))
+    assert set(got) == set(expected)
+    moved = {
+        name: f"{expected[name]} -> {value:.4f}"
+        for name, value in got.items()
+        if abs(value - expected[name]) > (0.05 if name.startswith("settlement") else 0.0005)
+    }
+    assert moved == {}
+
+
 def test_every_builtin_case_is_pinned():
     from standoff.case import builtin_cases
 
