@@ -27,6 +27,7 @@ from .bargaining.base import BargainingInputs, Trajectory
 from .case.schema import Case
 from .case.yamlread import line_of
 from .compile import CompiledCase
+from .defaults import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED
 from .errors import CaseError, Problem
 from .result import (
     INTERVAL,
@@ -51,9 +52,6 @@ if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by
     from .crisis.histories import CrisisHistories, CrisisTally
     from .crisis.observed import Observations, ObservedPlan
 
-DEFAULT_DRAWS = 10_000
-DEFAULT_SEED = 20180815
-DEFAULT_CHUNK = 8192  # draws per block at most (`block_size` evens them out)
 MIN_EFFECTIVE = 100.0  # fewer effective histories than this and a conditioned forecast is refused
 
 

@@ -22,6 +22,7 @@ from .case.numbers import quantile
 from .case.schema import case_note
 from .compile import CompiledCase
 from .crisis.observed import Observations, ObservedPlan, compile_observations
+from .defaults import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES
 from .errors import CaseError, Problem
 from .result import DRIVER_RANGE, Driver, Sensitivity
 from .run.executor import Executor, ProgressFn, run_blocks
@@ -29,8 +30,6 @@ from .run.tasks import DesignPoints
 from .sample import Slot
 
 LOW_Q, HIGH_Q = DRIVER_RANGE
-DEFAULT_TRAJECTORIES = 10
-DEFAULT_REPLICATES = 64
 DEFAULT_LEVELS = 4
 DRAWS_PER_BLOCK = 4096  # design points x replicates simulated at once
 

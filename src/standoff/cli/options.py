@@ -11,6 +11,12 @@ from typing import Annotated
 
 import typer
 
+from ..defaults import DEFAULT_CHUNK as DEFAULT_CHUNK
+from ..defaults import DEFAULT_DRAWS as DEFAULT_DRAWS
+from ..defaults import DEFAULT_REPLICATES as DEFAULT_REPLICATES
+from ..defaults import DEFAULT_SEED as DEFAULT_SEED
+from ..defaults import DEFAULT_TRAJECTORIES as DEFAULT_TRAJECTORIES
+
 MODELS = (
     "compromise",
     "condorcet",
@@ -20,11 +26,6 @@ MODELS = (
     "procedural",
     "smp",
 )  # standoff.bargaining.ENGINES
-DEFAULT_DRAWS = 10_000  # standoff.forecast
-DEFAULT_SEED = 20180815
-DEFAULT_CHUNK = 8192  # standoff.forecast
-DEFAULT_TRAJECTORIES = 10  # standoff.sensitivity
-DEFAULT_REPLICATES = 64
 
 DEFAULT_CASE = "us-dprk-2018"
 

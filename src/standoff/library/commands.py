@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..console import Table, check_output, err, fail, out, safe, write_output
+from ..defaults import DEFAULT_SEED
 from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ library_app = typer.Typer(
 )
 
 LIBRARY_DRAWS = 4000
-LIBRARY_SEED = 20180815
+LIBRARY_SEED = DEFAULT_SEED  # the seed of a forecast
 
 
 def default_folders() -> list[Path]:

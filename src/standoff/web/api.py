@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..compile import CompiledCase
+from ..defaults import DEFAULT_DRAWS, DEFAULT_SEED
 from ..errors import CaseError
 from ..result import ForecastResult
 from ..serialize import NonFiniteError, dumps, forecast_json
@@ -62,8 +63,6 @@ router = APIRouter(
     },
 )
 
-DEFAULT_DRAWS = 10_000  # standoff.cli.DEFAULT_DRAWS
-DEFAULT_SEED = 20180815  # standoff.cli.DEFAULT_SEED
 WHATIF_DRAWS = 500  # a what-if while a slider is dragged
 WHATIF_FULL = 5_000  # a what-if when it is released
 TEXT_FILE = "<text>"
