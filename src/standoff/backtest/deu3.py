@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ..case.yamlread import read_text_file
 from ..errors import CaseError, Problem
 
 #: The institutions, then the member states in the files' column order.
@@ -135,12 +136,7 @@ def _number(text: str, file: str, line: int, column: str, problems: list[Problem
 def read_deu3(path: str | Path) -> Dataset:
     """Read a DEU III file. Raises CaseError with `FILE:LINE: column: problem` for bad input."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}")]) from None
+    text = read_text_file(Path(path))
     return parse_deu3(text, file)
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import outputs
+from ..case.yamlread import read_text_file
 from ..errors import CaseError, Problem
 from .capabilities import treaty
 from .deu3 import Dataset, read_deu3
@@ -61,12 +62,7 @@ class PeerForecasts:
 def read_peer(path: str | Path) -> PeerForecasts:
     """The per-issue forecasts of a CSV. CaseError (`FILE:LINE: column: problem`) for bad input."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CaseError([Problem(file, 1, "(file)", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CaseError([Problem(file, 1, "(file)", f"cannot read: {e}")]) from None
+    text = read_text_file(Path(path))
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
