@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,15 @@ def clear_refusal(result: Any, file: str | None = None) -> str:
     for x in lines:
         assert re.match(rf"^{where}:\d+: [^:]+: .+", x), x
     return str(result.stderr)
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    """A workspace folder for the web tests: the built-in Cuba case as `mine.yaml` (a test module
+    that needs another workspace defines its own `folder`)."""
+    from standoff.case import builtin_cases
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(builtin_cases()["cuba-1962"], work / "mine.yaml")
+    return work

@@ -5,7 +5,6 @@ text is escaped; a case is saved only when valid, its previous version kept."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ from standoff.web import create_app
 from standoff.web.runs import Limits
 
 CUBA = builtin_cases()["cuba-1962"]
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(CUBA, work / "mine.yaml")
-    return work
 
 
 @pytest.fixture()

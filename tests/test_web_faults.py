@@ -40,14 +40,6 @@ WAIT = 2.0  # the seconds a request waits for the ledger in these tests
 
 
 @pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(CUBA, work / "mine.yaml")
-    return work
-
-
-@pytest.fixture()
 def client(folder: Path, tmp_path: Path) -> TestClient:
     return TestClient(create_app(folder, str(tmp_path / "ledger.sqlite"), builtins=False))
 

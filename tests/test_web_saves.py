@@ -6,7 +6,6 @@ a symbolic link or a file is refused without writing anywhere; a failure of the 
 from __future__ import annotations
 
 import errno
-import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,14 +23,6 @@ from .webserver import serving
 
 CUBA = builtin_cases()["cuba-1962"]
 SAVERS = 30
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(CUBA, work / "mine.yaml")
-    return work
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from standoff.case import builtin_cases
 from standoff.cli import app as cli
 from standoff.web import create_app
 from standoff.web.commands import workspace_url
@@ -32,14 +30,6 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 BASE = "http://127.0.0.1:8000"
 LIMITS = Limits(trajectories=2, replicates=4)
 EVIL = {"host": "evil.example:8000", "origin": "http://evil.example:8000"}
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(builtin_cases()["cuba-1962"], work / "mine.yaml")
-    return work
 
 
 def client_of(folder: Path, token: str | None) -> TestClient:
