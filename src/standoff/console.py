@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -24,6 +24,9 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 
 from .controlchars import visible, visible_lines
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 out = Console()
 err = Console(stderr=True)
@@ -121,3 +124,25 @@ def plain_warnings() -> None:
         )
 
     warnings.showwarning = show
+
+
+def progress(enabled: bool = True) -> Progress:
+    """A rich progress bar on stderr (a task per stage: its count and the time left), shown only
+    when `enabled` and stderr is a terminal, and gone when done."""
+    from rich.progress import (  # imported here: rich.progress is not needed at start-up
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not (enabled and err.is_terminal),
+    )

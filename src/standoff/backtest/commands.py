@@ -13,7 +13,7 @@ import numpy as np
 import typer
 
 from .. import outputs
-from ..console import Table, err, fail, out, print_problems, safe
+from ..console import Table, err, fail, out, print_problems, progress, safe
 from ..errors import CaseError
 from ..run.cli_options import BackendOpt, BinsOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .resolve import (
@@ -28,8 +28,6 @@ from .resolve import (
 )
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from .deu3 import Dataset
     from .models import Setup
     from .run import Prediction
@@ -218,7 +216,7 @@ def _predict_models(
 
     done: list[Prediction] = []
     timing: dict[str, float] = {}
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("backtest", total=len(models))
         for n, name in enumerate(models):
             bar.update(task, description=f"backtest: {name}", completed=n)
@@ -230,27 +228,6 @@ def _predict_models(
             timing[name] = time.perf_counter() - start
         bar.update(task, completed=len(models))
     return done, timing
-
-
-def _progress() -> Progress:
-    """A rich progress bar on stderr, one step a model (silent when stderr is not a terminal)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
 
 
 def _print_scores(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .. import outputs
-from ..console import err, fail, out, print_problems, printable, write_output
+from ..console import fail, out, print_problems, printable, progress, write_output
 from ..errors import CaseError
 
 if TYPE_CHECKING:
@@ -126,23 +126,7 @@ class ProgressBar:
     terminal), as a `ProgressFn`."""
 
     def __init__(self, enabled: bool) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-            disable=not (enabled and err.is_terminal),
-        )
+        self.bar = progress(enabled)
         self.tasks: dict[str, Any] = {}
 
     def __enter__(self) -> ProgressBar:
