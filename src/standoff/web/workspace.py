@@ -227,12 +227,7 @@ class Workspace:
                 f"{ident[:60]!r} cannot be a case id: use letters, digits, '.', '_' and '-' "
                 "(at most 128, starting with a letter or digit)",
             )
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise WorkspaceError(422, f"{ident}: the text holds a lone surrogate") from None
-        if len(data) > MAX_CASE_BYTES:
-            raise WorkspaceError(413, f"the case is larger than {MAX_CASE_BYTES:,} bytes")
+        data = _case_bytes(ident, text)
         if (why := self.taken(ident)) is not None:
             raise WorkspaceError(409, f"{why}; choose another id")
         if not self.folder.is_dir():
@@ -307,12 +302,7 @@ class Workspace:
             raise WorkspaceError(
                 403, f"{ident} is a built-in case and read-only; copy it into the workspace folder"
             )
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise WorkspaceError(422, f"{ident}: the text holds a lone surrogate") from None
-        if len(data) > MAX_CASE_BYTES:
-            raise WorkspaceError(413, f"the case is larger than {MAX_CASE_BYTES:,} bytes")
+        data = _case_bytes(ident, text)
         lock = self._lock(case.path.name)
         if not lock.acquire(timeout=LOCK_SECONDS):
             raise busy(ident)
@@ -394,3 +384,15 @@ __all__ = [
     "version_of",
     "visible",
 ]
+
+
+def _case_bytes(ident: str, text: str) -> bytes:
+    """A case's text as the bytes to write: refused (422) where it holds a lone surrogate, which
+    UTF-8 cannot carry, and (413) where it is over MAX_CASE_BYTES."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WorkspaceError(422, f"{ident}: the text holds a lone surrogate") from None
+    if len(data) > MAX_CASE_BYTES:
+        raise WorkspaceError(413, f"the case is larger than {MAX_CASE_BYTES:,} bytes")
+    return data
