@@ -27,7 +27,13 @@ from .bargaining.base import BargainingInputs, Trajectory
 from .case.schema import Case
 from .case.yamlread import line_of
 from .compile import CompiledCase
-from .defaults import DEFAULT_CHUNK, DEFAULT_DRAWS, DEFAULT_SEED
+from .defaults import (
+    DEFAULT_CHUNK,
+    DEFAULT_DRAWS,
+    DEFAULT_REPLICATES,
+    DEFAULT_SEED,
+    DEFAULT_TRAJECTORIES,
+)
 from .errors import CaseError, Problem
 from .result import (
     INTERVAL,
@@ -59,8 +65,8 @@ MIN_EFFECTIVE = 100.0  # fewer effective histories than this and a conditioned f
 class DriverOptions:
     """Run the drivers (Morris screening, `standoff.sensitivity`) too."""
 
-    trajectories: int = 10
-    replicates: int = 64
+    trajectories: int = DEFAULT_TRAJECTORIES
+    replicates: int = DEFAULT_REPLICATES
 
 
 def run(

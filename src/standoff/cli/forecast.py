@@ -21,7 +21,6 @@ from .common import (
     load_case,
     model_name,
     observations_of,
-    refuse_too_big,
     write_json,
 )
 from .options import (
@@ -39,7 +38,6 @@ from .tables import print_forecast
 if TYPE_CHECKING:
     from ..compile import CompiledCase
     from ..report import Report
-    from ..result import ForecastResult
 
 
 @app.command()
@@ -101,41 +99,42 @@ def forecast(
     ] = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
-    from ..forecast import DriverOptions
+    from ..forecast import TooBig
     from ..serialize import forecast_json
+    from ..service import ForecastRequest, check
+    from ..service import forecast as run_forecast
 
     compiled = load_case(case)
     seen, name, options = _checked_request(compiled, case, model, option, observed, report)
-    drivers = DriverOptions(trajectories, replicates) if report is not None else None
     inputs = input_files(compiled, case, observed, ledger, record)
     _check_outputs(json_out, report, inputs)
-    more = {"trajectories": trajectories, "replicates": replicates} if drivers else {}
-    refuse_too_big(compiled, draws=draws, chunk_size=chunk_size, model=name, **more)
+    request = ForecastRequest(
+        compiled, draws=draws, seed=seed, model=name, options=options or None,
+        chunk_size=chunk_size, observed=seen, report=report is not None,
+        trajectories=trajectories, replicates=replicates,
+        reproduce=_reproduce(case, draws, seed, trajectories, replicates, observed),
+    )  # fmt: skip
+    try:
+        check(request)
+    except TooBig as e:
+        raise fail(str(e)) from None
     book = _open_ledger(ledger, record)  # before the run: a bad ledger fails at once
     with (
         cli_executor(
             backend,
             scheduler,
             workers,
-            None if drivers else -(-draws // block_size(draws, chunk_size)),
+            None if request.drivers else -(-draws // block_size(draws, chunk_size)),
         ) as executor,
         ProgressBar(enabled=draws > chunk_size or report is not None) as progress,
-    ):
-        result = _run(
-            compiled, draws=draws, seed=seed, model=name, options=options or None,
-            chunk_size=chunk_size, drivers=drivers, progress=progress, observed=seen,
-            executor=executor,
-        )  # fmt: skip
-        if report is not None:  # its figures take seconds: under the same progress bar
-            built = _build_report(
-                compiled, result, _reproduce(case, result, trajectories, replicates, observed),
-                seen, draws, seed, chunk_size, progress, executor,
-            )  # fmt: skip
+    ):  # the report's figures take seconds: under the same progress bar
+        outcome = run_forecast(request, executor=executor, progress=progress)
+    result = outcome.result
     data = forecast_json(result) if json_out or book is not None else None
     if json_out and data is not None:
         write_json(json_out, data, inputs)
-    if report is not None:
-        _write_report(report, built, inputs)
+    if report is not None and outcome.report is not None:
+        _write_report(report, outcome.report, inputs)
     print_forecast(result)
     if book is not None and data is not None:
         _record_forecast(book, data, compiled)
@@ -185,37 +184,6 @@ def _check_outputs(json_out: Path | None, report: Path | None, inputs: list[str]
             raise fail(str(e)) from None
 
 
-def _run(compiled: CompiledCase, **run: Any) -> ForecastResult:
-    """`standoff.forecast.run`, loaded when the command runs."""
-    from ..forecast import run as run_forecast
-
-    return run_forecast(compiled, **run)
-
-
-def _build_report(
-    compiled: CompiledCase,
-    result: ForecastResult,
-    reproduce: str,
-    seen: Any,
-    draws: int,
-    seed: int,
-    chunk_size: int,
-    progress: ProgressBar,
-    executor: Any,
-) -> Report:
-    """The report of a forecast; for one conditioned on observations, with the same forecast
-    run without them ("What changed")."""
-    from ..report import build_report
-
-    before = None
-    if seen is not None:
-        before = _run(
-            compiled, draws=draws, seed=seed, chunk_size=chunk_size, progress=progress,
-            executor=executor,
-        )  # fmt: skip
-    return build_report(result, reproduce=reproduce, before=before, progress=progress)
-
-
 def _write_report(report: Path, built: Report, inputs: list[str]) -> None:
     """The report as one HTML file, or as Markdown with its figures in the folder beside it
     (the folder removed again where it was made here and the text cannot be written)."""
@@ -257,12 +225,11 @@ def _open_ledger(url: str | None, record: bool) -> Any:
 
 def _record_forecast(book: Any, data: dict[str, Any], compiled: CompiledCase) -> None:
     """Record the forecast JSON with the sha256 of the case file's bytes."""
-    import hashlib
-
     from ..ledger import LedgerError
+    from ..service import case_hash as digest
 
     raw = compiled.source.raw
-    case_hash = hashlib.sha256(raw).hexdigest() if raw is not None else None
+    case_hash = digest(raw) if raw is not None else None
     try:
         with book:
             rid = book.record(data, case_hash=case_hash)
@@ -273,13 +240,14 @@ def _record_forecast(book: Any, data: dict[str, Any], compiled: CompiledCase) ->
 
 def _reproduce(
     case: str,
-    result: ForecastResult,
+    draws: int,
+    seed: int,
     trajectories: int,
     replicates: int,
     observed: Path | None = None,
 ) -> str:
     """The command that reproduces a report, naming the case as the user gave it."""
-    command = f"standoff forecast {case} --draws {result.draws} --seed {result.seed}"
+    command = f"standoff forecast {case} --draws {draws} --seed {seed}"
     if observed is not None:
         command += f" --observed {observed}"
     if trajectories != DEFAULT_TRAJECTORIES:

@@ -16,6 +16,7 @@ case's text, the pages); when the pool and its queue are full, more work is refu
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import threading
@@ -24,13 +25,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..compile import CompiledCase
+from ..defaults import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES
 from ..errors import CaseError, Problem
 from ..result import ForecastResult
 
-DEFAULT_CHUNK = 8192  # standoff.cli.DEFAULT_CHUNK
+if TYPE_CHECKING:
+    from ..service import ForecastOutcome, ForecastRequest
+
 DEADLINE_CHUNK = 1024  # block size of runs with a deadline: the deadline is checked per block
 
 
@@ -69,8 +73,8 @@ class Limits:
     seconds: float = 300.0
     whatif_seconds: float = 30.0
     body: int = 2_000_000
-    trajectories: int = 10  # the drivers of a full run (standoff.cli.DEFAULT_TRAJECTORIES)
-    replicates: int = 64  # (standoff.cli.DEFAULT_REPLICATES)
+    trajectories: int = DEFAULT_TRAJECTORIES  # the drivers of a full run, as the command's
+    replicates: int = DEFAULT_REPLICATES
     jobs: int = 2  # full runs at the same time
     waiting: int = 6  # full runs queued or running at once; more are refused
     kept_jobs: int = 20  # finished runs kept in memory for their reports
@@ -106,30 +110,57 @@ def forecast(
     seed: int,
     seconds: float,
     *,
-    drivers: tuple[int, int] | None = None,
     progress: Any = None,
     cancel: threading.Event | None = None,
 ) -> ForecastResult:
     """`standoff forecast CASE --draws N --seed S` on a compiled case (the command's defaults),
-    stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set. `drivers`:
-    (trajectories, replicates) of the sensitivity analysis to run too, as `--report` does."""
-    from ..forecast import DriverOptions, TooBig, check_fits, run
+    stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set."""
+    request = _request(compiled, draws, seed)
+    return run_request(request, seconds, progress=progress, cancel=cancel).result
 
-    name = None if compiled.is_crisis else "compromise"
-    more: dict[str, Any] = {}
-    options = DriverOptions(*drivers) if drivers and compiled.is_crisis else None
-    if options is not None:
-        more = {"trajectories": options.trajectories, "replicates": options.replicates}
+
+def _request(
+    compiled: CompiledCase,
+    draws: int,
+    seed: int,
+    *,
+    report: bool = False,
+    drivers: tuple[int, int] | None = None,
+    reproduce: str | None = None,
+) -> ForecastRequest:
+    """The command's request on a compiled case: its defaults, in blocks small enough to stop
+    at a deadline."""
+    from ..service import ForecastRequest
+
+    request = ForecastRequest(
+        compiled, draws=draws, seed=seed, model=None if compiled.is_crisis else "compromise",
+        chunk_size=DEADLINE_CHUNK, report=report and compiled.is_crisis, reproduce=reproduce,
+    )  # fmt: skip
+    if drivers is not None:
+        request = dataclasses.replace(request, trajectories=drivers[0], replicates=drivers[1])
+    return request
+
+
+def run_request(
+    request: ForecastRequest,
+    seconds: float,
+    *,
+    progress: Any = None,
+    cancel: threading.Event | None = None,
+) -> ForecastOutcome:
+    """The service's forecast of a request, refused (RunRefused) where it cannot fit in memory,
+    stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set."""
+    from ..forecast import TooBig
+    from ..service import check
+    from ..service import forecast as run_forecast
+
     try:
-        check_fits(compiled, draws=draws, chunk_size=DEADLINE_CHUNK, model=name, **more)
+        check(request)
     except TooBig as e:
         raise RunRefused(str(e)) from None
     if cancel is not None and cancel.is_set():
         raise RunCancelled("the client has gone; the run was not started")
-    return run(
-        compiled, draws=draws, seed=seed, model=name, chunk_size=DEADLINE_CHUNK,
-        drivers=options, progress=_Deadline(seconds, progress, cancel),
-    )  # fmt: skip
+    return run_forecast(request, progress=_Deadline(seconds, progress, cancel))
 
 
 T = TypeVar("T")
@@ -270,18 +301,19 @@ class Jobs:
 
         try:
             drivers = (self.limits.trajectories, self.limits.replicates)
-            result = forecast(compiled, job.draws, job.seed, self.limits.seconds,
-                              drivers=drivers, progress=progress, cancel=self.cancel)  # fmt: skip
-            job.result = result
-            if result.is_crisis:
+            request = _request(compiled, job.draws, job.seed, report=True, drivers=drivers,
+                               reproduce=_reproduce(job, self.limits))  # fmt: skip
+            outcome = run_request(request, self.limits.seconds, progress=progress,
+                                  cancel=self.cancel)  # fmt: skip
+            job.result = outcome.result
+            if outcome.report is not None:
                 from pathlib import Path
 
-                from ..report import build_report, render_html, render_markdown
+                from ..report import render_html, render_markdown
 
                 job.stage = "report"
-                built = build_report(result, reproduce=_reproduce(job, self.limits))
-                job.report_html = render_html(built)
-                job.report_md, job.figures = render_markdown(built, Path("report.md"))
+                job.report_html = render_html(outcome.report)
+                job.report_md, job.figures = render_markdown(outcome.report, Path("report.md"))
             job.state = "done"
         except CaseError as e:
             job.problems, job.state = list(e.problems), "failed"
