@@ -11,7 +11,7 @@ import pytest
 
 from standoff.compile import CompiledCase, load, load_yaml, with_pace
 from standoff.crisis.model import add_months
-from standoff.crisis.pace import PaceError, half_life_days, pace_shares, shares
+from standoff.crisis.pace import PaceError, half_life_days, inertia, pace_shares, shares
 from standoff.errors import CaseError
 from standoff.forecast import run
 from standoff.library.loco import leave_one_case_out
@@ -158,3 +158,33 @@ def test_the_forecast_says_which_clock_it_ran(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, ["forecast", str(path), "--draws", "200"])
         assert result.exit_code == 0, result.output
         assert said in " ".join(result.output.split())
+
+
+def test_inertia_is_read_and_bounded() -> None:
+    assert inertia("inertia 0.1") == pytest.approx(0.1)
+    assert inertia("Inertia 1") == 1.0
+    assert inertia("engine") is None and inertia("6 months") is None
+    assert half_life_days("inertia 0.2") is None
+    start = dt.date(2020, 1, 1)
+    assert pace_shares(start, (dt.date(2020, 2, 1),), "inertia 0.2") == (1.0,)
+    for bad in ("inertia 0", "inertia 1.5", "inertia -0.1", "inertia", "inertia a lot"):
+        with pytest.raises(PaceError):
+            half_life_days(bad)
+
+
+def test_under_inertia_a_move_is_taken_whole_or_not_at_all() -> None:
+    compiled = load("us-dprk-2018")
+    start, whole = _first_round(with_pace(compiled, "engine"))
+    cost = 0.2
+    held = with_pace(compiled, f"inertia {cost}")
+    assert held.crisis is not None and held.crisis.inertia == cost
+    again, moved = _first_round(held)
+    np.testing.assert_array_equal(again, start)
+    from standoff.sample import Sampler
+
+    assert compiled.crisis is not None
+    inputs = Sampler(compiled.case, 3, compiled.crisis).draws(0, 20).inputs
+    salience, span = inputs.salience, (inputs.high - inputs.low).astype(float)
+    worth = np.abs(whole - start) > cost * salience * span
+    assert worth.any() and (~worth & (whole != start)).any()  # both kinds of move occur
+    np.testing.assert_array_equal(moved, np.where(worth, whole, start))

@@ -59,12 +59,15 @@ def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:
     its crisis section; crisis/pace.py). Raises PaceError for a pace that cannot be read."""
     import dataclasses
 
-    from .crisis.pace import pace_shares
+    from .crisis.pace import inertia, pace_shares
 
     plan = compiled.crisis
     assert plan is not None and compiled.case.as_of is not None
     changed = dataclasses.replace(
-        plan, shares=pace_shares(compiled.case.as_of, plan.dates, pace), pace=pace
+        plan,
+        shares=pace_shares(compiled.case.as_of, plan.dates, pace),
+        pace=pace,
+        inertia=inertia(pace) or 0.0,
     )
     return dataclasses.replace(compiled, crisis=changed)
 

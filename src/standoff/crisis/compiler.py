@@ -68,11 +68,13 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
     questions = _questions(c, names, dates)
 
     from .calibration import DEFAULT_ODDS_FACTOR
-    from .pace import DEFAULT_PACE, PaceError, pace_shares
+    from .pace import DEFAULT_PACE, PaceError, inertia, pace_shares
 
     pace = DEFAULT_PACE if crisis.pace is None else str(crisis.pace)
+    cost = None
     try:
         moved = pace_shares(case.as_of, tuple(dates), pace)
+        cost = inertia(pace)
     except PaceError as e:
         c.problem(("crisis", "pace"), str(e))
         moved = ()
@@ -94,6 +96,7 @@ def compile_crisis(case: Case, source: SourceMap) -> tuple[CompiledCrisis | None
         shares=moved,
         pace=pace,
         pace_stated=crisis.pace is not None,
+        inertia=cost or 0.0,
         odds_factor=DEFAULT_ODDS_FACTOR if crisis.odds_factor is None else crisis.odds_factor,
         odds_stated=crisis.odds_factor is not None,
     ), []

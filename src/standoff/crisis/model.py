@@ -116,6 +116,8 @@ class CompiledCrisis:
     shares: tuple[float, ...] = ()
     pace: str = "engine"  # the pace as read (the case's, or the default)
     pace_stated: bool = False  # whether the case states its pace
+    # `inertia C`: a move under C of the scale times the actor's salience is not taken (pace.py)
+    inertia: float = 0.0
     odds_factor: float = 1.0  # every event's odds per round multiplied by this (calibration.py)
     odds_stated: bool = False  # whether the case states its odds factor
 

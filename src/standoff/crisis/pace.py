@@ -4,7 +4,7 @@ The engine's model of bargaining has no time in it: the expected utility model (
 1994, 2002; Scholz et al. 2011) iterates offers until positions come to rest, and its "rounds" are
 steps of an iteration, not weeks or months; KTAB's spatial model of politics likewise counts
 turns until the positions stop moving (Wise et al. 2015). A crisis case lays rounds on a calendar,
-so it must say how far positions move in a calendar step. Two readings are offered:
+so it must say how far positions move in a calendar step. Four readings are offered:
 
 - `pace: engine`: each calendar step takes one engine round whole: the actors adopt the engine's
   new positions at once. The engine comes to rest in a few rounds, so positions meet within a few
@@ -23,6 +23,14 @@ so it must say how far positions move in a calendar step. Two readings are offer
   Mesquita's applied work lays its rounds on the calendar (Bueno de Mesquita 2002, "Predicting
   Politics"; 2009, "The Predictioneer's Game"). A step holds at most one round: a period shorter
   than the step reads as `engine`.
+- `pace: inertia 0.1` (audience costs): each step takes the engine's round, but an actor leaves
+  its position on an issue only when the engine moves it by more than 0.1 of the issue's scale
+  times the actor's salience on it; a smaller move is not worth the cost of being seen to back
+  down, and the position holds. A leader who has stated a position in public pays a price at home
+  for retreating from it, the more so the more the issue matters (Fearon 1994, "Domestic
+  Political Audiences and the Escalation of International Disputes", APSR 88(3); Tomz 2007,
+  "Domestic Audience Costs in International Relations", IO 61(4)). Positions then stop short of
+  meeting: the last small concessions the engine would make are not taken.
 
 A case that states no pace gets `DEFAULT_PACE`, the reading chosen leave-one-case-out on the
 library of history (`docs/validation.md`); it is never set to make one case come out.
@@ -39,6 +47,7 @@ DEFAULT_PACE = ENGINE  # see docs/validation.md for how the default was chosen
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
 _HALF_LIFE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(day|week|month|quarter|year)s?\s*$")
 _PERIOD = re.compile(r"^\s*every\s+([0-9]+)\s*(day|week|month|quarter|year)s?\s*$")
+_INERTIA = re.compile(r"^\s*inertia\s+([0-9]*\.?[0-9]+)\s*$")
 CALENDAR_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
@@ -61,9 +70,25 @@ def period(pace: str | None) -> tuple[int, str] | None:
     return count, found.group(2)
 
 
+def inertia(pace: str | None) -> float | None:
+    """The audience cost of a pace written `inertia C` (an actor moves on an issue only when the
+    engine moves it by more than C of the scale times its salience), else None.
+
+    >>> inertia("inertia 0.1"), inertia("engine")
+    (0.1, None)
+    """
+    found = _INERTIA.match(str(pace or "").lower())
+    if found is None:
+        return None
+    cost = float(found.group(1))
+    if not 0 < cost <= 1:
+        raise PaceError(f"{pace!r}: an inertia is more than 0 and at most 1 (a share of the scale)")
+    return cost
+
+
 def half_life_days(pace: str | None) -> float | None:
     """The half-life in days of a pace as written (None: `engine`, each round taken whole, and
-    `every N units`, each round taken whole when its period ends).
+    `every N units`, each round taken whole when its period ends, and `inertia C`).
 
     >>> half_life_days("6 months")
     182.625
@@ -71,14 +96,14 @@ def half_life_days(pace: str | None) -> float | None:
     (True, True)
     """
     text = DEFAULT_PACE if pace is None else str(pace)
-    if text.strip().lower() == ENGINE or period(text) is not None:
+    if text.strip().lower() == ENGINE or period(text) is not None or inertia(text) is not None:
         return None
     found = _HALF_LIFE.match(text.lower())
     if found is None:
         raise PaceError(
             f"{text!r} is not a pace: write `engine` (each step takes the engine's round whole), "
-            "a half-life such as `6 months`, `3 weeks`, `1 year`, or a round's length such as "
-            "`every 3 months`"
+            "a half-life such as `6 months`, `3 weeks`, `1 year`, a round's length such as "
+            "`every 3 months`, or an audience cost such as `inertia 0.1`"
         )
     days = float(found.group(1)) * UNIT_DAYS[found.group(2)]
     if not days > 0 or not math.isfinite(days) or days > 1e6:
@@ -112,6 +137,8 @@ def describe(pace: str) -> str:
     "each step takes the engine's round whole"
     >>> describe("every 3 months")
     'a round of the engine, taken whole, every 3 months'
+    >>> describe("inertia 0.1")
+    "each step takes the engine's round, but a move under 0.1 of the scale times salience is not taken"
     >>> describe("6 months")
     "positions move half way to the engine's in 6 months"
     """
@@ -121,6 +148,12 @@ def describe(pace: str) -> str:
     if every is not None:
         count, unit = every
         return f"a round of the engine, taken whole, every {count} {unit}{'s' * (count != 1)}"
+    cost = inertia(pace)
+    if cost is not None:
+        return (
+            f"each step takes the engine's round, but a move under {cost:g} of the scale times "
+            "salience is not taken"
+        )
     return f"positions move half way to the engine's in {pace}"
 
 

@@ -457,6 +457,9 @@ def simulate(
             if share == 1.0
             else state.position + share * (bargaining.moved - state.position)
         )
+        if plan.inertia > 0.0:  # audience costs: a move too small to pay for is not taken
+            worth = np.abs(moved - state.position) > plan.inertia * state.salience * state.span
+            moved = np.where(worth, moved, state.position)
         state.position = np.where(state.alive[:, None, None], moved, state.position)
         for p, (a, b) in enumerate(plan.dyads):
             views[:, t, p, 0] = dominant_view(state, a, b)
