@@ -31,10 +31,10 @@ import numpy as np
 
 from standoff.compile import CompiledCase, load
 from standoff.forecast import DEFAULT_CHUNK, run
+from standoff.pipeline.tasks import TallyCrisis
 from standoff.run.backends import make_executor
 from standoff.run.dask_executor import DaskExecutor
 from standoff.run.executor import Block, Executor, block_size, run_blocks
-from standoff.run.tasks import TallyCrisis
 from standoff.sensitivity import morris
 from standoff.serialize import drivers_json, dumps, forecast_json
 

@@ -14,11 +14,11 @@ from standoff.compile import load_yaml
 from standoff.crisis.observed import compile_observations, parse_observations
 from standoff.crisis.simulate import TRACE_TERMS, VIEW_CLASSES, Probe
 from standoff.forecast import run, simulate_histories
+from standoff.pipeline.tasks import SimulateCrisis
 from standoff.report.content import build_report
 from standoff.report.render import render_html, render_markdown
 from standoff.result import DyadTrace, ForecastResult
 from standoff.run.executor import Block
-from standoff.run.tasks import SimulateCrisis
 from standoff.serialize import dumps, forecast_json
 
 # Two issues (gap and the other terms are salience-weighted over them), uncertain inputs (the

@@ -405,7 +405,7 @@ def test_check_warns_of_a_dead_model_term(tmp_path):
 
 
 def test_ablation_freezes_model_terms_at_their_means():
-    from standoff.crisis.ablation import ablation
+    from standoff.diagnose.ablation import ablation
 
     # capability uncertain: whether a sees conflict with b varies across input draws
     moved = make(

@@ -95,8 +95,8 @@ def test_tallies_merged_as_they_arrive_are_the_tallies_merged_at_the_end(
 
     from standoff.crisis.histories import CrisisTally
     from standoff.crisis.observed import compile_observations, read_observations
+    from standoff.pipeline.tasks import TallyCrisis
     from standoff.run import executor as blocks_module
-    from standoff.run.tasks import TallyCrisis
 
     compiled = load(case)
     observed = None
@@ -258,7 +258,7 @@ def test_a_worker_killed_mid_run_has_its_blocks_rerun_with_the_same_result() -> 
     """Two workers; once the first blocks are done, the process of a worker that is running a
     block is killed (SIGKILL); the scheduler reruns its blocks elsewhere; the forecast is the
     local one, byte for byte."""
-    from standoff.run.tasks import TallyCrisis
+    from standoff.pipeline.tasks import TallyCrisis
 
     compiled = load("us-dprk-2018")
     local = _json(compiled, chunk=10)

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load
-from standoff.crisis.lint import dead_terms, formula_warnings
+from standoff.diagnose.lint import dead_terms, formula_warnings
+from standoff.pipeline.tasks import RecordTerms, SimulateCrisis
 from standoff.run.executor import Block
-from standoff.run.tasks import RecordTerms, SimulateCrisis
 from standoff.sample import Sampler
 
 REPO = Path(__file__).resolve().parents[1]

@@ -66,7 +66,7 @@ def _first_round(compiled: CompiledCase) -> tuple[np.ndarray, np.ndarray]:
     import dataclasses
 
     from standoff.crisis.simulate import simulate
-    from standoff.run.tasks import _crisis_engine
+    from standoff.pipeline.tasks import _crisis_engine
     from standoff.sample import Sampler
 
     plan = compiled.crisis

@@ -7,7 +7,7 @@ import pytest
 from standoff.compile import load
 from standoff.crisis import rounds
 from standoff.crisis.rounds import BargainingRound, distinct_rows
-from standoff.run.tasks import _crisis_engine
+from standoff.pipeline.tasks import _crisis_engine
 from standoff.sample import Sampler
 
 

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load, load_yaml
-from standoff.crisis.bounds import Ranges, Span, bound, probability_excess
-from standoff.crisis.lint import formula_warnings
 from standoff.crisis.model import NEVER
+from standoff.diagnose.bounds import Ranges, Span, bound, probability_excess
+from standoff.diagnose.lint import formula_warnings
 from standoff.errors import CaseError
 from standoff.sample import Sampler
 

@@ -97,7 +97,7 @@ def run(
         raise ValueError("draws must be at least 1")
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
-    from .run.tasks import SettleDraws, TallyCrisis  # the crisis modules: only for a run
+    from .pipeline.tasks import SettleDraws, TallyCrisis  # the crisis modules: only for a run
 
     size = block_size(draws, chunk_size)
 
@@ -321,7 +321,7 @@ def simulate_histories(
 ) -> CrisisHistories:
     """Every simulated history of a crisis case, draw by draw (the arrays `run` summarizes)."""
     from .crisis.histories import CrisisHistories
-    from .run.tasks import SimulateCrisis
+    from .pipeline.tasks import SimulateCrisis
 
     return CrisisHistories.concat(
         run_blocks(SimulateCrisis(compiled, seed), draws, chunk_size, executor, progress)

@@ -24,9 +24,9 @@ from .compile import CompiledCase
 from .crisis.observed import Observations, ObservedPlan, compile_observations
 from .defaults import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES
 from .errors import CaseError, Problem
+from .pipeline.tasks import DesignPoints
 from .result import DRIVER_RANGE, Driver, Sensitivity
 from .run.executor import Executor, ProgressFn, run_blocks
-from .run.tasks import DesignPoints
 from .sample import Slot
 
 LOW_Q, HIGH_Q = DRIVER_RANGE

@@ -93,7 +93,7 @@ def ablate(
 ) -> None:
     """How much the models drive a crisis: each scenario with every model-derived term of the
     formulas (sees, eu, threat, prevails, gap, position, game) replaced by its mean."""
-    from ..crisis.ablation import ablation
+    from ..diagnose.ablation import ablation
     from ..serialize import num
 
     compiled = load_case(case)

@@ -57,7 +57,7 @@ def _check_case(file: str) -> None:
     compiled = load_case(file)
     loaded = compiled.case
     if compiled.is_crisis:
-        from ..crisis.lint import dead_terms
+        from ..diagnose.lint import dead_terms
 
         print_problems(dead_terms(compiled))
     say_ok(

@@ -137,8 +137,8 @@ def describe(pace: str) -> str:
     "each step takes the engine's round whole"
     >>> describe("every 3 months")
     'a round of the engine, taken whole, every 3 months'
-    >>> describe("inertia 0.1")
-    "each step takes the engine's round, but a move under 0.1 of the scale times salience is not taken"
+    >>> describe("inertia 0.1")[-57:]
+    'a move under 0.1 of the scale times salience is not taken'
     >>> describe("6 months")
     "positions move half way to the engine's in 6 months"
     """

@@ -91,7 +91,7 @@ def forecast_case(
 ) -> CaseForecast:
     """Forecast one resolved case (as it is and with its terms frozen) and pair it with its
     resolution. Raises CaseError at the file and line of any problem."""
-    from ..crisis.ablation import ablation
+    from ..diagnose.ablation import ablation
 
     assert item.resolution is not None
     compiled = load(item.path)

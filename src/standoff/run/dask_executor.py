@@ -1,7 +1,7 @@
 """Blocks on a Dask cluster (`dask.distributed`).
 
-One Dask task per block: the task (a picklable dataclass of `run/tasks.py`) is called on its block
-on a worker, and what comes back is the block's reduced result (a `CrisisTally`, a block's
+One Dask task per block: the task (a picklable dataclass of `pipeline/tasks.py`) is called on its
+block on a worker, and what comes back is the block's reduced result (a `CrisisTally`, a block's
 settlements, a block of design points' shares), never the raw histories. Results are yielded in
 block order whatever order the workers finish in, so a run on a cluster gives exactly the result
 of a run in one process. A worker that dies mid-run has its blocks rerun on another worker by

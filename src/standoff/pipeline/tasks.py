@@ -20,8 +20,8 @@ from ..crisis.model import CompiledCrisis
 from ..crisis.observed import ObservedPlan
 from ..crisis.simulate import Probe, simulate
 from ..result import DRIVER_RANGE
+from ..run.executor import Block
 from ..sample import Sampler, Slot, assemble, event_uniforms
-from .executor import Block
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,12 @@ from numpy.typing import NDArray
 
 from ..case.yamlread import Path as KeyPath
 from ..compile import CompiledCase
+from ..crisis.expr import Formula, _constant
+from ..crisis.model import NEVER
+from ..crisis.simulate import MODEL_TERMS, Probe, term_key, term_text
 from ..errors import Problem
+from ..pipeline.tasks import SimulateCrisis
 from ..run.executor import Block
-from ..run.tasks import SimulateCrisis
 from .bounds import (
     Excess,
     Ranges,
@@ -38,9 +41,6 @@ from .bounds import (
     unguarded_since,
     written,
 )
-from .expr import Formula, _constant
-from .model import NEVER
-from .simulate import MODEL_TERMS, Probe, term_key, term_text
 
 PILOT_DRAWS = 256
 PILOT_SEED = 0

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..case.types import CAPABILITY
-from .expr import MATH, Formula, _constant, _one_line
-from .intervals import (
+from ..crisis.expr import MATH, Formula, _constant, _one_line
+from ..crisis.intervals import (
     INF,
     TRUTH,
     TRUTHS,
@@ -42,7 +42,7 @@ from .intervals import (
     key,
     truth_atoms,
 )
-from .model import NEVER
+from ..crisis.model import NEVER
 
 if TYPE_CHECKING:
     from ..compile import CompiledCase
