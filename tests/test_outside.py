@@ -163,7 +163,7 @@ def test_survival_without_censoring_is_the_share_still_open(tmp_path):
 @pytest.mark.parametrize("ref", ["us-dprk-2018", "cuba-1962"])
 def test_reference_class_never_sees_the_future(ref, tmp_path):
     from standoff.compile import load
-    from standoff.outside.case import outside_view
+    from standoff.pipeline.outside import outside_view
 
     compiled = load(ref)
     case = compiled.case
@@ -196,7 +196,7 @@ def test_as_of_overrides_a_later_triggered_before(tmp_path):
 
 def test_cuba_is_open_on_its_own_as_of(tmp_path):
     from standoff.compile import load
-    from standoff.outside.case import outside_view
+    from standoff.pipeline.outside import outside_view
 
     compiled = load("cuba-1962")
     view = outside_view(compiled.case, compiled.source, {})

@@ -203,7 +203,7 @@ def _outside_view(
     they were computed during the run."""
     if result.case.reference_class is None:
         return result
-    from .outside.case import attach
+    from .pipeline.outside import attach
 
     return attach(result, compiled.source, pending.result() if pending is not None else None)
 
@@ -215,7 +215,7 @@ def _class_rates_meanwhile(compiled: CompiledCase, executor: Executor | None) ->
     is forked with its threads' locks, not the threads."""
     if compiled.case.reference_class is None:
         return None
-    from .outside.case import class_rates
+    from .case.reference_class import class_rates
 
     if isinstance(executor, LocalExecutor):
         executor.start()

@@ -166,7 +166,7 @@ def forecast_json(result: ForecastResult) -> JSON:
         out["observed"] = observed_json(result.observed)
         out["effective_draws"] = num(result.observed.effective_draws)
     if result.outside_view is not None:  # only when the case declares a reference class
-        from .outside.case import outside_json
+        from .pipeline.outside import outside_json
 
         out["outside_view"] = outside_json(result.outside_view)
     out["standoff"] = __version__

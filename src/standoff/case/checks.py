@@ -141,7 +141,7 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
     if case.as_of and case.horizon and not case.horizon > case.as_of:
         add(("horizon",), f"the horizon {case.horizon} must come after as_of {case.as_of}")
     if case.reference_class is not None:
-        from ..outside.case import check as check_reference_class
+        from .reference_class import check as check_reference_class
 
         problems.extend(check_reference_class(case, file, lines))
     return problems

@@ -186,7 +186,7 @@ def _validate(
     crisis = data.get("crisis")
     if isinstance(crisis, dict) and isinstance(crisis.get("parameters"), dict):
         if any(isinstance(v, dict) and "base_rate" in v for v in crisis["parameters"].values()):
-            from ..outside.case import resolve_base_rates  # a parameter from a base rate
+            from .reference_class import resolve_base_rates  # a parameter from a base rate
 
             resolve_base_rates(data, lines, file)
     split, explained = _split_flow(data, lines, file)

@@ -106,7 +106,7 @@ class Case(Strict):
     scenarios: list[Scenario] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
     crisis: Crisis | None = None
-    # the outside view's filters and comparisons, checked by standoff.outside.case
+    # the outside view's filters and comparisons, checked by standoff.case.reference_class
     reference_class: dict[str, Any] | None = None
     source: str = ""
 

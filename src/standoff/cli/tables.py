@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 from ..console import Table, err, out, printable, safe
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..outside.view import OutsideView
     from ..result import ForecastResult, Probability
 
 FEW_INPUT_DRAWS = 50  # below this many effective input draws a conditioned forecast is flagged
@@ -42,8 +45,6 @@ def print_forecast(result: ForecastResult) -> None:
         _print_paths(result)
     _print_settlement(result)
     if result.outside_view is not None:  # the case declares a reference class
-        from ..outside.case import print_outside_view
-
         print_outside_view(result.outside_view, out)
 
 
@@ -140,3 +141,32 @@ def _print_settlement(result: ForecastResult) -> None:
             f"{s.mean:.1f}",
         )
     out.print(table)
+
+
+def print_outside_view(view: OutsideView, console: Console) -> None:
+    """The terminal table: each declared comparison, the case beside its class."""
+    rates = view.rates
+    table = Table(
+        title=f"Outside view: {rates.n} similar crises in ICB ({safe(rates.reference.describe())})",
+        title_justify="left",
+    )
+    table.add_column("scenario or question", ratio=1)
+    table.add_column("the case", justify="right")
+    table.add_column("the class (ICB outcome)", ratio=1)
+    table.add_column("class 90% interval", justify="right")
+    table.add_column("gap", max_width=14)
+    for c in view.comparisons:
+        table.add_row(
+            f"{safe(c.label)} [dim]({safe(c.id)})[/dim]",
+            view.shown(c),
+            safe(f"{c.rate.count} of {c.rate.n}: {c.target.describe()} ({c.rate.p:.0%})"),
+            f"{c.rate.low:.0%} – {c.rate.high:.0%}",
+            "[bold]large: justify[/bold]" if c.gap else "",
+        )
+    console.print(table)
+    if view.gaps:
+        console.print(
+            f"{len(view.gaps)} of {len(view.comparisons)} comparisons fall outside the class "
+            "rate's 90% interval: say in the case why it differs from its class.",
+            highlight=False,
+        )

@@ -72,7 +72,7 @@ def class_rates(compiled: CompiledCase) -> dict[str, float]:
     without one)."""
     if compiled.case.reference_class is None:
         return {}
-    from ..outside.case import class_rates as rates_of
+    from ..case.reference_class import class_rates as rates_of
     from ..outside.view import class_rate
 
     found = rates_of(compiled.case, compiled.source)

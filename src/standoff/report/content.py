@@ -130,7 +130,7 @@ def build_report(
     _bargaining_figure(report, result, names, figures, step)
     report.changed = observation_changes(result, before, names)
     if result.outside_view is not None:
-        from ..outside.case import report_rows
+        from .outside_rows import report_rows
 
         report.outside = report_rows(result.outside_view)
     _observation_figures(report, figures, step)

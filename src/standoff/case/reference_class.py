@@ -1,5 +1,6 @@
-"""A case's reference class: the `reference_class:` block, checked at load, and the outside view
-computed beside a forecast.
+"""A case's reference class: the `reference_class:` block, checked at load, its base rates, and
+the crisis parameters written from one (`{base_rate: NAME}`). The outside view beside a forecast
+is `pipeline/outside.py`.
 
     reference_class:
       nuclear: true                 # the filters of `standoff baserates` (see filters.py)
@@ -25,22 +26,19 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Problem
-from .filters import FilterError, ReferenceClass, build
-from .view import BaseRates, CompareError, OutsideView, Target, parse_target
+from ..outside.filters import FilterError, ReferenceClass, build
+from ..outside.view import BaseRates, CompareError, Target, parse_target
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from ..case.schema import Case
-    from ..case.source import SourceMap
-    from ..result import ForecastResult
+    from .schema import Case
+    from .source import SourceMap
 
 COMPARE = "compare"
 BLOCK = "reference_class"
 
 
 def _line(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...], key: bool = False) -> int:
-    from ..case.yamlread import line_of
+    from .yamlread import line_of
 
     if key and (found := lines.get((*path, "<key>"))):
         return found
@@ -115,8 +113,8 @@ def class_rates(case: Case, source: SourceMap) -> tuple[BaseRates, dict[str, Tar
     class): all that the outside view needs but the forecast's probabilities, so it can be
     computed while the forecast runs. Raises CaseError at the block's line when the data are
     missing, an actor code is unknown or the class is too small."""
-    from .icb import DataError, read_crises
-    from .view import ClassTooSmall, base_rates
+    from ..outside.icb import DataError, read_crises
+    from ..outside.view import ClassTooSmall, base_rates
 
     block = getattr(case, BLOCK, None)
     if block is None:
@@ -140,144 +138,6 @@ def class_rates(case: Case, source: SourceMap) -> tuple[BaseRates, dict[str, Tar
         return base_rates(crises, reference), targets
     except ClassTooSmall as e:
         raise CaseError([_at_block(source, str(e))]) from None
-
-
-def outside_view(
-    case: Case,
-    source: SourceMap,
-    forecasts: Mapping[str, tuple[str, str, float]],
-    rates: tuple[BaseRates, dict[str, Target]] | None = None,
-) -> OutsideView | None:
-    """The outside view of a case with a reference class (None without one). `forecasts` maps
-    each scenario and question id to (kind, label, probability); `rates`: the class's
-    `class_rates`, where already computed. CaseError as `class_rates`."""
-    from .view import compare
-
-    found = rates if rates is not None else class_rates(case, source)
-    if found is None:
-        return None
-    base, targets = found
-    return OutsideView(base, compare(base, targets, forecasts))
-
-
-def outside_json(view: OutsideView) -> dict[str, Any]:
-    from .view import rates_json
-
-    data = rates_json(view.rates)
-    data["large_gap_rule"] = "the case's probability lies outside the class rate's 90% interval"
-    data["comparisons"] = [
-        {**c.to_json(), "observed": "yes" if view.observed[c.id] else "no"}
-        if c.id in view.observed
-        else c.to_json()
-        for c in view.comparisons
-    ]
-    return data
-
-
-def attach(
-    result: ForecastResult,
-    source: SourceMap,
-    rates: tuple[BaseRates, dict[str, Target]] | None = None,
-) -> ForecastResult:
-    """The forecast with its outside view (unchanged when the case declares no reference class),
-    from the class's `class_rates` where given. Cheap: one pass over the ICB rows, read once per
-    process (and scipy's special functions, imported at the first use)."""
-    import dataclasses
-
-    if getattr(result.case, BLOCK, None) is None:
-        return result
-    forecasts = {s.id: ("scenario", s.label or s.id, s.probability.p) for s in result.scenarios}
-    forecasts.update(
-        {q.id: ("question", q.text or q.id, q.probability.p) for q in result.questions}
-    )
-    view = outside_view(result.case, source, forecasts, rates)
-    observed = {q.id: q.observed for q in result.questions if q.observed is not None}
-    observed.update({s.id: s.observed for s in result.scenarios if s.observed is not None})
-    if view is not None and observed:
-        view = dataclasses.replace(
-            view,
-            comparisons=tuple(
-                dataclasses.replace(c, gap=False) if c.id in observed else c
-                for c in view.comparisons
-            ),
-            observed=observed,
-        )
-    return dataclasses.replace(result, outside_view=view)
-
-
-def print_outside_view(view: OutsideView, console: Console) -> None:
-    """The terminal table: each declared comparison, the case beside its class."""
-    from ..console import Table, safe
-
-    rates = view.rates
-    table = Table(
-        title=f"Outside view: {rates.n} similar crises in ICB ({safe(rates.reference.describe())})",
-        title_justify="left",
-    )
-    table.add_column("scenario or question", ratio=1)
-    table.add_column("the case", justify="right")
-    table.add_column("the class (ICB outcome)", ratio=1)
-    table.add_column("class 90% interval", justify="right")
-    table.add_column("gap", max_width=14)
-    for c in view.comparisons:
-        table.add_row(
-            f"{safe(c.label)} [dim]({safe(c.id)})[/dim]",
-            view.shown(c),
-            safe(f"{c.rate.count} of {c.rate.n}: {c.target.describe()} ({c.rate.p:.0%})"),
-            f"{c.rate.low:.0%} – {c.rate.high:.0%}",
-            "[bold]large: justify[/bold]" if c.gap else "",
-        )
-    console.print(table)
-    if view.gaps:
-        console.print(
-            f"{len(view.gaps)} of {len(view.comparisons)} comparisons fall outside the class "
-            "rate's 90% interval: say in the case why it differs from its class.",
-            highlight=False,
-        )
-
-
-def report_rows(view: OutsideView) -> dict[str, Any]:
-    """What the report's "Outside view" section shows: the class, its members, its main base
-    rates and each comparison, with large gaps flagged."""
-    from .view import label
-
-    rates = view.rates
-    median = rates.survival.median()
-    return {
-        "description": rates.reference.describe(),
-        "n": rates.n,
-        "ended": len(rates.closed),
-        "open": rates.n - len(rates.closed),
-        "members": [m.name for m in rates.members],
-        "violence": [(label(k), r) for k, r in rates.violence.items()],
-        "form": [(label(k), r) for k, r in rates.form.items()],
-        "mediated": rates.mediation.mediated,
-        "median_months": median,
-        "hazard": rates.hazard.rate,
-        "gap_rule": "the case's probability lies outside the 90% (Jeffreys) interval of the "
-        "class's rate",
-        "comparisons": [
-            {
-                "id": c.id,
-                "kind": c.kind,
-                "label": c.label,
-                "case_p": c.case_p,
-                "outcome": c.target.describe(),
-                "count": c.rate.count,
-                "n": c.rate.n,
-                "p": c.rate.p,
-                "low": c.rate.low,
-                "high": c.rate.high,
-                "gap": c.gap,
-                "observed": view.shown(c) if c.id in view.observed else None,
-                "sentence": c.sentence()
-                if c.id not in view.observed
-                else f"the observations settled {c.label}: {view.shown(c)}; "
-                f"{c.rate.count} of {c.rate.n} similar crises: {c.target.describe()}",
-            }
-            for c in view.comparisons
-        ],
-    }
 
 
 # --- a parameter written from a base rate ---------------------------------------------------------
@@ -309,9 +169,9 @@ def resolve_base_rates(
     """
     import datetime as dt
 
-    from .filters import parse_date
-    from .icb import DataError, read_crises
-    from .view import ClassTooSmall, base_rates
+    from ..outside.filters import parse_date
+    from ..outside.icb import DataError, read_crises
+    from ..outside.view import ClassTooSmall, base_rates
 
     if not _has_base_rate(data):
         return
