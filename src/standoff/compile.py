@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .case.loader import read_case, read_yaml_text
+from .case.loader import ChecksFailed, read_case, read_yaml_text
 from .case.schema import Case
 from .case.source import SourceMap
-from .errors import CaseError
+from .errors import CaseError, Problem
 
 if TYPE_CHECKING:
     from .crisis.model import CompiledCrisis
@@ -46,12 +46,36 @@ def compile_case(case: Case, source: SourceMap) -> CompiledCase:
 
 def load(ref: str | Path) -> CompiledCase:
     """Read, check and compile a case from a built-in id or a file. Raises CaseError."""
-    return compile_case(*read_case(ref))
+    try:
+        return compile_case(*read_case(ref))
+    except ChecksFailed as e:
+        raise CaseError(_with_compile_problems(e.case, e.source, e.problems)) from None
 
 
 def load_yaml(text: str, file: str = "<text>") -> CompiledCase:
     """Check and compile a case written as YAML text (`file` names it in problems)."""
-    return compile_case(*read_yaml_text(text, file))
+    try:
+        return compile_case(*read_yaml_text(text, file))
+    except ChecksFailed as e:
+        raise CaseError(_with_compile_problems(e.case, e.source, e.problems)) from None
+
+
+def _with_compile_problems(case: Case, source: SourceMap, problems: list[Problem]) -> list[Problem]:
+    """The problems of a case that failed its checks, and those its crisis section would meet
+    when compiled (a missing `otherwise` scenario, a formula naming an unknown event), so that
+    one pass reports them all; a compile problem of a field the checks already reported is left
+    out (the checks' message names the closest id), and so is the whole compile where the failed
+    checks leave it nothing sound to work on."""
+    if case.crisis is None:
+        return problems
+    from .crisis.compiler import compile_crisis
+
+    try:
+        more = compile_crisis(case, source)[1]
+    except (LookupError, ValueError, TypeError, ArithmeticError):
+        return problems
+    said = {p.field for p in problems}
+    return sorted(problems + [p for p in more if p.field not in said], key=lambda p: p.line)
 
 
 def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:

@@ -310,7 +310,7 @@ class ForecastResult:
     drivers: Sensitivity | None = None
     case_bytes: bytes | None = field(default=None, repr=False)  # for the reproducibility hash
     observed: ObservedResult | None = None  # conditioned on observations
-    outside_view: OutsideView | None = None  # the reference class's base rates (pipeline/outside.py)
+    outside_view: OutsideView | None = None  # the class beside it (pipeline/outside.py)
 
     @property
     def is_crisis(self) -> bool:

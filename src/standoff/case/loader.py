@@ -26,6 +26,16 @@ from .yamlread import dotted, line_of, read_yaml
 MAX_BYTES = 5_000_000
 
 
+class ChecksFailed(CaseError):
+    """A case that read and validated but failed its checks: the problems, with the case and its
+    source map, so that the compile stage can add the problems its crisis section would meet
+    (`compile.load` reports them in one pass)."""
+
+    def __init__(self, problems: list[Problem], case: Case, source: SourceMap):
+        super().__init__(problems)
+        self.case, self.source = case, source
+
+
 def builtin_dir() -> Path:
     """Where the built-in cases live: inside an installed wheel, or the repository's cases/."""
     packaged = resources.files("standoff") / "_cases"
@@ -200,26 +210,8 @@ def _validate(
         raise CaseError(split)
     problems = check_case(case, file, lines)
     if problems:
-        raise CaseError(_with_compile_problems(case, SourceMap(file, lines), problems))
+        raise ChecksFailed(problems, case, SourceMap(file, lines))
     return case, SourceMap(file, lines)
-
-
-def _with_compile_problems(case: Case, source: SourceMap, problems: list[Problem]) -> list[Problem]:
-    """The problems of a case that failed its checks, and those its crisis section would meet
-    when compiled (a missing `otherwise` scenario, a formula naming an unknown event), so that
-    one pass reports them all; a compile problem of a field the checks already reported is left
-    out (the checks' message names the closest id), and so is the whole compile where the failed
-    checks leave it nothing sound to work on."""
-    if case.crisis is None:
-        return problems
-    from ..crisis.compiler import compile_crisis
-
-    try:
-        more = compile_crisis(case, source)[1]
-    except (LookupError, ValueError, TypeError, ArithmeticError):
-        return problems
-    said = {p.field for p in problems}
-    return sorted(problems + [p for p in more if p.field not in said], key=lambda p: p.line)
 
 
 def _models(annotation: Any) -> list[Any]:
