@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from standoff.cli import app
-from standoff.crisis.expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES
 from standoff.crisis.model import MAX_ROUNDS, add_months, round_count, round_dates
+from standoff.formula.expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "hostile" / "formulas"
@@ -472,8 +472,8 @@ def test_formulas_parse_safely_on_many_threads():
     import sys
     import threading
 
-    from standoff.crisis.expr import compile_formula
     from standoff.crisis.model import SIGNATURES
+    from standoff.formula.expr import compile_formula
 
     class Finalized:
         def __del__(self):

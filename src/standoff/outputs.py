@@ -4,7 +4,8 @@ settle/sensitivity/ablate/baserates --json, backtest --predictions, ledger plot 
 - An output never replaces an input of the command: a path that resolves (symlinks, `..`, `./`,
   relative or absolute spellings, hard links) to an input file is refused. Each command names
   every file it reads in one list (the case and the file it resolved to, observations, training
-  data, the ICB tables, the ledger's SQLite file and its journals: `ledger_files`, `icb_files`)
+  data, the ICB tables (`outside.icb.files`), the ledger's SQLite file and its journals
+  (`ledger.location.ledger_files`))
   and checks every output against that list before any work is done.
 - The folder an output goes into must exist: it is never created (except the Markdown report's
   own `<stem>_figures/` folder, beside the report).
@@ -62,40 +63,6 @@ def check(path: Path, inputs: Iterable[Path | str] = (), what: str = "") -> None
         raise OutputError(path, f"folder {folder} does not exist (create it first)")
     if os.path.lexists(path) and not os.path.isfile(path):
         raise OutputError(path, "exists and is not a regular file")
-
-
-#: The files SQLite keeps beside a database while it writes: a crashed writer's rollback journal
-#: and the write-ahead log and its index. Replacing one damages the ledger.
-SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
-
-
-def ledger_files(url: str | None) -> list[str]:
-    """The files of the ledger at `url` (a path, `sqlite:///PATH`, None for $STANDOFF_LEDGER or
-    the default file), as the ledger itself derives them: the SQLite file and its companions.
-    Nothing for a database server, nor for a location that is no database URL (opening it says
-    what is wrong)."""
-    from .ledger.errors import LedgerError
-    from .ledger.store import sqlalchemy_url
-
-    try:
-        path = sqlalchemy_url(url)[2]
-    except LedgerError:
-        return []
-    if path is None:
-        return []
-    return [str(path), *(f"{path}{end}" for end in SQLITE_COMPANIONS)]
-
-
-def icb_files(data: str | Path | None = None) -> list[str]:
-    """The ICB tables read from `data` (None: where `standoff.outside.icb.locate` looks); none
-    when they are not found (reading them says so)."""
-    from .outside.icb import ACTOR_FILE, SYSTEM_FILE, DataError, locate
-
-    try:
-        folder = locate(data)
-    except DataError:
-        return []
-    return [str(folder / SYSTEM_FILE), str(folder / ACTOR_FILE)]
 
 
 def _reason(e: OSError) -> str:

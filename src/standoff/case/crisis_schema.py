@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..games.casespec import GameUse
+from .game_spec import GameUse
 from .types import Strict, Uncertain
 
 Formula = Annotated[str, StringConstraints(min_length=1)] | float

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from .. import outputs
 from ..console import fail, out, print_problems, printable, progress, write_output
 from ..errors import CaseError
 
@@ -78,11 +77,15 @@ def input_files(
     ledger derives it) with its journals."""
     inputs = [case, compiled.source.file]
     if compiled.case.reference_class is not None:
-        inputs += outputs.icb_files()
+        from ..outside import icb
+
+        inputs += icb.files()
     if observed is not None:
         inputs.append(str(observed))
     if record:
-        inputs += outputs.ledger_files(ledger)
+        from ..ledger.location import ledger_files
+
+        inputs += ledger_files(ledger)
     return inputs
 
 

@@ -16,9 +16,9 @@ from ..case.numbers import Quantity, is_share
 from ..case.schema import CAPABILITY, SALIENCE, Case, reader_name
 from ..case.source import SourceMap
 from ..errors import Problem
+from ..formula.expr import Formula
 from .compiling import CrisisCompiler
 from .dates import MAX_ROUNDS, round_count, round_dates
-from .expr import Formula
 from .model import (
     BUILTIN_NAMES,
     SIGNATURES,

@@ -15,8 +15,8 @@ from ..case.schema import CAPABILITY, SALIENCE, Case
 from ..case.source import SourceMap
 from ..case.yamlread import dotted
 from ..errors import Problem
-from .expr import Formula, FormulaError, compile_formula
-from .formula_text import fault_line, text_lines, written_as_truth
+from ..formula.expr import Formula, FormulaError, compile_formula
+from ..formula.text import fault_line, text_lines, written_as_truth
 from .model import AMOUNT_WORDS, INTERACTION_CODES, SIGNATURES, EffectPlan
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from ..bargaining.interactions import Interaction
 from ..case.inputs import Parameter
+from ..formula.expr import Formula, Signature
 from .dates import MAX_ROUNDS, STEP_DAYS, STEP_MONTHS, add_months, round_count, round_dates
-from .expr import Formula, Signature
 
 # Interaction names a formula may ask about with sees(i, j, NAME), and the EUM codes behind each
 # (standoff.bargaining.interactions: codes from i's perspective of the ordered pair (i, j)).

@@ -22,8 +22,8 @@ from numpy.typing import NDArray
 from ..bargaining.base import BargainingInputs, Engine
 from ..bargaining.interactions import Interaction
 from ..errors import CaseError, Problem
+from ..formula.expr import Formula, FormulaEvalError
 from .calibration import scale_odds
-from .expr import Formula, FormulaEvalError
 from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 from .observed import ObservedPlan
 from .rounds import BargainingRound

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..case.schema import Case
+from ..formula.expr import Formula
 from ..result import (
     BeliefTimeline,
     DyadTrace,
@@ -32,7 +33,6 @@ from ..result import (
     Timeline,
 )
 from ..words import icd203
-from .expr import Formula
 from .histories import CrisisTally
 from .model import SIGNATURES, CompiledCrisis
 from .simulate import TRACE_TERMS, VIEW_CLASSES

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..case.types import CAPABILITY
-from ..crisis.expr import MATH, Formula, _constant, _one_line
 from ..crisis.intervals import (
     INF,
     TRUTH,
@@ -43,6 +42,7 @@ from ..crisis.intervals import (
     truth_atoms,
 )
 from ..crisis.model import NEVER
+from ..formula.expr import MATH, Formula, _constant, _one_line
 
 if TYPE_CHECKING:
     from ..compile import CompiledCase

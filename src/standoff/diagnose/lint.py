@@ -26,10 +26,10 @@ from numpy.typing import NDArray
 
 from ..case.yamlread import Path as KeyPath
 from ..compile import CompiledCase
-from ..crisis.expr import Formula, _constant
 from ..crisis.model import NEVER
 from ..crisis.simulate import MODEL_TERMS, Probe, term_key, term_text
 from ..errors import Problem
+from ..formula.expr import Formula, _constant
 from ..pipeline.tasks import SimulateCrisis
 from ..run.executor import Block
 from .bounds import (

@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
+from ..case.game_spec import GameUse
 from ..case.inputs import InputRef
 from ..case.numbers import Dist, Quantity
-from ..crisis.expr import Formula, FormulaError
 from ..errors import CaseError
-from .casespec import GameUse
+from ..formula.expr import Formula, FormulaError
 from .design import columns_of
 from .fit import GameFit
 from .model import EPS, NEG_EPS, SQRT2

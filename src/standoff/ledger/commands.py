@@ -280,12 +280,13 @@ def plot(
     ledger: LedgerOpt = None,
 ) -> None:
     """Draw a question's probability over time, each case's line with its resolution."""
+    from .location import ledger_files
     from .plot import BY, plot_question, split_question
 
     if by not in BY:
         raise fail(f"--by {by!r}: choose from {', '.join(BY)}")
     target = out_file or Path(f"{split_question(question)[1]}.png")
-    inputs = outputs.ledger_files(ledger)  # what the command reads: the ledger
+    inputs = ledger_files(ledger)  # what the command reads: the ledger
     try:
         outputs.check(target, inputs)
     except outputs.OutputError as e:

@@ -75,3 +75,22 @@ def relative_sqlite_hint(given: str | None) -> str:
         f"; {text} is the relative path {rest} (from the current folder); for /{rest} write "
         f"four slashes: sqlite:////{rest}"
     )
+
+
+#: The files SQLite keeps beside a database while it writes: a crashed writer's rollback journal
+#: and the write-ahead log and its index. Replacing one damages the ledger.
+SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
+
+
+def ledger_files(url: str | None) -> list[str]:
+    """The files of the ledger at `url` (a path, `sqlite:///PATH`, None for $STANDOFF_LEDGER or
+    the default file), as the ledger itself derives them: the SQLite file and its companions.
+    Nothing for a database server, nor for a location that is no database URL (opening it says
+    what is wrong)."""
+    try:
+        path = sqlalchemy_url(url)[2]
+    except LedgerError:
+        return []
+    if path is None:
+        return []
+    return [str(path), *(f"{path}{end}" for end in SQLITE_COMPANIONS)]

@@ -50,7 +50,7 @@ def plot_question(
     """Draw `question` (`QUESTION` or `CASE:QUESTION`) of the records into the PNG `out`:
     P(yes) of each record with its 90% Monte Carlo interval where the forecast has one, a line
     per case, and a dashed line at the outcome (1 yes, 0 no) from the newest resolution. `out`
-    may not be one of `inputs` (the ledger's files: `standoff.outputs.ledger_files`). Gives the
+    may not be one of `inputs` (the ledger's files: `location.ledger_files`). Gives the
     number of points drawn; LedgerError when no record has the question or `out` cannot be
     written."""
     case, item = split_question(question)

@@ -54,12 +54,12 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="Seed (the same for every case
 def _inputs(found: list[LibraryCase]) -> list[Path | str]:
     """Every file the command reads: the cases, their resolutions and the ICB tables (read by a
     case with a reference class); no output may name one."""
-    from .. import outputs
+    from ..outside import icb
 
     return [
         *(c.path for c in found),
         *(c.resolution for c in found if c.resolution is not None),
-        *outputs.icb_files(),
+        *icb.files(),
     ]
 
 

@@ -142,7 +142,9 @@ def _reference(
 def _class_rates(reference: ReferenceClass, data: Path | None, json_out: Path | None) -> BaseRates:
     """The base rates of the class in the ICB data (at `data`, else the default), written as JSON
     to `json_out` where given."""
-    inputs = outputs.icb_files(data)  # what the command reads: the ICB tables
+    from .icb import files
+
+    inputs = files(data)  # what the command reads: the ICB tables
     if json_out is not None:
         try:
             outputs.check(json_out, inputs)

@@ -218,3 +218,13 @@ def _read(folder: Path) -> tuple[Crisis, ...]:
     if not crises:
         raise DataError(f"{folder / SYSTEM_FILE}: no crises read")
     return tuple(crises)
+
+
+def files(data: str | Path | None = None) -> list[str]:
+    """The ICB tables read from `data` (None: where `locate` looks); none
+    when they are not found (reading them says so)."""
+    try:
+        folder = locate(data)
+    except DataError:
+        return []
+    return [str(folder / SYSTEM_FILE), str(folder / ACTOR_FILE)]

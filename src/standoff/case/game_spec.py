@@ -22,7 +22,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from ..case.types import Strict
+from .types import Strict
 
 Value = Annotated[str, StringConstraints(min_length=1)] | float
 
