@@ -80,7 +80,7 @@ def test_settle_loads_neither_numba_nor_the_crisis(tmp_path):
 def test_option_defaults_match_their_sources():
     """cli.py writes out the defaults and engine names its options show (to start quickly)."""
     from standoff import cli, forecast, sensitivity
-    from standoff.backtest import commands
+    from standoff.cli import backtest as commands
     from standoff.backtest import run as backtest_run
     from standoff.bargaining import ENGINES
 

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from standoff.cli import app as cli
+from standoff.cli.serve import workspace_url
 from standoff.web import create_app
-from standoff.web.commands import workspace_url
 from standoff.web.guard import allowed_hosts
 from standoff.web.runs import Limits
 

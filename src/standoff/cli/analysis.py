@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from ..console import Table, check_output, fail, out, safe
-from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .app import app
+from .backend_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .common import (
     ProgressBar,
     input_files,

@@ -11,9 +11,9 @@ import typer
 
 from .. import outputs
 from ..console import check_output, err, fail, printable, write_output
-from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from ..run.executor import block_size
 from .app import app
+from .backend_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 from .common import (
     ProgressBar,
     engine_options,

@@ -16,17 +16,17 @@ from .app import app
 # commands made when first named (their modules load the engines, the ICB tables or the web
 # stack): name -> (module, the function there)
 _LAZY_COMMANDS = {
-    "backtest": ("standoff.backtest.commands", "backtest"),
-    "score": ("standoff.backtest.commands", "score_cmd"),
-    "baserates": ("standoff.outside.commands", "baserates"),
-    "serve": ("standoff.web.commands", "serve"),
+    "backtest": ("standoff.cli.backtest", "backtest"),
+    "score": ("standoff.cli.backtest", "score_cmd"),
+    "baserates": ("standoff.cli.baserates", "baserates"),
+    "serve": ("standoff.cli.serve", "serve"),
 }
 # command groups made when first named (SQLAlchemy loads only then): name -> the module whose
 # `<name>_app` Typer holds the group's commands
 _LAZY_GROUPS = {
     "ledger": "standoff.ledger.commands",
-    "library": "standoff.library.commands",
-    "games": "standoff.games.commands",
+    "library": "standoff.cli.library",
+    "games": "standoff.cli.games",
 }
 
 

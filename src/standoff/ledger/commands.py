@@ -18,10 +18,10 @@ import typer
 from rich import box
 
 from .. import outputs
+from ..cli.backend_options import BinsOpt
 from ..console import Table, err, fail, out, print_problems, printable, safe
 from ..controlchars import inert_json
 from ..errors import CaseError, Problem
-from ..run.cli_options import BinsOpt
 from .errors import LedgerError
 from .record import Record
 

@@ -15,7 +15,7 @@ import typer
 from ..console import Table, check_output, err, fail, out, safe, write_output
 
 if TYPE_CHECKING:
-    from .fit import GameFit
+    from ..games.fit import GameFit
 
 games_app = typer.Typer(
     name="games",
@@ -71,7 +71,7 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
 
 
 def _formula(text: str) -> Any:
-    from .formula import FormulaSyntaxError, parse_formula
+    from ..games.formula import FormulaSyntaxError, parse_formula
 
     try:
         return parse_formula(text)
@@ -133,10 +133,10 @@ def fit_cmd(
     """Fit the two-player deterrence game (egame12) by maximum likelihood and print the
     coefficients with standard errors, the log-likelihood and n. The JSON it writes is what a
     case's `games:` entry names and what `games predict` reads."""
-    from .fit import FitError, fit_table
-    from .io import read_table
-    from .model import KINDS, LINKS
-    from .saved import write_model
+    from ..games.fit import FitError, fit_table
+    from ..games.io import read_table
+    from ..games.model import KINDS, LINKS
+    from ..games.saved import write_model
 
     link = _choice(link, LINKS, "--link")
     kind = _choice(kind, KINDS, "--type")
@@ -169,9 +169,9 @@ def predict_cmd(
 ) -> None:
     """The outcome probabilities of each row of DATA under a fitted game (as the R package's
     predict()); rows missing a covariate are left out."""
-    from .io import read_table
-    from .predict import predict_table
-    from .saved import read_model
+    from ..games.io import read_table
+    from ..games.predict import predict_table
+    from ..games.saved import read_model
 
     inputs = [str(model), str(data)]
     check_output(json_out, inputs)
@@ -216,11 +216,11 @@ def cv_cmd(
     """Cross-validate the game: held-out log score and Brier of the game, of a multinomial
     logit on the same covariates and of the base rates, with standard errors and each rival's
     paired difference from the game."""
-    from .crossval import cross_validate
-    from .design import build
-    from .fit import FitError
-    from .io import read_table
-    from .model import EGAME12, KINDS, LINKS
+    from ..games.crossval import cross_validate
+    from ..games.design import build
+    from ..games.fit import FitError
+    from ..games.io import read_table
+    from ..games.model import EGAME12, KINDS, LINKS
 
     link = _choice(link, LINKS, "--link")
     kind = _choice(kind, KINDS, "--type")
@@ -233,7 +233,7 @@ def cv_cmd(
     if folds > len(design.y):
         raise fail(f"--folds {folds}: more folds than observations ({len(design.y)})")
     try:
-        from .fit import fit_design
+        from ..games.fit import fit_design
 
         fit_design(design, parsed, link, kind, EGAME12, standard_errors=False)
         cv = cross_validate(design, parsed, EGAME12, link, kind, folds, seed)

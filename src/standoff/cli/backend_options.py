@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from ..console import fail
-from .backends import BackendError, make_executor
-from .executor import Executor
+from ..run.backends import BackendError, make_executor
+from ..run.executor import Executor
 
 BackendOpt = Annotated[
     str,

@@ -13,10 +13,7 @@ import numpy as np
 import typer
 
 from .. import outputs
-from ..console import Table, err, fail, out, print_problems, progress, safe
-from ..errors import CaseError
-from ..run.cli_options import BackendOpt, BinsOpt, SchedulerOpt, WorkersOpt, cli_executor
-from .resolve import (
+from ..backtest.resolve import (
     Scored,
     calibration,
     observed,
@@ -26,11 +23,14 @@ from .resolve import (
     scored_json,
     unresolved,
 )
+from ..console import Table, err, fail, out, print_problems, progress, safe
+from ..errors import CaseError
+from .backend_options import BackendOpt, BinsOpt, SchedulerOpt, WorkersOpt, cli_executor
 
 if TYPE_CHECKING:
-    from .deu3 import Dataset
-    from .models import Setup
-    from .run import Prediction
+    from ..backtest.deu3 import Dataset
+    from ..backtest.models import Setup
+    from ..backtest.run import Prediction
 
 # The backtest models (and the engines, numba) load when `backtest` runs; the default it shows is
 # written out here (tests/test_cli.py checks it against standoff.backtest.run).
@@ -118,8 +118,8 @@ def backtest(
     workers: WorkersOpt = None,
 ) -> None:
     """Predict every issue of a DEU III file with a model; score where outcomes are known."""
-    from .run import model_names
-    from .run import write_predictions as _write_predictions
+    from ..backtest.run import model_names
+    from ..backtest.run import write_predictions as _write_predictions
 
     _choice(dataset, ("deu3",), "dataset")
     names = model_names()
@@ -164,7 +164,7 @@ def backtest(
         return
     baseline = next((p for p in done if p.model == (against or "compromise")), None)
     if against and baseline is None:
-        from .run import predict
+        from ..backtest.run import predict
 
         baseline = predict(against, data, setup, draws=1, seed=seed, train=train_data, folds=folds)
     _print_scores(done, baseline, bootstrap, seed, timing, markdown)
@@ -181,11 +181,11 @@ def _read_backtest(
     """The setup the options choose (`choices`: capabilities, institutions, lisbon,
     missing_salience, reference and reference_weight), the dataset read, and the training data
     where a model or the interval needs it; a problem ends the command."""
-    from .capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
-    from .deu3 import read_deu3
-    from .models import MISSING_SALIENCE, REFERENCE, Setup
-    from .run import CALIBRATE_BY
-    from .run import training_file as _training_file
+    from ..backtest.capabilities import CAPABILITIES, INSTITUTIONS, LISBON_INDEX
+    from ..backtest.deu3 import read_deu3
+    from ..backtest.models import MISSING_SALIENCE, REFERENCE, Setup
+    from ..backtest.run import CALIBRATE_BY
+    from ..backtest.run import training_file as _training_file
 
     try:
         setup = Setup(
@@ -212,7 +212,7 @@ def _predict_models(
 ) -> tuple[list[Prediction], dict[str, float]]:
     """Each model's predictions (`run.predict` with `options`) under a progress bar, and the
     seconds each took; a problem ends the command."""
-    from .run import predict
+    from ..backtest.run import predict
 
     done: list[Prediction] = []
     timing: dict[str, float] = {}
@@ -238,7 +238,7 @@ def _print_scores(
     timing: dict[str, float],
     markdown: bool = False,
 ) -> None:
-    from .run import compare, scores
+    from ..backtest.run import compare, scores
 
     sampled = any(p.samples is not None for p in done)
     calibrated = any(p.half_width is not None for p in done)

@@ -11,10 +11,10 @@ from rich.console import Console
 
 from .. import outputs
 from ..console import Table, fail, out, safe
-from .filters import FilterError, ReferenceClass, build, either, parse_date
-from .icb import DataError, read_crises
-from .rates import Rate
-from .view import SURVIVAL_MONTHS, BaseRates, ClassTooSmall, base_rates, label, rates_json
+from ..outside.filters import FilterError, ReferenceClass, build, either, parse_date
+from ..outside.icb import DataError, read_crises
+from ..outside.rates import Rate
+from ..outside.view import SURVIVAL_MONTHS, BaseRates, ClassTooSmall, base_rates, label, rates_json
 
 
 def baserates(
@@ -142,7 +142,7 @@ def _reference(
 def _class_rates(reference: ReferenceClass, data: Path | None, json_out: Path | None) -> BaseRates:
     """The base rates of the class in the ICB data (at `data`, else the default), written as JSON
     to `json_out` where given."""
-    from .icb import files
+    from ..outside.icb import files
 
     inputs = files(data)  # what the command reads: the ICB tables
     if json_out is not None:

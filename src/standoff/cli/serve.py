@@ -59,9 +59,9 @@ def serve(
     at /docs."""
     import uvicorn
 
-    from .app import create_app
-    from .guard import allowed_hosts, host_problem, is_loopback, new_token, token_problem
-    from .server import config
+    from ..web.app import create_app
+    from ..web.guard import allowed_hosts, host_problem, is_loopback, new_token, token_problem
+    from ..web.server import config
 
     def fail(message: str) -> typer.Exit:
         typer.echo(f"error: {message}", err=True)
@@ -97,7 +97,7 @@ def serve(
 def workspace_url(host: str, port: int, token: str | None) -> str:
     """The URL to open: the address listened on (127.0.0.1 or [::1] for all interfaces), with the
     token when there is one."""
-    from .guard import ALL_INTERFACES, host_name
+    from ..web.guard import ALL_INTERFACES, host_name
 
     name = host_name(host)
     if name in ALL_INTERFACES:

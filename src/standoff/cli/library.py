@@ -10,10 +10,10 @@ import typer
 
 from ..console import Table, check_output, err, fail, out, safe, write_output
 from ..defaults import DEFAULT_SEED
-from ..run.cli_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
+from .backend_options import BackendOpt, SchedulerOpt, WorkersOpt, cli_executor
 
 if TYPE_CHECKING:
-    from .forecasts import LibraryCase
+    from ..library.forecasts import LibraryCase
 
 library_app = typer.Typer(
     name="library",
@@ -87,9 +87,9 @@ def score_cmd(
     score) and each case's scenarios (multi-category Brier) against what happened, beside the
     authors' rates alone (every model term frozen at its mean), the outside view and 50%."""
     from ..errors import CaseError
-    from .forecasts import find_cases, forecast_case
-    from .report import library_json, reliability_figure
-    from .score import score_library
+    from ..library.forecasts import find_cases, forecast_case
+    from ..library.report import library_json, reliability_figure
+    from ..library.score import score_library
 
     chosen = folders or default_folders()
     found = find_cases(chosen)
@@ -130,7 +130,7 @@ def score_cmd(
 
 
 def _print(scores: object, n_cases: int, draws: int, seed: int) -> None:
-    from .score import LibraryScores
+    from ..library.score import LibraryScores
 
     assert isinstance(scores, LibraryScores)
     table = Table(
@@ -230,10 +230,10 @@ def tune_cmd(
     under the pair that scores best on the other cases (question Brier, 0-1); the pair best on
     every case is the one to make the default."""
     from ..crisis.pace import PaceError, half_life_days
-    from .forecasts import Setting, find_cases, question_scores_at
-    from .loco import held_out, leave_one_case_out
-    from .report import difference_json
-    from .score import difference
+    from ..library.forecasts import Setting, find_cases, question_scores_at
+    from ..library.loco import held_out, leave_one_case_out
+    from ..library.report import difference_json
+    from ..library.score import difference
 
     candidates = [p.strip() for p in paces.split(",") if p.strip()]
     for pace in candidates:
