@@ -16,9 +16,9 @@ import numpy as np
 
 from standoff.bargaining import make_engine
 from standoff.compile import load
-from standoff.crisis.simulate import simulate
-from standoff.forecast import simulate_histories
-from standoff.sample import Sampler, event_uniforms
+from standoff.pipeline.forecast import simulate_histories
+from standoff.simulate.crisis import simulate
+from standoff.simulate.sample import Sampler, event_uniforms
 
 SEED = 20180815
 REFERENCE_DRAWS = 100

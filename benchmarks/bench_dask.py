@@ -30,12 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from standoff.compile import CompiledCase, load
-from standoff.forecast import DEFAULT_CHUNK, run
+from standoff.pipeline.forecast import DEFAULT_CHUNK, run
+from standoff.pipeline.sensitivity import morris
 from standoff.pipeline.tasks import TallyCrisis
 from standoff.run.backends import make_executor
 from standoff.run.dask_executor import DaskExecutor
 from standoff.run.executor import Block, Executor, block_size, run_blocks
-from standoff.sensitivity import morris
 from standoff.serialize import drivers_json, dumps, forecast_json
 
 SEED = 20180815
@@ -114,7 +114,7 @@ def screening(compiled: CompiledCase, ex: Executor | None) -> str:
 
 def screening_blocks(compiled: CompiledCase) -> int:
     """Blocks of a Morris run: its design points, DRAWS_PER_BLOCK // 64 a block."""
-    from standoff.sensitivity import DRAWS_PER_BLOCK, uncertain_slots
+    from standoff.pipeline.sensitivity import DRAWS_PER_BLOCK, uncertain_slots
 
     points = 10 * (len(uncertain_slots(compiled)) + 1)
     return -(-points // (DRAWS_PER_BLOCK // 64))

@@ -151,8 +151,8 @@ def bench_reading(
 def crisis_round(readings: list[str], draws: int = 10_000) -> None:
     """One EUM round on the us-dprk-2018 crisis inputs (perceptions included), both kernels."""
     from standoff.compile import load
-    from standoff.crisis.simulate import _State
-    from standoff.sample import Sampler
+    from standoff.simulate.crisis import _State
+    from standoff.simulate.sample import Sampler
 
     compiled = load("us-dprk-2018")
     plan = compiled.crisis

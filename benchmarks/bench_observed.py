@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from standoff.compile import load
-from standoff.crisis.observed import read_observations
-from standoff.forecast import run
+from standoff.compile.observed import read_observations
+from standoff.pipeline.forecast import run
 
 REPO = Path(__file__).resolve().parents[1]
 

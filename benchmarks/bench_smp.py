@@ -21,7 +21,7 @@ import numpy as np
 from standoff.bargaining.base import BargainingInputs
 from standoff.bargaining.smp import SpatialModel
 from standoff.case.loader import load_case
-from standoff.sample import central_inputs
+from standoff.simulate.sample import central_inputs
 
 SEED = 20170530
 SOE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ktab" / "SOE-Pol-Comp.csv"

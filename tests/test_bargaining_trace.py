@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from standoff.compile import load_yaml
-from standoff.crisis.observed import compile_observations, parse_observations
-from standoff.crisis.simulate import TRACE_TERMS, VIEW_CLASSES, Probe
-from standoff.forecast import run, simulate_histories
+from standoff.compile.observed import compile_observations, parse_observations
+from standoff.pipeline.forecast import run, simulate_histories
 from standoff.pipeline.tasks import SimulateCrisis
 from standoff.report.content import build_report
 from standoff.report.render import render_html, render_markdown
 from standoff.result import DyadTrace, ForecastResult
 from standoff.run.executor import Block
 from standoff.serialize import dumps, forecast_json
+from standoff.simulate.crisis import TRACE_TERMS, VIEW_CLASSES, Probe
 
 # Two issues (gap and the other terms are salience-weighted over them), uncertain inputs (the
 # terms vary across draws), an event that ends the crisis (later rounds have fewer draws) and one

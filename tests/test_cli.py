@@ -35,7 +35,7 @@ def test_version_loads_no_engine():
         "        standoff.cli.app(args)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "print(sorted(m for m in ('numba', 'standoff.bargaining', 'standoff.forecast')"
+        "print(sorted(m for m in ('numba', 'standoff.bargaining', 'standoff.pipeline.forecast')"
         " if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -55,7 +55,7 @@ def test_settle_loads_neither_numba_nor_the_crisis(tmp_path):
         "    standoff.cli.app(sys.argv[1:])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(m for m in ('numba', 'standoff.crisis') if m in sys.modules))\n"
+        "print(sorted(m for m in ('numba', 'standoff.simulate.crisis') if m in sys.modules))\n"
     )
     flagship = ["forecast", "--draws", "50", "--workers", "1"]
     runs = {
@@ -72,17 +72,20 @@ def test_settle_loads_neither_numba_nor_the_crisis(tmp_path):
     built = native.load() is not None
     assert loaded == {
         "settle": "[]",
-        "flagship": "['standoff.crisis']" if built else "['numba', 'standoff.crisis']",
-        "flagship, JIT kernel": "['numba', 'standoff.crisis']",
+        "flagship": "['standoff.simulate.crisis']"
+        if built
+        else "['numba', 'standoff.simulate.crisis']",
+        "flagship, JIT kernel": "['numba', 'standoff.simulate.crisis']",
     }
 
 
 def test_option_defaults_match_their_sources():
     """cli.py writes out the defaults and engine names its options show (to start quickly)."""
-    from standoff import cli, forecast, sensitivity
-    from standoff.cli import backtest as commands
+    from standoff import cli
     from standoff.backtest import run as backtest_run
     from standoff.bargaining import ENGINES
+    from standoff.cli import backtest as commands
+    from standoff.pipeline import forecast, sensitivity
 
     assert cli.MODELS == tuple(sorted(ENGINES))
     assert cli.DEFAULT_DRAWS == forecast.DEFAULT_DRAWS

@@ -8,11 +8,11 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.crisis import probability
-from standoff.crisis.simulate import VIEW_CLASSES
 from standoff.errors import CaseError
-from standoff.forecast import run, simulate_histories
+from standoff.pipeline.forecast import run, simulate_histories
+from standoff.pipeline.summary import probability
 from standoff.serialize import forecast_json
+from standoff.simulate.crisis import VIEW_CLASSES
 
 BASE = """
 id: synthetic
@@ -405,7 +405,7 @@ def test_check_warns_of_a_dead_model_term(tmp_path):
 
 
 def test_ablation_freezes_model_terms_at_their_means():
-    from standoff.diagnose.ablation import ablation
+    from standoff.pipeline.ablation import ablation
 
     # capability uncertain: whether a sees conflict with b varies across input draws
     moved = make(
@@ -454,7 +454,7 @@ def test_a_parameter_written_as_beta_is_a_share_on_zero_to_one():
 @pytest.mark.parametrize(("n_events", "width"), [(13, 13), (3, 3), (40, 40), (1, 1)])
 def test_paths_are_grouped_as_numpy_groups_rows(n_events: int, width: int) -> None:
     # the tally's row grouping (one number per row where it fits, else numpy's) is numpy's
-    from standoff.crisis.histories import _unique_rows
+    from standoff.simulate.histories import _unique_rows
 
     rng = np.random.default_rng(n_events)
     sequence = rng.integers(-1, n_events, size=(500, width))
@@ -470,7 +470,7 @@ def test_view_shares_together_are_each_share(n_issues: int) -> None:
     # the six view classes' shares, computed at once, are the numbers share() gives each
     from types import SimpleNamespace
 
-    from standoff.crisis.simulate import _State
+    from standoff.simulate.crisis import _State
 
     rng = np.random.default_rng(n_issues)
     d, n = 2000, 4

@@ -22,12 +22,12 @@ from typer.testing import CliRunner
 from standoff.case import builtin_cases
 from standoff.cli import app
 from standoff.compile import CompiledCase, load
-from standoff.forecast import run
+from standoff.pipeline.forecast import run
+from standoff.pipeline.sensitivity import morris
 from standoff.run import backends
 from standoff.run.backends import BackendError, make_executor
 from standoff.run.dask_executor import DaskExecutor
 from standoff.run.executor import Block, Executor
-from standoff.sensitivity import morris
 from standoff.serialize import drivers_json, dumps, forecast_json
 
 from .conftest import shared
@@ -71,7 +71,7 @@ def test_every_builtin_case_is_byte_identical_on_dask(
 @pytest.mark.parametrize("case", CASES)
 def test_conditioned_forecast_is_byte_identical_on_dask(case: str, two_workers: Executor) -> None:
     """A forecast conditioned on the case's observations (cases/observations/) and its drivers."""
-    from standoff.crisis.observed import read_observations
+    from standoff.compile.observed import read_observations
 
     seen = read_observations(REPO / "cases" / "observations" / f"{case}.yaml")
     compiled = load(case)
@@ -93,10 +93,10 @@ def test_tallies_merged_as_they_arrive_are_the_tallies_merged_at_the_end(
     """`reduce_blocks` (flat memory) gives `CrisisTally.merge` of every block, byte for byte."""
     import pickle
 
-    from standoff.crisis.histories import CrisisTally
-    from standoff.crisis.observed import compile_observations, read_observations
+    from standoff.compile.observed import compile_observations, read_observations
     from standoff.pipeline.tasks import TallyCrisis
     from standoff.run import executor as blocks_module
+    from standoff.simulate.histories import CrisisTally
 
     compiled = load(case)
     observed = None
@@ -232,7 +232,8 @@ def test_an_error_in_a_block_reaches_the_caller_as_itself(two_workers: Executor)
 
 
 def test_the_cluster_block_size_is_the_forecast_default() -> None:
-    from standoff import cli, forecast
+    from standoff import cli
+    from standoff.pipeline import forecast
 
     assert backends.DASK_CHUNK == forecast.DEFAULT_CHUNK == cli.DEFAULT_CHUNK
 

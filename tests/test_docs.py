@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from standoff.compile import load_yaml
-from standoff.forecast import run
+from standoff.pipeline.forecast import run
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -1,4 +1,4 @@
-"""The formula language on its own (formula/expr.py): what it reads, what it refuses and why, and
+"""The formula language on its own (compile/expr.py): what it reads, what it refuses and why, and
 how it computes on arrays of draws, with the context functions of a crisis replaced by small
 stand-ins. The crisis layer's use of it is tested in test_crisis.py, test_hostile_formulas.py and
 test_traps_formulas.py."""
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from standoff.formula.expr import (
+from standoff.compile.expr import (
     MAX_CONSTANT,
     MAX_DEPTH,
     MAX_EXPONENT,

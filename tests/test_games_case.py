@@ -17,7 +17,7 @@ from standoff.errors import CaseError
 from standoff.games.model import choices
 from standoff.games.predict import outcome_probabilities
 from standoff.games.saved import read_model
-from standoff.sample import Sampler
+from standoff.simulate.sample import Sampler
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "cases" / "examples" / "cuba-1962-game.yaml"
@@ -246,7 +246,7 @@ def test_missing_covariates_and_a_damaged_model_are_problems(tmp_path: Path):
 
 
 def test_the_cuba_example_takes_soviet_retaliation_from_the_game():
-    from standoff.forecast import run
+    from standoff.pipeline.forecast import run
     from standoff.serialize import forecast_json
 
     compiled = load(EXAMPLE)

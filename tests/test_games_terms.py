@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load
-from standoff.diagnose.lint import dead_terms, formula_warnings
+from standoff.pipeline.lint import dead_terms, formula_warnings
 from standoff.pipeline.tasks import RecordTerms, SimulateCrisis
 from standoff.run.executor import Block
-from standoff.sample import Sampler
+from standoff.simulate.sample import Sampler
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "cases" / "examples" / "cuba-1962-game.yaml"

@@ -12,9 +12,9 @@ import pytest
 
 from standoff import __version__
 from standoff.compile import load
-from standoff.forecast import DriverOptions, run, settle
+from standoff.pipeline.forecast import DriverOptions, run, settle
+from standoff.pipeline.sensitivity import morris
 from standoff.result import ForecastResult
-from standoff.sensitivity import morris
 from standoff.serialize import drivers_json, dumps, forecast_json, settle_json
 
 from .conftest import shared

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from standoff.cli import app
-from standoff.crisis.model import MAX_ROUNDS, add_months, round_count, round_dates
-from standoff.formula.expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from standoff.compile.expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from standoff.compile.plan import MAX_ROUNDS, add_months, round_count, round_dates
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "hostile" / "formulas"
@@ -268,7 +268,7 @@ def test_a_parameter_used_as_a_probability_is_drawn_on_0_1(tmp_path):
     # `sure: 0.5 to 0.95` is a 90% interval; as an event's whole probability it is a probability,
     # so it is drawn on [0, 1] (normal, clipped as a salience is) and never leaves it
     from standoff.compile import load
-    from standoff.sample import Sampler
+    from standoff.simulate.sample import Sampler
 
     path = write(tmp_path, case_text("sure"))
     compiled = load(path)
@@ -472,8 +472,8 @@ def test_formulas_parse_safely_on_many_threads():
     import sys
     import threading
 
-    from standoff.crisis.model import SIGNATURES
-    from standoff.formula.expr import compile_formula
+    from standoff.compile.expr import compile_formula
+    from standoff.compile.plan import SIGNATURES
 
     class Finalized:
         def __del__(self):

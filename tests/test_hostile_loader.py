@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from standoff.cli import app
-from standoff.crisis.indicators import indicators
+from standoff.pipeline.indicators import indicators
 
 from .conftest import clear_refusal
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from standoff.case import builtin_cases
 from standoff.cli import app
 from standoff.compile import load
-from standoff.forecast import TooBig, check_fits
 from standoff.outputs import OutputError, write_text
+from standoff.pipeline.forecast import TooBig, check_fits
 from standoff.serialize import NonFiniteError, dumps
 
 from .test_backtest_deu3 import row, tsv

@@ -43,7 +43,7 @@ runner = CliRunner()
 @functools.cache
 def _forecast(seed: int) -> dict[str, Any]:
     from standoff.compile import load
-    from standoff.forecast import run
+    from standoff.pipeline.forecast import run
     from standoff.serialize import forecast_json
 
     # cached: the tests copy it, never change it

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.diagnose.lint import FIRST_ROUNDS, REST, at_rest, dead_terms
+from standoff.pipeline.lint import FIRST_ROUNDS, REST, at_rest, dead_terms
 
 # Monthly rounds from February to July: six rounds.
 CASE = """

@@ -92,7 +92,7 @@ def test_a_dead_worker_leaves_its_blocks_to_this_process() -> None:
 def test_forecast_survives_a_killed_worker(tmp_path, monkeypatch) -> None:
     """A worker killed in the middle of a forecast: the remaining blocks run in this process,
     the answer is the same, and the warning is one plain line."""
-    from standoff.run import tasks
+    from standoff.pipeline import tasks
 
     main = os.getpid()
     original = tasks.TallyCrisis.__call__

@@ -12,7 +12,7 @@ import pytest
 
 from standoff.bargaining.eum import ExpectedUtility, engine, native, native_build
 from standoff.compile import load as load_case
-from standoff.forecast import run
+from standoff.pipeline.forecast import run
 from standoff.serialize import forecast_json
 
 from .conftest import in_ci

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.crisis.observed import parse_observations
+from standoff.compile.observed import parse_observations
 from standoff.errors import CaseError
-from standoff.forecast import run
+from standoff.pipeline.forecast import run
 from standoff.serialize import dumps, forecast_json
 
 A, B = 0.05, 0.5
@@ -227,7 +227,7 @@ def test_the_cli_conditions_and_writes_the_observations(tmp_path: Path):
 def test_every_built_in_case_has_observations_that_condition_it():
     from standoff.case.loader import builtin_cases
     from standoff.compile import load
-    from standoff.crisis.observed import read_observations
+    from standoff.compile.observed import read_observations
 
     folder = Path(__file__).resolve().parents[1] / "cases" / "observations"
     for ident in builtin_cases():

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.crisis.observed import compile_observations, parse_observations, settled_questions
+from standoff.compile.observed import compile_observations, parse_observations, settled_questions
 
 from .conftest import REPO, clear_refusal
 from .test_file_kinds import TRADE_CASE, TRADE_OBSERVATIONS, TRADE_RESOLUTIONS, trade_folder
@@ -156,8 +156,8 @@ def test_the_outside_view_shows_an_observed_question_and_flags_no_gap(tmp_path: 
 @pytest.mark.slow
 def test_the_report_words_an_observed_question(tmp_path: Path) -> None:
     from standoff.compile import load
-    from standoff.crisis.observed import read_observations
-    from standoff.forecast import run
+    from standoff.compile.observed import read_observations
+    from standoff.pipeline.forecast import run
     from standoff.report import build_report
 
     folder = trade_folder(tmp_path)
@@ -203,7 +203,7 @@ events:
 
 
 def scenarios_decided(observations: str) -> dict[str, bool]:
-    from standoff.crisis.observed import settled_scenarios
+    from standoff.compile.observed import settled_scenarios
 
     compiled = load_yaml(TRADE_CASE, "trade.yaml")
     assert compiled.crisis is not None and compiled.case.as_of is not None
@@ -228,8 +228,8 @@ def test_which_scenarios_the_observations_decide() -> None:
 @pytest.mark.slow
 def test_a_decided_scenario_reads_observed_everywhere(tmp_path: Path) -> None:
     from standoff.compile import load
-    from standoff.crisis.observed import read_observations
-    from standoff.forecast import run
+    from standoff.compile.observed import read_observations
+    from standoff.pipeline.forecast import run
     from standoff.report import build_report
     from standoff.report.render import render_html, render_markdown
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from standoff.compile import CompiledCase, load, load_yaml, with_pace
-from standoff.crisis.model import add_months
-from standoff.crisis.pace import PaceError, half_life_days, inertia, pace_shares, shares
+from standoff.compile.pace import PaceError, half_life_days, inertia, pace_shares, shares
+from standoff.compile.plan import add_months
 from standoff.errors import CaseError
-from standoff.forecast import run
 from standoff.library.loco import leave_one_case_out
+from standoff.pipeline.forecast import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,9 +65,9 @@ def _first_round(compiled: CompiledCase) -> tuple[np.ndarray, np.ndarray]:
     """(positions as drawn, positions after the first round) of 20 draws, no event firing."""
     import dataclasses
 
-    from standoff.crisis.simulate import simulate
     from standoff.pipeline.tasks import _crisis_engine
-    from standoff.sample import Sampler
+    from standoff.simulate.crisis import simulate
+    from standoff.simulate.sample import Sampler
 
     plan = compiled.crisis
     assert plan is not None
@@ -180,7 +180,7 @@ def test_under_inertia_a_move_is_taken_whole_or_not_at_all() -> None:
     assert held.crisis is not None and held.crisis.inertia == cost
     again, moved = _first_round(held)
     np.testing.assert_array_equal(again, start)
-    from standoff.sample import Sampler
+    from standoff.simulate.sample import Sampler
 
     assert compiled.crisis is not None
     inputs = Sampler(compiled.case, 3, compiled.crisis).draws(0, 20).inputs

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from standoff.compile import load
-from standoff.crisis.histories import CrisisHistories, CrisisTally
-from standoff.forecast import DriverOptions, run, simulate_histories
+from standoff.pipeline.forecast import DriverOptions, run, simulate_histories
 from standoff.run import Block, LocalExecutor, blocks, run_blocks
 from standoff.serialize import dumps, forecast_json
+from standoff.simulate.histories import CrisisHistories, CrisisTally
 
 from .conftest import shared
 
@@ -108,7 +108,7 @@ def test_the_eum_engine_keeps_one_pool_and_pickles_without_it(monkeypatch):
     from standoff.bargaining import ExpectedUtility
 
     monkeypatch.setenv("STANDOFF_NATIVE", "0")
-    from standoff.sample import central_inputs
+    from standoff.simulate.sample import central_inputs
 
     compiled = load("cuba-1962")
     inputs = central_inputs(compiled.case).take(np.zeros(64, dtype=np.intp))

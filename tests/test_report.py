@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from standoff.case import builtin_cases, load_case
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.sensitivity import morris
+from standoff.pipeline.sensitivity import morris
 
 runner = CliRunner()
 SECTIONS = (

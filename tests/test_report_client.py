@@ -21,13 +21,13 @@ from standoff.case import load_case
 from standoff.case.schema import reader_name
 from standoff.cli import app
 from standoff.compile import load_yaml
-from standoff.forecast import DriverOptions, run
+from standoff.pipeline.forecast import DriverOptions, run
+from standoff.pipeline.sensitivity import morris
 from standoff.report import build_report
 from standoff.report.content import STAGE
 from standoff.report.drivers import driver_rows
 from standoff.report.scenarios import watch_rows
 from standoff.result import Driver, Indicator, Sensitivity
-from standoff.sensitivity import morris
 
 runner = CliRunner()
 

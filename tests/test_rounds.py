@@ -1,14 +1,14 @@
-"""The crisis's bargaining round computed once per distinct state (`crisis/rounds.py`) gives,
+"""The crisis's bargaining round computed once per distinct state (`simulate/rounds.py`) gives,
 bit for bit, what computing every draw and issue afresh gives."""
 
 import numpy as np
 import pytest
 
+import standoff.simulate.rounds as rounds
 from standoff.compile import load
-from standoff.crisis import rounds
-from standoff.crisis.rounds import BargainingRound, distinct_rows
 from standoff.pipeline.tasks import _crisis_engine
-from standoff.sample import Sampler
+from standoff.simulate.rounds import BargainingRound, distinct_rows
+from standoff.simulate.sample import Sampler
 
 
 def test_distinct_rows_groups_equal_rows_byte_for_byte():
@@ -98,7 +98,7 @@ def test_replicates_share_their_first_round():
 def test_forecast_is_unchanged_by_how_many_states_are_shared(case, monkeypatch):
     """With no two draws ever sharing a computed state (every key made unique), the forecast is
     the same, byte for byte."""
-    from standoff.forecast import run
+    from standoff.pipeline.forecast import run
     from standoff.serialize import forecast_json
 
     compiled = load(case)

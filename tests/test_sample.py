@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from standoff.case.loader import load_yaml_text
 from standoff.compile import load
-from standoff.sample import BLOCK, Sampler, block_seed, central_inputs, slots
+from standoff.simulate.sample import BLOCK, Sampler, block_seed, central_inputs, slots
 
 CASE = """
 id: t

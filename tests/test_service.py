@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load
-from standoff.forecast import TooBig, run
+from standoff.pipeline.forecast import TooBig, run
 from standoff.serialize import forecast_json
 from standoff.service import ForecastRequest, case_hash, check, forecast
 

@@ -16,7 +16,7 @@ from standoff.bargaining.base import BargainingInputs
 from standoff.bargaining.smp import SpatialModel
 from standoff.case.loader import load_case
 from standoff.cli import app
-from standoff.sample import central_inputs
+from standoff.simulate.sample import central_inputs
 
 from .conftest import shared
 from .engine_contract import EngineContract, random_inputs

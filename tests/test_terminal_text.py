@@ -170,7 +170,7 @@ def recorded(tmp_path_factory) -> Path:
     """A ledger with one forecast of us-dprk-2018 and one whose ids hold control characters and
     markup, as a teammate's (or a hostile) ledger might."""
     from standoff.compile import load
-    from standoff.forecast import run
+    from standoff.pipeline.forecast import run
     from standoff.serialize import forecast_json
 
     path = tmp_path_factory.mktemp("ledger") / "ledger.sqlite"

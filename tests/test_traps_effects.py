@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from standoff.compile import load_yaml
-from standoff.sample import Sampler
+from standoff.simulate.sample import Sampler
 
 CASE = """\
 id: brexit

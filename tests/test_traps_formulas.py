@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load, load_yaml
-from standoff.crisis.model import NEVER
-from standoff.diagnose.bounds import Ranges, Span, bound, probability_excess
-from standoff.diagnose.lint import formula_warnings
+from standoff.compile.plan import NEVER
 from standoff.errors import CaseError
-from standoff.sample import Sampler
+from standoff.pipeline.bounds import Ranges, Span, bound, probability_excess
+from standoff.pipeline.lint import formula_warnings
+from standoff.simulate.sample import Sampler
 
 CASE = """\
 id: us-china-trade
@@ -170,7 +170,7 @@ def test_since_of_an_event_that_never_happened_is_named_at_its_line(tmp_path: Pa
 
 def test_the_trap_is_real_retaliation_without_a_hike():
     """Unguarded, China retaliates from the first month, hike or not; guarded, only after one."""
-    from standoff.forecast import run
+    from standoff.pipeline.forecast import run
 
     unguarded = load_yaml(case(tariffs="0.6 * (since('hike') >= 2)"))
     guarded = load_yaml(case(tariffs="0.6 * happened('hike') * (since('hike') >= 2)"))
@@ -335,7 +335,7 @@ def test_a_folded_formula_with_more_indented_lines_reads_as_one_line(tmp_path: P
         )
     )
     assert compiled.crisis is not None and one_line.crisis is not None
-    from standoff.forecast import run
+    from standoff.pipeline.forecast import run
 
     a, b = run(compiled, draws=200, seed=5), run(one_line, draws=200, seed=5)
     assert [s.probability for s in a.scenarios] == [s.probability for s in b.scenarios]

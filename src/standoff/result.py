@@ -36,7 +36,7 @@ class Spread:
 
     Each group's share of hits is that input draw's probability plus binomial noise; the noise is
     removed in the mean-and-variance sense by shrinking each group's share towards the overall
-    probability (see `standoff.crisis.summary.probability`). `quantiles` are the 5th, 25th, 50th,
+    probability (see `standoff.pipeline.summary.probability`). `quantiles` are the 5th, 25th, 50th,
     75th and 95th percentiles of the shrunk shares; `below` and `above` the shares of input draws
     whose probability is under 5% and over 50%.
     """
@@ -205,7 +205,7 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Indicator:
-    """An observable event that tells the scenarios apart (see `standoff.crisis.indicators`)."""
+    """An observable event that tells the scenarios apart (see `standoff.pipeline.indicators`)."""
 
     event: str
     label: str
@@ -237,7 +237,7 @@ class Driver:
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """A Morris screening of every uncertain input (see `standoff.sensitivity`)."""
+    """A Morris screening of every uncertain input (see `standoff.pipeline.sensitivity`)."""
 
     drivers: list[Driver]
     inputs: list[str]

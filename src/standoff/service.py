@@ -25,7 +25,7 @@ from .defaults import (
 from .run.executor import Executor, ProgressFn
 
 if TYPE_CHECKING:
-    from .crisis.observed import Observations
+    from .compile.observed import Observations
     from .report import Report
     from .result import ForecastResult
 
@@ -64,7 +64,7 @@ class ForecastOutcome:
 def check(request: ForecastRequest) -> None:
     """Raise `forecast.TooBig` for a request that cannot fit in this machine's memory, before
     anything runs (`forecast.estimate`)."""
-    from .forecast import check_fits
+    from .pipeline.forecast import check_fits
 
     more = (
         {"trajectories": request.trajectories, "replicates": request.replicates}
@@ -89,7 +89,7 @@ def forecast(
     """Run the forecast, and with `request.report` the drivers and the report. A report of a
     forecast conditioned on observations also runs the same forecast without them, for its
     "What changed"."""
-    from .forecast import DriverOptions, run
+    from .pipeline.forecast import DriverOptions, run
 
     drivers = DriverOptions(request.trajectories, request.replicates) if request.drivers else None
     result = run(

@@ -21,17 +21,17 @@ resolved (yes, no or `unresolved`) and every resolved question is in the forecas
 given (a scenario of the forecast, or `unresolved`) when the forecast has scenarios; unknown keys
 are errors. Nothing is silently dropped: unresolved items are listed by `standoff score`.
 
-A question that the observations of a conditioned forecast decided (`"observed": "yes"` in the
-forecast JSON) is not a forecast and is not scored, here, by the ledger and in the outside view
-alike (`observed_answer`): it is listed as observed; a resolution that contradicts it is an error.
-So are the scenarios where the observations decided which one happens (`observed_scenario`).
+The forecast is read back typed (`standoff.saved.from_json`), never by key. A question that the
+observations of a conditioned forecast decided (`SavedItem.observed`, `"observed": "yes"` in the
+forecast JSON) is not a forecast and is not scored, here and by the ledger alike: it is listed as
+observed; a resolution that contradicts it is an error. So are the scenarios where the
+observations decided which one happens (`SavedForecast.observed_scenario`).
 `standoff check` holds a resolution file to the case it is of with the same rules
 (`case_problems`), the case standing for every forecast of it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
+from ..saved import SavedForecast, SavedItem, from_json
 from ..suggest import closest, suggest
 from .scores import brier, calibration_table, log_score, rps
 
@@ -62,87 +63,10 @@ class Scored:
     rps: float | None
 
 
-def _json_int(text: str) -> int | float:
-    """A JSON integer; one too long to be a number at all becomes inf (then `not a probability`)
-    instead of Python's digit-limit ValueError."""
-    return int(text) if len(text) <= 300 else math.copysign(math.inf, -1 if text[0] == "-" else 1)
-
-
-def _json_line(text: str, path: tuple[str, ...]) -> int:
-    """The line of the key path in the JSON text: each key's first appearance after the last."""
-    at = 0
-    for key in path:
-        found = text.find(json.dumps(key), at)
-        if found < 0:
-            break
-        at = found
-    return text.count("\n", 0, at) + 1
-
-
-def _probability(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0 <= value <= 1
-    )
-
-
-def read_forecast(path: Path) -> dict[str, Any]:
-    """A forecast JSON of `standoff forecast --json`, its shape checked. Raises CaseError."""
-    file = str(path)
-    text = read_text_file(path)
-    try:
-        data = json.loads(text, parse_int=_json_int)
-    except json.JSONDecodeError as e:
-        raise CaseError([Problem(file, e.lineno, "(json)", e.msg)]) from None
-    except RecursionError:
-        raise CaseError([Problem(file, 1, "(json)", "nested too deeply; not a forecast")]) from None
-    except ValueError as e:
-        raise CaseError([Problem(file, 1, "(json)", f"cannot read: {e}"[:200])]) from None
-    if not isinstance(data, dict) or not isinstance(data.get("questions"), dict):
-        what = "a JSON object" if isinstance(data, dict) else f"a JSON {type(data).__name__}"
-        raise CaseError(
-            [
-                Problem(
-                    file,
-                    _json_line(text, ("questions",)) if isinstance(data, dict) else 1,
-                    "questions",
-                    f"not a crisis forecast (no questions): found {what}; give the JSON that "
-                    "`standoff forecast CASE --json FILE` writes",
-                )
-            ]
-        )
-    problems: list[Problem] = []
-    case = data.get("case")
-    if case is not None and not isinstance(case, str):
-        problems.append(Problem(file, _json_line(text, ("case",)), "case", "not a case id"))
-    for part in ("questions", "scenarios"):
-        items = data.get(part)
-        if items is None:
-            continue
-        if not isinstance(items, dict):
-            line = _json_line(text, (part,))
-            problems.append(Problem(file, line, part, "expected an object of id: {p: ...}"))
-            continue
-        for ident, item in items.items():
-            p = item.get("p") if isinstance(item, dict) else None
-            if not _probability(p):
-                line = _json_line(text, (part, ident))
-                shown = json.dumps(p)[:40] if not isinstance(p, float) else f"{p:g}"
-                if isinstance(p, float) and math.isinf(p):
-                    shown = "a number too large to read"
-                problems.append(
-                    Problem(
-                        file,
-                        line,
-                        f"{part}.{ident}.p",
-                        f"not a probability: expected a number from 0 to 1, found {shown}",
-                    )
-                )
-    if problems:
-        raise CaseError(problems)
-    return data
+def read_forecast(path: Path) -> SavedForecast:
+    """A forecast JSON of `standoff forecast --json`, read back typed (`standoff.saved`). Raises
+    CaseError (`SavedForecastError`) at the file, line and field of every problem."""
+    return from_json(read_text_file(path), file=str(path))
 
 
 def _outcome(value: Any) -> bool | str | None:
@@ -152,14 +76,6 @@ def _outcome(value: Any) -> bool | str | None:
     if isinstance(value, bool) or value == UNRESOLVED:
         return value
     return None
-
-
-def observed_answer(entry: Any) -> str | None:
-    """The answer, "yes" or "no", where a forecast JSON's question entry says the observations
-    decided it (then it is not scored); None where it is a forecast. The one rule every score
-    follows."""
-    answer = entry.get("observed") if isinstance(entry, dict) else None
-    return answer if answer in ("yes", "no") else None
 
 
 def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
@@ -235,7 +151,7 @@ def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
 
 
 def pair_problems(
-    forecast: dict[str, Any],
+    forecast: SavedForecast,
     resolutions: dict[str, Any],
     file: str,
     lines: Lines,
@@ -245,7 +161,7 @@ def pair_problems(
     or "case" when a case stands for it): another case, a question of the forecast not resolved,
     the scenario not resolved though the forecast has scenarios."""
     problems: list[Problem] = []
-    ours, theirs = resolutions.get("case"), forecast.get("case")
+    ours, theirs = resolutions.get("case"), forecast.case
     if ours is not None and theirs is not None and ours != theirs:
         problems.append(
             Problem(
@@ -257,7 +173,7 @@ def pair_problems(
             )
         )
     resolved = resolutions["questions"]
-    missing = [q for q in forecast["questions"] if q not in resolved]
+    missing = [q for q in forecast.questions if q not in resolved]
     if missing:
         problems.append(
             Problem(
@@ -268,7 +184,7 @@ def pair_problems(
                 f"{UNRESOLVED}",
             )
         )
-    if forecast.get("scenarios") and resolutions.get("scenario") is None:
+    if forecast.scenarios and resolutions.get("scenario") is None:
         problems.append(
             Problem(
                 file,
@@ -281,33 +197,24 @@ def pair_problems(
     return problems
 
 
-def observed(forecast: dict[str, Any]) -> list[str]:
+def observed(forecast: SavedForecast) -> list[str]:
     """The questions the forecast's observations decided, and "scenario" where they decided which
     scenario happens (listed, not scored)."""
-    out = [q for q, entry in forecast["questions"].items() if observed_answer(entry)]
-    if observed_scenario(forecast) is not None:
+    out = list(forecast.observed_questions)
+    if forecast.observed_scenario is not None:
         out.append("scenario")
     return out
 
 
-def observed_scenario(forecast: dict[str, Any]) -> str | None:
-    """The scenario the forecast's observations decided will happen (`"observed": "yes"`), or
-    None: then the scenarios are not a forecast and are not scored, by the rule of questions."""
-    scenarios = forecast.get("scenarios")
-    if not isinstance(scenarios, dict):
-        return None
-    return next((s for s, entry in scenarios.items() if observed_answer(entry) == "yes"), None)
-
-
-def unresolved(forecast: dict[str, Any], resolutions: dict[str, Any]) -> list[str]:
+def unresolved(forecast: SavedForecast, resolutions: dict[str, Any]) -> list[str]:
     """The ids the resolutions mark `unresolved` (listed, not scored)."""
     out = [q for q, v in resolutions["questions"].items() if _outcome(v) == UNRESOLVED]
-    if forecast.get("scenarios") and resolutions.get("scenario") == UNRESOLVED:
+    if forecast.scenarios and resolutions.get("scenario") == UNRESOLVED:
         out.append("scenario")
     return out
 
 
-def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(resolutions)",
+def score(forecast: SavedForecast, resolutions: dict[str, Any], file: str = "(resolutions)",
           lines: dict[tuple[str | int, ...], int] | None = None,
           of: str = "forecast") -> list[Scored]:  # fmt: skip
     """Score every resolved question (and the scenario) that the forecast holds. The pair must
@@ -318,17 +225,17 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
     problems = pair_problems(forecast, resolutions, file, lines, of)
     out: list[Scored] = []
     for ident, value in resolutions["questions"].items():
-        item = forecast["questions"].get(ident)
+        item = forecast.questions.get(ident)
         if item is None:
             line = line_of(lines, ("questions", ident))
-            known = list(forecast["questions"])
+            known = list(forecast.questions)
             hint = suggest("question", ident, known, listed="its questions")
             problems.append(Problem(file, line, f"questions.{ident}", f"not in the {of}{hint}"))
             continue
         outcome = _outcome(value)
         if outcome == UNRESOLVED:
             continue
-        seen = observed_answer(item)
+        seen = item.observed
         if seen is not None:
             if (seen == "yes") != bool(outcome):
                 problems.append(
@@ -341,7 +248,7 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
                     )
                 )
             continue
-        p = float(item["p"])
+        p = item.p
         happened = int(bool(outcome))
         probs = [1 - p, p]
         out.append(
@@ -349,19 +256,19 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
                    log_score(probs, happened), rps(probs, happened))
         )  # fmt: skip
     scenario = resolutions.get("scenario")
-    scenarios = forecast.get("scenarios") or {}
-    seen = observed_scenario(forecast)
-    if seen is not None and scenario is not None and scenario not in (UNRESOLVED, seen):
+    scenarios = forecast.scenarios
+    decided = forecast.observed_scenario
+    if decided is not None and scenario is not None and scenario not in (UNRESOLVED, decided):
         problems.append(
             Problem(
                 file,
                 line_of(lines, ("scenario",)),
                 "scenario",
                 f"resolved {scenario!r}, but the observations the forecast was conditioned on "
-                f"decided it {seen!r}; check the two files",
+                f"decided it {decided!r}; check the two files",
             )
         )
-    if seen is None and scenario is not None and scenario != UNRESOLVED:
+    if decided is None and scenario is not None and scenario != UNRESOLVED:
         order = resolutions.get("scenario_order") or list(scenarios)
         if scenario not in scenarios or sorted(order) != sorted(scenarios):
             line = line_of(lines, ("scenario",))
@@ -377,7 +284,7 @@ def score(forecast: dict[str, Any], resolutions: dict[str, Any], file: str = "(r
                 Problem(file, line, field, f"{what} ({', '.join(scenarios) or 'none'})")
             )
         else:
-            probs = [float(scenarios[s]["p"]) for s in order]
+            probs = [scenarios[s].p for s in order]
             k = order.index(scenario)
             ordered = "scenario_order" in resolutions
             out.append(
@@ -394,11 +301,11 @@ def case_problems(
 ) -> list[Problem]:
     """Resolutions held to the case they are of, by the rules `score` holds them to a forecast
     of it: its id, every question resolved and none it lacks, the scenario one of its."""
-    stand_in: dict[str, Any] = {
-        "case": case.id,
-        "questions": {q.id: {"p": 0.5} for q in case.questions},
-        "scenarios": {s.id: {"p": 1 / len(case.scenarios)} for s in case.scenarios},
-    }
+    stand_in = SavedForecast(
+        case=case.id,
+        questions={q.id: SavedItem(0.5) for q in case.questions},
+        scenarios={s.id: SavedItem(1 / len(case.scenarios)) for s in case.scenarios},
+    )
     try:
         score(stand_in, resolutions, file, lines, of="case")
     except CaseError as e:

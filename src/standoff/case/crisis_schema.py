@@ -1,7 +1,7 @@
 """The crisis part of the case format: the calendar step, dyads, parameters, beliefs, events.
 
 Formulas (event probabilities, scenario and question rules) are kept as text here and compiled by
-`standoff.crisis.compile`, which checks every name and id they use.
+`standoff.compile.crisis`, which checks every name and id they use.
 """
 
 from __future__ import annotations
@@ -134,9 +134,9 @@ class BeliefSpec(Strict):
 class Crisis(Strict):
     step: Literal["week", "month", "quarter"] = "month"
     # how far positions move per step: `engine` or a half-life such as `6 months`
-    # (crisis/pace.py); None: the default pace
+    # (compile/pace.py); None: the default pace
     pace: str | None = None
-    # every event's odds per round multiplied by this (crisis/calibration.py); None: the default
+    # every event's odds per round multiplied by this (compile/calibration.py); None: the default
     odds_factor: float | None = Field(default=None, ge=0.01, le=100.0, allow_inf_nan=False)
     dyads: list[tuple[str, str]] = Field(min_length=1)
     # a number, or {value, label, note}: the label names it for a reader (the report, the

@@ -1,5 +1,5 @@
 """The `games:` entries of a case's crisis section: fitted crisis games a case's formulas read with
-`game(GAME, PLAYER1, PLAYER2, OUTCOME)` (compiled by `standoff.games.incase`).
+`game(GAME, PLAYER1, PLAYER2, OUTCOME)` (compiled by `standoff.compile.games`).
 
     crisis:
       games:

@@ -51,7 +51,7 @@ def sensitivity(
     workers: WorkersOpt = None,
 ) -> None:
     """The drivers of each scenario's probability (method of Morris, SALib), for quick checks."""
-    from ..sensitivity import morris
+    from ..pipeline.sensitivity import morris
     from ..serialize import drivers_json
 
     compiled = load_case(case)
@@ -93,7 +93,7 @@ def ablate(
 ) -> None:
     """How much the models drive a crisis: each scenario with every model-derived term of the
     formulas (sees, eu, threat, prevails, gap, position, game) replaced by its mean."""
-    from ..diagnose.ablation import ablation
+    from ..pipeline.ablation import ablation
     from ..serialize import num
 
     compiled = load_case(case)

@@ -299,13 +299,13 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 6) if values else None
 
 
-def _pair_json(forecast: Path, resolutions: Path, case: Any, scored: list[Scored],
+def _pair_json(forecast: Path, resolutions: Path, case: str | None, scored: list[Scored],
                pending: list[str], seen: list[str]) -> dict[str, Any]:  # fmt: skip
     """One pair's scores as JSON, in the shape of a record of `standoff ledger score --json`."""
     return {
         "forecast": str(forecast),
         "resolutions": str(resolutions),
-        "case": case if isinstance(case, str) else None,
+        "case": case,
         **scored_json(scored),
         "unresolved": pending,
         "observed": seen,
@@ -370,7 +370,7 @@ def score_cmd(
             pending = unresolved(forecast, resolutions)
             seen = observed(forecast)
             if json_out:
-                pairs.append(_pair_json(forecast_path, resolution_path, forecast.get("case"),
+                pairs.append(_pair_json(forecast_path, resolution_path, forecast.case,
                                         scored, pending, seen))  # fmt: skip
                 continue
             table = Table("id", "forecast", "happened", "Brier", "log", "RPS",

@@ -57,7 +57,7 @@ def _check_case(file: str) -> None:
     compiled = load_case(file)
     loaded = compiled.case
     if compiled.is_crisis:
-        from ..diagnose.lint import dead_terms
+        from ..pipeline.lint import dead_terms
 
         print_problems(dead_terms(compiled))
     say_ok(
@@ -90,7 +90,7 @@ def _owner(path: Path, given: str | None) -> tuple[CompiledCase | None, str]:
 def _check_observations(path: Path, given: str | None) -> None:
     """An observation file: its shape, then, against its case, its events, dates and rounds
     (`crisis.observed.compile_observations`), and the questions it decides."""
-    from ..crisis.observed import compile_observations, settled_questions, settled_scenarios
+    from ..compile.observed import compile_observations, settled_questions, settled_scenarios
 
     try:
         seen = observations_of(path)

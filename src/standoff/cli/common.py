@@ -102,7 +102,7 @@ def write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
 
 def refuse_too_big(compiled: CompiledCase, **run: Any) -> None:
     """Refuse a run that cannot fit in memory, before it starts (see `forecast.estimate`)."""
-    from ..forecast import TooBig, check_fits
+    from ..pipeline.forecast import TooBig, check_fits
 
     try:
         check_fits(compiled, **run)
@@ -119,7 +119,7 @@ def observations_of(path: Path | None) -> Any:
     """The observation file read and its shape checked (None without one)."""
     if path is None:
         return None
-    from ..crisis.observed import read_observations
+    from ..compile.observed import read_observations
 
     return read_observations(path)
 

@@ -229,7 +229,7 @@ def tune_cmd(
     out: each case that states neither is forecast under every candidate pair; each case is scored
     under the pair that scores best on the other cases (question Brier, 0-1); the pair best on
     every case is the one to make the default."""
-    from ..crisis.pace import PaceError, half_life_days
+    from ..compile.pace import PaceError, half_life_days
     from ..library.forecasts import Setting, find_cases, question_scores_at
     from ..library.loco import held_out, leave_one_case_out
     from ..library.report import difference_json

@@ -25,7 +25,7 @@ def print_forecast(result: ForecastResult) -> None:
         header += f", as of {loaded.as_of:%d %B %Y}"
     out.print(f"[bold]{header}[/bold]  ({result.draws:,} draws, seed {result.seed})")
     if result.is_crisis and "pace" in result.options:
-        from ..crisis.pace import describe
+        from ..compile.pace import describe
 
         clock = describe(str(result.options["pace"]))
         odds = result.options["odds_factor"]

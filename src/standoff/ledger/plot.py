@@ -61,9 +61,9 @@ def plot_question(
         p = record.p("question", item)
         if p is None:
             continue
-        entry = (record.forecast.get("questions") or {}).get(item) or {}
-        mc = entry.get("mc_interval") if isinstance(entry, dict) else None
-        interval = [float(v) for v in mc] if isinstance(mc, list) and len(mc) == 2 else None
+        entry = record.saved.questions.get(item)
+        mc = None if entry is None else entry.mc_interval
+        interval = None if mc is None else list(mc)
         series.setdefault(record.case_id, []).append((_when(record, by), p, interval))
     if not series:
         raise LedgerError(f"{name}: no recorded forecast has the question {question!r}")

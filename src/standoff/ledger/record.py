@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..saved import Answer, SavedForecast
+
 Probability = tuple[str, str, float]  # (kind: "scenario" or "question", the item's id, p)
 
 
@@ -16,7 +18,8 @@ class Record:
     (the observations' as-of date for a conditioned forecast, else the case's); `observed_hash` the
     sha256 of the observation file a conditioned forecast used; `case_hash` the sha256 of the case
     file's bytes. `probabilities` holds every scenario's and question's p in the forecast's order;
-    `forecast` is the whole forecast JSON as recorded."""
+    `forecast` is the whole forecast JSON as recorded (for storage and `ledger show`); `saved`
+    is the same forecast read back typed (`standoff.saved`), which scores and plots read."""
 
     id: int
     case_id: str
@@ -29,15 +32,15 @@ class Record:
     model: str | None
     probabilities: tuple[Probability, ...]
     forecast: dict[str, Any] = field(compare=False, repr=False)
+    saved: SavedForecast = field(compare=False, repr=False)
 
-    def observed(self, item: str, kind: str = "question") -> str | None:
+    def observed(self, item: str, kind: str = "question") -> Answer | None:
         """The answer, "yes" or "no", where the observations of the recorded forecast decided the
         question (or, with kind "scenario", the scenario: then it is not scored); None where it
         was forecast."""
-        from ..backtest.resolve import observed_answer
-
-        items = self.forecast.get("scenarios" if kind == "scenario" else "questions")
-        return observed_answer(items.get(item) if isinstance(items, dict) else None)
+        items = self.saved.scenarios if kind == "scenario" else self.saved.questions
+        entry = items.get(item)
+        return None if entry is None else entry.observed
 
     def p(self, kind: str, item: str) -> float | None:
         """The probability of one scenario or question, or None when the record lacks it."""

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..errors import CaseError, Problem
+from ..saved import SavedForecast, SavedItem
 from .record import Record
 
 
@@ -23,41 +25,39 @@ def resolution_problems(
     record's observations decided, and the scenario given where the records have scenarios, and
     one of theirs (as `scenario_order` must list theirs). None for a case with no record yet
     (nothing to hold them to), sorted by line."""
-    from ..backtest.resolve import UNRESOLVED, observed_scenario, pair_problems, score
+    from ..backtest.resolve import UNRESOLVED, pair_problems, score
     from ..case.yamlread import line_of
     from ..suggest import closest
 
     case_id = data.get("case")
     if not records:
         return []
-    questions: dict[str, dict[str, Any]] = {}
-    scenarios: dict[str, dict[str, Any]] = {}
+    # every item any record forecast: the first record's p, "observed" where a record's
+    # observations decided it
+    questions: dict[str, SavedItem] = {}
+    scenarios: dict[str, SavedItem] = {}
     for record in records:
         for kind, item, p in record.probabilities:
-            if kind == "scenario":
-                entry = scenarios.setdefault(item, {"p": p})
-                if (seen := record.observed(item, "scenario")) is not None:
-                    entry["observed"] = seen
-                continue
-            entry = questions.setdefault(item, {"p": p})
-            if (seen := record.observed(item)) is not None:
-                entry["observed"] = seen
+            pool = scenarios if kind == "scenario" else questions
+            seen = record.observed(item, kind)
+            known = pool.setdefault(item, SavedItem(p, observed=seen))
+            if seen is not None and known.observed != seen:
+                pool[item] = replace(known, observed=seen)
     where = dict(lines)
     problems: list[Problem] = []
-    asked = {"case": case_id, "questions": questions, "scenarios": {}}
+    asked = SavedForecast(questions, case=case_id if isinstance(case_id, str) else None)
     try:  # the questions, by the rule and with the words of `standoff score`
         score(asked, {**data, "scenario": None, "scenario_order": None}, file, where)
     except CaseError as e:
         problems += e.problems
-    problems += pair_problems({"questions": {}, "scenarios": scenarios}, dict(data), file,
-                              where)  # fmt: skip
-    decided = observed_scenario({"scenarios": scenarios})
+    recorded = SavedForecast({}, scenarios)
+    problems += pair_problems(recorded, dict(data), file, where)
+    decided = recorded.observed_scenario
     named = data.get("scenario")
     named = named if isinstance(named, str) else None
     if decided is not None and named in scenarios and named != decided:
         try:  # against what a record's observations decided: the words of `standoff score`
-            score({"questions": {}, "scenarios": scenarios},
-                  {"questions": {}, "scenario": named}, file, where)  # fmt: skip
+            score(recorded, {"questions": {}, "scenario": named}, file, where)
         except CaseError as e:
             problems += e.problems
     wanted: list[tuple[str, str]] = []

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..saved import SavedForecast, SavedForecastError, from_json
 from .errors import LedgerError
 from .record import Probability, Record
 
@@ -31,46 +32,39 @@ def whole_number(value: Any) -> int | None:
 def forecast_row(
     name: str, forecast: Mapping[str, Any], case_hash: str | None
 ) -> tuple[dict[str, Any], list[Probability]]:
-    """The row of `ledger_forecasts` and the probabilities of a forecast JSON, checked."""
+    """The row of `ledger_forecasts` and the probabilities of a forecast JSON, checked: read back
+    typed (`standoff.saved.from_json`; a forecast without a crisis section too), with a case id."""
     if not isinstance(forecast, Mapping):
         raise LedgerError(f"{name}: a forecast is the JSON object of `standoff forecast --json`")
-    case_id = forecast.get("case")
-    if not isinstance(case_id, str) or not case_id:
+    try:
+        saved = from_json(forecast, crisis=False)
+    except SavedForecastError as e:
+        first = e.problems[0]
+        raise LedgerError(f"{name}: {first.field}: {first.message}; not recorded") from None
+    if not saved.case:
         raise LedgerError(f"{name}: the forecast has no case id (`case`); not recorded")
-    items: list[Probability] = []
-    for kind, part in (("scenario", "scenarios"), ("question", "questions")):
-        entries = forecast.get(part) or {}
-        if not isinstance(entries, Mapping):
-            raise LedgerError(f"{name}: the forecast's {part}: expected an object; not recorded")
-        for ident, entry in entries.items():
-            p = entry.get("p") if isinstance(entry, Mapping) else None
-            if not isinstance(p, int | float) or isinstance(p, bool) or not 0 <= p <= 1:
-                raise LedgerError(f"{name}: {part}.{ident}.p: not a probability; not recorded")
-            items.append((kind, str(ident), float(p)))
-    seed, draws = whole_number(forecast.get("seed")), whole_number(forecast.get("draws"))
-    for field, value in (("seed", seed), ("draws", draws)):
+    items: list[Probability] = [
+        (kind, ident, item.p)
+        for kind, part in (("scenario", saved.scenarios), ("question", saved.questions))
+        for ident, item in part.items()
+    ]
+    for field, value in (("seed", saved.seed), ("draws", saved.draws)):
         if value is not None and not 0 <= value <= MAX_BIGINT:
             raise LedgerError(f"{name}: {field} {value}: outside 0..2^63-1; not recorded")
-    observed = forecast.get("observed")
-    observed = observed if isinstance(observed, Mapping) else {}
-    as_of = observed.get("as_of") or forecast.get("as_of")
-    given_hash = case_hash or forecast.get("case_hash")
     try:
         text = json.dumps(forecast, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise LedgerError(f"{name}: the forecast is not plain JSON ({e}); not recorded") from None
-    model = forecast.get("model")
-    version = forecast.get("standoff")
     row = {
-        "case_id": case_id,
-        "case_hash": given_hash if isinstance(given_hash, str) else None,
+        "case_id": saved.case,
+        "case_hash": case_hash or saved.case_hash,
         "recorded_at": now(),
-        "as_of": str(as_of) if as_of else None,
-        "observed_hash": text_or_none(observed.get("hash")),
-        "seed": seed,
-        "draws": draws,
-        "model": model if isinstance(model, str) else None,
-        "standoff_version": version if isinstance(version, str) else None,
+        "as_of": saved.speaks_from,
+        "observed_hash": None if saved.observed is None else saved.observed.hash,
+        "seed": saved.seed,
+        "draws": saved.draws,
+        "model": saved.model,
+        "standoff_version": saved.standoff,
         "forecast": text,
     }
     return row, items
@@ -103,6 +97,7 @@ def record_of(row: Mapping[Any, Any], items: list[tuple[Any, Any, Any]]) -> Reco
         raise DamagedRow(f"its forecast is not JSON: {shown_value(row['forecast'])}") from None
     if not isinstance(forecast, dict):
         raise DamagedRow("its forecast is not a JSON object")
+    saved = _saved(forecast)
     probs: list[Probability] = []
     for kind, item, p in items:
         if kind not in ("scenario", "question") or not isinstance(item, str):
@@ -124,7 +119,17 @@ def record_of(row: Mapping[Any, Any], items: list[tuple[Any, Any, Any]]) -> Reco
         model=text("model"),
         probabilities=tuple(probs),
         forecast=forecast,
+        saved=saved,
     )
+
+
+def _saved(forecast: dict[str, Any]) -> SavedForecast:
+    """A row's forecast JSON read back typed; DamagedRow naming the field it lacks."""
+    try:
+        return from_json(forecast, crisis=False)
+    except SavedForecastError as e:
+        first = e.problems[0]
+        raise DamagedRow(f"its forecast's {first.field}: {first.message}") from None
 
 
 def resolution_problem(row: Mapping[Any, Any]) -> str | None:

@@ -7,11 +7,10 @@ Each question is a two-category forecast (no, yes): its Brier score is the two-c
 Every record counts: a case forecast five times over its life has five scores per question, and
 its mean is the mean over those. Lower is better for both rules. The calibration table pools the
 question forecasts. A question the observations of a conditioned forecast decided is not a
-forecast and is not scored (`Record.observed`, by `standoff.backtest.resolve.observed_answer`,
-the rule of `standoff score`): each record lists such questions under `observed`, and
-"scenario" there where its observations decided which scenario happens (its scenarios are then
-not scored). Everything
-returned is JSON-ready (an empty bin's means are None).
+forecast and is not scored (`Record.observed`, read from the record's typed forecast,
+`standoff.saved`: the rule of `standoff score`): each record lists such questions under
+`observed`, and "scenario" there where its observations decided which scenario happens (its
+scenarios are then not scored). Everything returned is JSON-ready (an empty bin's means are None).
 """
 
 from __future__ import annotations

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..backtest.resolve import UNRESOLVED, pair_problems, read_resolutions, score
 from ..compile import CompiledCase, load
 from ..errors import CaseError, Problem
 from ..run.executor import Executor, ProgressFn
+from ..saved import SavedForecast, SavedItem
 from .score import QuestionItem, ScenarioItem
 
 SUFFIXES = (".yaml", ".yml")
@@ -59,12 +59,13 @@ class CaseForecast:
     unresolved: tuple[str, ...]
 
 
-def _forecast_json(ids: dict[str, float], scen: dict[str, float], case: str) -> dict[str, Any]:
-    return {
-        "case": case,
-        "questions": {k: {"p": v} for k, v in ids.items()},
-        "scenarios": {k: {"p": v} for k, v in scen.items()},
-    }
+def _as_saved(ids: dict[str, float], scen: dict[str, float], case: str) -> SavedForecast:
+    """The forecast as `standoff score` reads it back (its p's only)."""
+    return SavedForecast(
+        {k: SavedItem(v) for k, v in ids.items()},
+        {k: SavedItem(v) for k, v in scen.items()},
+        case=case,
+    )
 
 
 def class_rates(compiled: CompiledCase) -> dict[str, float]:
@@ -91,7 +92,7 @@ def forecast_case(
 ) -> CaseForecast:
     """Forecast one resolved case (as it is and with its terms frozen) and pair it with its
     resolution. Raises CaseError at the file and line of any problem."""
-    from ..diagnose.ablation import ablation
+    from ..pipeline.ablation import ablation
 
     assert item.resolution is not None
     compiled = load(item.path)
@@ -106,11 +107,11 @@ def forecast_case(
     frozen_q = {q.id: q.probability.p for q in run.ablated_questions}
     frozen_s = {s.id: s.probability.p for s in run.ablated}
     file = str(item.resolution)
-    as_json = _forecast_json(model_q, model_s, case.id)
-    problems = pair_problems(as_json, resolutions, file, lines)
+    saved = _as_saved(model_q, model_s, case.id)
+    problems = pair_problems(saved, resolutions, file, lines)
     if problems:
         raise CaseError(problems)
-    scored = score(as_json, resolutions, file, lines)  # checks every id; the numbers are ours
+    scored = score(saved, resolutions, file, lines)  # checks every id; the numbers are ours
     rates = class_rates(compiled)
     questions = []
     for s in scored:
@@ -166,7 +167,7 @@ def question_scores_at(
     its name), in the resolution's order; None for a case that states its own pace or odds
     factor (the defaults are not its to set)."""
     from ..compile import with_odds_factor, with_pace
-    from ..forecast import run
+    from ..pipeline.forecast import run
     from .score import question_brier
 
     assert item.resolution is not None
@@ -179,12 +180,12 @@ def question_scores_at(
     for setting in settings:
         changed = with_odds_factor(with_pace(compiled, setting.pace), setting.odds_factor)
         result = run(changed, draws=draws, seed=seed, executor=executor)
-        as_json = _forecast_json(
+        saved = _as_saved(
             {q.id: q.probability.p for q in result.questions},
             {s.id: s.probability.p for s in result.scenarios},
             compiled.case.id,
         )
-        scored = score(as_json, resolutions, str(item.resolution), lines)
+        scored = score(saved, resolutions, str(item.resolution), lines)
         out[setting.name] = [
             question_brier(s.probabilities[1], s.outcome) for s in scored if s.kind == "question"
         ]

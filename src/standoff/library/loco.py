@@ -3,7 +3,7 @@ scores best on every *other* case is the one it is forecast with, so that no cas
 has seen its own outcome. The pooled score of those forecasts is the honest score of the rule
 "choose the setting on the library"; the setting chosen on every case is the default a user gets.
 
-Used for the crisis clock (`pace`, crisis/pace.py): each case that does not state its own pace is
+Used for the crisis clock (`pace`, compile/pace.py): each case that does not state its own pace is
 forecast at every candidate pace, and each question scored with the Brier score (0-1).
 """
 

@@ -15,13 +15,13 @@ from ..bargaining import Engine, make_engine, weighted_median
 from ..case.numbers import quantile
 from ..case.schema import Case
 from ..compile import CompiledCase
-from ..crisis.histories import CrisisHistories, CrisisTally
-from ..crisis.model import CompiledCrisis
-from ..crisis.observed import ObservedPlan
-from ..crisis.simulate import Probe, simulate
+from ..compile.observed import ObservedPlan
+from ..compile.plan import CompiledCrisis
 from ..result import DRIVER_RANGE
 from ..run.executor import Block
-from ..sample import Sampler, Slot, assemble, event_uniforms
+from ..simulate.crisis import Probe, simulate
+from ..simulate.histories import CrisisHistories, CrisisTally
+from ..simulate.sample import Sampler, Slot, assemble, event_uniforms
 
 
 @dataclass(frozen=True)

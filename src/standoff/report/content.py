@@ -17,7 +17,7 @@ from .. import __version__
 from ..bargaining import ENGINES
 from ..case.schema import Case, reader_name
 from ..result import ForecastResult
-from ..sample import central_inputs
+from ..simulate.sample import central_inputs
 from ..words import icd203
 from .case_rows import (
     actor_rows,

@@ -266,7 +266,7 @@ def check_text(state: State, text: str, file: str) -> dict[str, Any]:
         return {"ok": False, "problems": [problem_json(p) for p in e.problems], "warnings": []}
     warnings: list[dict[str, Any]] = []
     if compiled.is_crisis:
-        from ..diagnose.lint import dead_terms
+        from ..pipeline.lint import dead_terms
 
         try:
             warnings = [problem_json(p) for p in dead_terms(compiled)]

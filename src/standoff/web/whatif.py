@@ -89,8 +89,8 @@ class _Probabilities:
     probability out of [0, 1]; a formula whose range cannot be bounded is not judged."""
 
     def __init__(self, compiled: CompiledCase):
-        from ..diagnose.bounds import Ranges
-        from ..diagnose.lint import formulas
+        from ..pipeline.bounds import Ranges
+        from ..pipeline.lint import formulas
 
         self.ranges = Ranges(compiled)
         self.events = [f for path, f in formulas(compiled) if path[:2] == ("crisis", "events")]
@@ -100,7 +100,7 @@ class _Probabilities:
 
     def stay(self, name: str, dist: Dist, quantity: Quantity, value: float) -> bool:
         from ..case.numbers import parse_uncertain
-        from ..diagnose.bounds import Span, probability_excess
+        from ..pipeline.bounds import Span, probability_excess
 
         shifted = parse_uncertain(moved(dist, value, quantity))
         kept = self.ranges.params[name]

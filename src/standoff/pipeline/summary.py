@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..case.schema import Case
-from ..formula.expr import Formula
+from ..compile.expr import Formula
+from ..compile.plan import SIGNATURES, CompiledCrisis
 from ..result import (
     BeliefTimeline,
     DyadTrace,
@@ -32,10 +33,9 @@ from ..result import (
     Spread,
     Timeline,
 )
+from ..simulate.crisis import TRACE_TERMS, VIEW_CLASSES
+from ..simulate.histories import CrisisTally
 from ..words import icd203
-from .histories import CrisisTally
-from .model import SIGNATURES, CompiledCrisis
-from .simulate import TRACE_TERMS, VIEW_CLASSES
 
 Z90 = 1.6448536269514722
 

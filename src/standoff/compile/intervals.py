@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..formula.expr import MATH, Formula, _constant
+from .expr import MATH, Formula, _constant
 
 INF = math.inf
 TRUTHS = ("happened", "now", "last", "after", "before")  # functions with truth values

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..compile import CompiledCase
-from ..crisis.histories import CrisisTally
-from ..crisis.simulate import term_text
-from ..crisis.summary import questions, scenarios
-from ..pipeline.tasks import RecordTerms, TallyCrisis
 from ..result import QuestionForecast, ScenarioForecast
 from ..run.executor import Executor, ProgressFn, reduce_blocks, run_blocks
+from ..simulate.crisis import term_text
+from ..simulate.histories import CrisisTally
+from .summary import questions, scenarios
+from .tasks import RecordTerms, TallyCrisis
 
 Key = tuple[str, ...]
 

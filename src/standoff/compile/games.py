@@ -41,10 +41,10 @@ from ..case.game_spec import GameUse
 from ..case.inputs import InputRef
 from ..case.numbers import Dist, Quantity
 from ..errors import CaseError
-from ..formula.expr import Formula, FormulaError
-from .design import columns_of
-from .fit import GameFit
-from .model import EPS, NEG_EPS, SQRT2
+from ..games.design import columns_of
+from ..games.fit import GameFit
+from ..games.model import EPS, NEG_EPS, SQRT2
+from .expr import Formula, FormulaError
 
 MAX_MODEL_BYTES = 1_000_000
 Z = Quantity("a standard normal coefficient draw", -1e12, None, signed=True)
@@ -94,7 +94,7 @@ def _has_game_call(tree: ast.AST) -> bool:
 def load_games(compiler: Any, names: set[str]) -> dict[str, CaseGame]:
     """Read and check the case's `games:` (problems go to the compiler, each at its line) and add
     the coefficients' standard normal inputs to the case's parameters."""
-    from .saved import read_model
+    from ..games.saved import read_model
 
     crisis = compiler.crisis
     compiler.ids["game"] = set(crisis.games)  # a covariate naming a game is refused below

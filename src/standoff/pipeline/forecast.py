@@ -22,20 +22,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from .bargaining import ENGINES, Engine, make_engine, weighted_mean, weighted_median
-from .bargaining.base import BargainingInputs, Trajectory
-from .case.schema import Case
-from .case.yamlread import line_of
-from .compile import CompiledCase
-from .defaults import (
+from ..bargaining import ENGINES, Engine, make_engine, weighted_mean, weighted_median
+from ..bargaining.base import BargainingInputs, Trajectory
+from ..case.schema import Case
+from ..case.yamlread import line_of
+from ..compile import CompiledCase
+from ..defaults import (
     DEFAULT_CHUNK,
     DEFAULT_DRAWS,
     DEFAULT_REPLICATES,
     DEFAULT_SEED,
     DEFAULT_TRAJECTORIES,
 )
-from .errors import CaseError, Problem
-from .result import (
+from ..errors import CaseError, Problem
+from ..result import (
     INTERVAL,
     ForecastResult,
     InputShift,
@@ -44,7 +44,7 @@ from .result import (
     QuestionForecast,
     ScenarioForecast,
 )
-from .run.executor import (
+from ..run.executor import (
     Executor,
     LocalExecutor,
     ProgressFn,
@@ -52,18 +52,18 @@ from .run.executor import (
     reduce_blocks,
     run_blocks,
 )
-from .sample import central_inputs, uncertain_slots
+from ..simulate.sample import central_inputs, uncertain_slots
 
 if TYPE_CHECKING:  # the crisis modules are imported where a crisis runs (not by `settle`)
-    from .crisis.histories import CrisisHistories, CrisisTally
-    from .crisis.observed import Observations, ObservedPlan
+    from ..compile.observed import Observations, ObservedPlan
+    from ..simulate.histories import CrisisHistories, CrisisTally
 
 MIN_EFFECTIVE = 100.0  # fewer effective histories than this and a conditioned forecast is refused
 
 
 @dataclass(frozen=True)
 class DriverOptions:
-    """Run the drivers (Morris screening, `standoff.sensitivity`) too."""
+    """Run the drivers (Morris screening, `standoff.pipeline.sensitivity`) too."""
 
     trajectories: int = DEFAULT_TRAJECTORIES
     replicates: int = DEFAULT_REPLICATES
@@ -97,7 +97,7 @@ def run(
         raise ValueError("draws must be at least 1")
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
-    from .pipeline.tasks import SettleDraws, TallyCrisis  # the crisis modules: only for a run
+    from .tasks import SettleDraws, TallyCrisis  # the crisis modules: only for a run
 
     size = block_size(draws, chunk_size)
 
@@ -129,10 +129,11 @@ def run(
             "set: run the bargaining alone with another engine (standoff settle CASE --model "
             "MODEL) or forecast a copy without its crisis section"
         )
-    from .crisis import summary
-    from .crisis.histories import CrisisTally
-    from .crisis.indicators import indicators
-    from .crisis.observed import compile_observations
+    import standoff.pipeline.summary as summary
+
+    from ..compile.observed import compile_observations
+    from ..simulate.histories import CrisisTally
+    from .indicators import indicators
 
     observed_plan = None
     if observed is not None:
@@ -147,7 +148,7 @@ def run(
     decided_questions: dict[str, bool] | None = None
     decided_scenarios: dict[str, bool] | None = None
     if observed is not None and observed_plan is not None:
-        from .crisis.observed import settled_questions, settled_scenarios
+        from ..compile.observed import settled_questions, settled_scenarios
 
         observed_result = conditioned(compiled, observed, observed_plan, tally, min_effective)
         decided_questions = settled_questions(plan, observed_plan)
@@ -163,8 +164,8 @@ def run(
     result = ForecastResult(
         case=case,
         model=plan.engine,
-        # the crisis clock and the events' odds factor it ran with (crisis/pace.py,
-        # crisis/calibration.py): the case's own, or the library's defaults
+        # the crisis clock and the events' odds factor it ran with (compile/pace.py,
+        # compile/calibration.py): the case's own, or the library's defaults
         options={"pace": plan.pace, "odds_factor": plan.odds_factor},
         rounds=None,
         draws=draws,
@@ -203,7 +204,7 @@ def _outside_view(
     they were computed during the run."""
     if result.case.reference_class is None:
         return result
-    from .pipeline.outside import attach
+    from .outside import attach
 
     return attach(result, compiled.source, pending.result() if pending is not None else None)
 
@@ -215,7 +216,7 @@ def _class_rates_meanwhile(compiled: CompiledCase, executor: Executor | None) ->
     is forked with its threads' locks, not the threads."""
     if compiled.case.reference_class is None:
         return None
-    from .case.reference_class import class_rates
+    from ..case.reference_class import class_rates
 
     if isinstance(executor, LocalExecutor):
         executor.start()
@@ -233,7 +234,7 @@ def conditioned(
     min_effective: float,
 ) -> ObservedResult:
     """Check that the observations left enough weight, and say how they moved each input."""
-    from .crisis import summary
+    import standoff.pipeline.summary as summary
 
     post = tally.posterior
     assert post is not None and compiled.crisis is not None
@@ -320,8 +321,8 @@ def simulate_histories(
     progress: ProgressFn | None = None,
 ) -> CrisisHistories:
     """Every simulated history of a crisis case, draw by draw (the arrays `run` summarizes)."""
-    from .crisis.histories import CrisisHistories
-    from .pipeline.tasks import SimulateCrisis
+    from ..simulate.histories import CrisisHistories
+    from .tasks import SimulateCrisis
 
     return CrisisHistories.concat(
         run_blocks(SimulateCrisis(compiled, seed), draws, chunk_size, executor, progress)
@@ -331,7 +332,7 @@ def simulate_histories(
 def settlement(case: Case, values: NDArray[np.float64]) -> tuple[IssueSettlement, ...]:
     """Where the bargain settles on each issue: values (D, K) summarized across draws (exact
     quantiles; the histogram for the figures)."""
-    from .crisis.histories import settlement_histogram
+    from ..simulate.histories import settlement_histogram
 
     lo_q, hi_q = INTERVAL
     bounds = np.array([issue.range for issue in case.issues], dtype=float)
@@ -537,7 +538,7 @@ def estimate(
     # a run keeps, per draw, only its share of the per-group hits (and, conditioned on
     # observations, of the per-group weights and inputs); the histories live one block at a time,
     # the settlement and the beliefs are tallied into histograms and sums of fixed size
-    from .crisis.histories import SETTLEMENT_BINS
+    from ..simulate.histories import SETTLEMENT_BINS
 
     s = len(plan.scenarios)
     per_draw_kept = 8.0 * (s + q) * 2 / max(plan.replicates, 1)

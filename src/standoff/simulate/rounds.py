@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from ..bargaining.base import BargainingInputs, Engine
 
 if TYPE_CHECKING:
-    from .model import CompiledCrisis
+    from ..compile.plan import CompiledCrisis
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
 from ..suggest import suggest
-from .model import CompiledCrisis
+from .plan import CompiledCrisis
 
 TOP_KEYS = ("case", "as_of", "events", "note", "source")
 EVENT_KEYS = ("dates", "note", "source")

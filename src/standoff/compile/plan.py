@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from ..bargaining.interactions import Interaction
 from ..case.inputs import Parameter
-from ..formula.expr import Formula, Signature
 from .dates import MAX_ROUNDS, STEP_DAYS, STEP_MONTHS, add_months, round_count, round_dates
+from .expr import Formula, Signature
 
 # Interaction names a formula may ask about with sees(i, j, NAME), and the EUM codes behind each
 # (standoff.bargaining.interactions: codes from i's perspective of the ordered pair (i, j)).
@@ -50,7 +50,7 @@ SIGNATURES: dict[str, Signature] = {
     "belief": Signature(("belief",)),
     "after": Signature(("date",)),
     "before": Signature(("date",)),
-    # a fitted crisis game's probability of an outcome (standoff.games.incase, docs/games.md)
+    # a fitted crisis game's probability of an outcome (standoff.compile.games, docs/games.md)
     "game": Signature(("game", "actor", "actor", "outcome")),
 }
 BUILTIN_NAMES = {"round", "rounds", "rung"}

@@ -26,12 +26,11 @@ from numpy.typing import NDArray
 
 from ..case.yamlread import Path as KeyPath
 from ..compile import CompiledCase
-from ..crisis.model import NEVER
-from ..crisis.simulate import MODEL_TERMS, Probe, term_key, term_text
+from ..compile.expr import Formula, _constant
+from ..compile.plan import NEVER
 from ..errors import Problem
-from ..formula.expr import Formula, _constant
-from ..pipeline.tasks import SimulateCrisis
 from ..run.executor import Block
+from ..simulate.crisis import MODEL_TERMS, Probe, term_key, term_text
 from .bounds import (
     Excess,
     Ranges,
@@ -41,6 +40,7 @@ from .bounds import (
     unguarded_since,
     written,
 )
+from .tasks import SimulateCrisis
 
 PILOT_DRAWS = 256
 PILOT_SEED = 0

@@ -1,6 +1,12 @@
 """The compile stage: a checked case and its source map -> the compiled case every later stage
 takes. Compiling the crisis section resolves every id a formula or an effect names to an index and
-names every sampled number; a problem is reported at the line it came from."""
+names every sampled number; a problem is reported at the line it came from.
+
+The stage's modules: `crisis` and `crisis_parts` (the crisis section, by part), `plan` (the
+compiled crisis's types), `expr` and `formula_text` (the formula language), `games` (a strategic
+game written into a case), `dates`, `pace` (the clock), `calibration` (the odds factor),
+`intervals` (interval arithmetic on formulas), `observed` (an observation file compiled against
+the crisis)."""
 
 from __future__ import annotations
 
@@ -8,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .case.loader import ChecksFailed, read_case, read_yaml_text
-from .case.schema import Case
-from .case.source import SourceMap
-from .errors import CaseError, Problem
+from ..case.loader import ChecksFailed, read_case, read_yaml_text
+from ..case.schema import Case
+from ..case.source import SourceMap
+from ..errors import CaseError, Problem
 
 if TYPE_CHECKING:
-    from .crisis.model import CompiledCrisis
+    from .plan import CompiledCrisis
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ def compile_case(case: Case, source: SourceMap) -> CompiledCase:
     are imported only for a case with a crisis section."""
     if case.crisis is None:
         return CompiledCase(case=case, source=source, crisis=None)
-    from .crisis.compiler import compile_crisis
+    from .crisis import compile_crisis
 
     crisis, problems = compile_crisis(case, source)
     if problems:
@@ -68,7 +74,7 @@ def _with_compile_problems(case: Case, source: SourceMap, problems: list[Problem
     checks leave it nothing sound to work on."""
     if case.crisis is None:
         return problems
-    from .crisis.compiler import compile_crisis
+    from .crisis import compile_crisis
 
     try:
         more = compile_crisis(case, source)[1]
@@ -80,10 +86,10 @@ def _with_compile_problems(case: Case, source: SourceMap, problems: list[Problem
 
 def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:
     """The compiled case run at another pace (what the case would be with `pace:` written in
-    its crisis section; crisis/pace.py). Raises PaceError for a pace that cannot be read."""
+    its crisis section; compile/pace.py). Raises PaceError for a pace that cannot be read."""
     import dataclasses
 
-    from .crisis.pace import inertia, pace_shares
+    from .pace import inertia, pace_shares
 
     plan = compiled.crisis
     assert plan is not None and compiled.case.as_of is not None
@@ -98,7 +104,7 @@ def with_pace(compiled: CompiledCase, pace: str) -> CompiledCase:
 
 def with_odds_factor(compiled: CompiledCase, factor: float) -> CompiledCase:
     """The compiled case run with another odds factor (as if its crisis section stated it;
-    crisis/calibration.py)."""
+    compile/calibration.py)."""
     import dataclasses
 
     plan = compiled.crisis

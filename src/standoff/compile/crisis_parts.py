@@ -15,12 +15,12 @@ from ..case.schema import CAPABILITY, SALIENCE, Case
 from ..case.source import SourceMap
 from ..case.yamlread import dotted
 from ..errors import Problem
-from ..formula.expr import Formula, FormulaError, compile_formula
-from ..formula.text import fault_line, text_lines, written_as_truth
-from .model import AMOUNT_WORDS, INTERACTION_CODES, SIGNATURES, EffectPlan
+from .expr import Formula, FormulaError, compile_formula
+from .formula_text import fault_line, text_lines, written_as_truth
+from .plan import AMOUNT_WORDS, INTERACTION_CODES, SIGNATURES, EffectPlan
 
 if TYPE_CHECKING:
-    from ..games.incase import CaseGame
+    from .games import CaseGame
 
 
 class CrisisCompiler:
@@ -45,7 +45,7 @@ class CrisisCompiler:
             "interaction": set(INTERACTION_CODES),
             "date": None,
             "game": set(),
-            "outcome": None,  # checked when game() is compiled (standoff.games.incase)
+            "outcome": None,  # checked when game() is compiled (standoff.compile.games)
         }
         self.games: dict[str, CaseGame] = {}  # fitted games the formulas read
 
@@ -97,7 +97,7 @@ class CrisisCompiler:
         try:
             formula = compile_formula(text, names, SIGNATURES, self.ids)
             if self.games:
-                from ..games.incase import expand
+                from .games import expand
 
                 expand(formula, self.games)
         except FormulaError as err:

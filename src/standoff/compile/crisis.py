@@ -16,10 +16,10 @@ from ..case.numbers import Quantity, is_share
 from ..case.schema import CAPABILITY, SALIENCE, Case, reader_name
 from ..case.source import SourceMap
 from ..errors import Problem
-from ..formula.expr import Formula
-from .compiling import CrisisCompiler
+from .crisis_parts import CrisisCompiler
 from .dates import MAX_ROUNDS, round_count, round_dates
-from .model import (
+from .expr import Formula
+from .plan import (
     BUILTIN_NAMES,
     SIGNATURES,
     BeliefPlan,
@@ -151,7 +151,7 @@ def _parameters(c: CrisisCompiler) -> set[str]:
         c.add_parameter(ref, dist, quantity)
 
     if crisis.games:
-        from ..games.incase import load_games
+        from .games import load_games
 
         c.games = load_games(c, names)
         c.ids["game"] = set(c.games)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .simulate import VIEW_CLASSES
+from .crisis import VIEW_CLASSES
 
 
 @dataclass(frozen=True)

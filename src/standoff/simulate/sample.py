@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from .bargaining.base import BargainingInputs
-from .case.inputs import InputRef
-from .case.numbers import Dist, Quantity
-from .case.schema import CAPABILITY, RISK, SALIENCE, Case
+from ..bargaining.base import BargainingInputs
+from ..case.inputs import InputRef
+from ..case.numbers import Dist, Quantity
+from ..case.schema import CAPABILITY, RISK, SALIENCE, Case
 
 if TYPE_CHECKING:
-    from .crisis.model import CompiledCrisis
+    from ..compile.plan import CompiledCrisis
 
 BLOCK = 1024
 NEUTRAL_RISK = Dist("fixed", (0.0,))

@@ -17,17 +17,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from . import sample
-from .case.numbers import quantile
-from .case.schema import case_note
-from .compile import CompiledCase
-from .crisis.observed import Observations, ObservedPlan, compile_observations
-from .defaults import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES
-from .errors import CaseError, Problem
-from .pipeline.tasks import DesignPoints
-from .result import DRIVER_RANGE, Driver, Sensitivity
-from .run.executor import Executor, ProgressFn, run_blocks
-from .sample import Slot
+from ..case.numbers import quantile
+from ..case.schema import case_note
+from ..compile import CompiledCase
+from ..compile.observed import Observations, ObservedPlan, compile_observations
+from ..defaults import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES
+from ..errors import CaseError, Problem
+from ..result import DRIVER_RANGE, Driver, Sensitivity
+from ..run.executor import Executor, ProgressFn, run_blocks
+from ..simulate import sample
+from ..simulate.sample import Slot
+from .tasks import DesignPoints
 
 LOW_Q, HIGH_Q = DRIVER_RANGE
 DEFAULT_LEVELS = 4

@@ -21,11 +21,11 @@ from numpy.typing import NDArray
 
 from ..bargaining.base import BargainingInputs, Engine
 from ..bargaining.interactions import Interaction
+from ..compile.calibration import scale_odds
+from ..compile.expr import Formula, FormulaEvalError
+from ..compile.observed import ObservedPlan
+from ..compile.plan import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
 from ..errors import CaseError, Problem
-from ..formula.expr import Formula, FormulaEvalError
-from .calibration import scale_odds
-from .model import INTERACTION_CODES, NEVER, CompiledCrisis, EffectPlan
-from .observed import ObservedPlan
 from .rounds import BargainingRound
 
 # The interaction classes shown in explanations, in this order.
@@ -75,7 +75,7 @@ TRACE_TERMS = ("gap", "prevails", "eu", "eu_back")
 
 # The functions whose values come from a model rather than from the case's hand-written rates:
 # the bargaining model and the positions it moves, and a fitted crisis game's probability
-# (`game`, whose compiled call carries its value as its last argument: standoff.games.incase).
+# (`game`, whose compiled call carries its value as its last argument: standoff.compile.games).
 # `standoff check` watches a formula's use of one of them for being constant or at rest, and
 # `standoff ablate` freezes them at their means (see `Probe`).
 MODEL_TERMS = ("sees", "eu", "threat", "prevails", "gap", "position", "game")

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..case.types import CAPABILITY
-from ..crisis.intervals import (
+from ..compile.expr import MATH, Formula, _constant, _one_line
+from ..compile.intervals import (
     INF,
     TRUTH,
     TRUTHS,
@@ -41,8 +42,7 @@ from ..crisis.intervals import (
     key,
     truth_atoms,
 )
-from ..crisis.model import NEVER
-from ..formula.expr import MATH, Formula, _constant, _one_line
+from ..compile.plan import NEVER
 
 if TYPE_CHECKING:
     from ..compile import CompiledCase

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..compile.plan import CompiledCrisis
 from ..result import Indicator
-from .histories import CrisisTally
-from .model import CompiledCrisis
+from ..simulate.histories import CrisisTally
 
 MIN_SHARE = 0.01  # ignore observations that almost never, or almost always, happen
 
