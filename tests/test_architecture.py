@@ -1,6 +1,7 @@
 """The shape of the package (docs/architecture.md): no module imports, directly or through others,
-a module that imports it (imports inside functions count: they run too), no module over 600 lines
-and no function over 120."""
+a module that imports it (imports inside functions count: they run too); the stages (the
+package's top-level packages and modules) import only downward, on at most 8 floors; no module
+over 600 lines and no function over 120."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "standoff"
 MOST_LINES = 600
 MOST_FUNCTION_LINES = 120
+MOST_FLOORS = 8
 # a numba kernel kept whole: split into inlined helpers it compiles to slower code
 LONG_FUNCTIONS = {("bargaining/eum/kernel.py", "round_kernel")}
 
@@ -95,6 +97,51 @@ def test_no_module_imports_one_that_imports_it() -> None:
     # a package imports its own modules to offer them; that is not a circle through them
     graph = {n: {m for m in deps if not m.startswith(n + ".")} for n, deps in graph.items()}
     assert circles(graph) == []
+
+
+def stages() -> dict[str, set[str]]:
+    """The stages (top-level packages and modules of the package; `standoff` for its own
+    `__init__`) and the other stages each imports."""
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        stage = name.split(".")[1] if "." in name else name
+        graph.setdefault(stage, set())
+        for target in imports(name, path, known):
+            other = target.split(".")[1] if "." in target else target
+            if other != stage:
+                graph[stage].add(other)
+    return graph
+
+
+def floors(graph: dict[str, set[str]]) -> dict[str, int]:
+    """Each stage's floor: 1 for one that imports no other stage, else one above the highest it
+    imports (the graph has no circle)."""
+    out: dict[str, int] = {}
+
+    def floor(v: str) -> int:
+        if v not in out:
+            out[v] = 1 + max((floor(w) for w in graph[v]), default=0)
+        return out[v]
+
+    for v in graph:
+        floor(v)
+    return out
+
+
+def test_floors_count_up_from_the_leaves() -> None:
+    assert floors({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == {"a": 3, "b": 2, "c": 1}
+
+
+def test_the_stages_import_only_downward() -> None:
+    graph = stages()
+    assert {"case", "compile", "simulate", "pipeline", "report", "service", "cli"} <= set(graph)
+    assert circles(graph) == []
+    levels = floors(graph)
+    assert max(levels.values()) <= MOST_FLOORS, sorted(levels.items(), key=lambda kv: kv[1])
+    # the executor knows nothing of the domain; the case knows nothing of what runs it
+    assert graph["run"] == set()
+    assert graph["case"] <= {"controlchars", "errors", "outside", "suggest"}
 
 
 def test_modules_and_functions_stay_small() -> None:

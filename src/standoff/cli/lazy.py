@@ -24,7 +24,7 @@ _LAZY_COMMANDS = {
 # command groups made when first named (SQLAlchemy loads only then): name -> the module whose
 # `<name>_app` Typer holds the group's commands
 _LAZY_GROUPS = {
-    "ledger": "standoff.ledger.commands",
+    "ledger": "standoff.cli.ledger",
     "library": "standoff.cli.library",
     "games": "standoff.cli.games",
 }

@@ -18,15 +18,15 @@ import typer
 from rich import box
 
 from .. import outputs
-from ..cli.backend_options import BinsOpt
 from ..console import Table, err, fail, out, print_problems, printable, safe
 from ..controlchars import inert_json
 from ..errors import CaseError, Problem
-from .errors import LedgerError
-from .record import Record
+from ..ledger.errors import LedgerError
+from ..ledger.record import Record
+from .backend_options import BinsOpt
 
 if TYPE_CHECKING:
-    from .store import Ledger
+    from ..ledger.store import Ledger
 
 
 ledger_app = typer.Typer(
@@ -61,7 +61,7 @@ CaseOpt = Annotated[str | None, typer.Option("--case", help="Only this case's re
 def _opened(url: str | None) -> Iterator[Ledger]:
     """The ledger, closed afterwards; a LedgerError or a CaseError (a resolution file's
     `FILE:LINE: field: problem`) ends the command with exit status 2."""
-    from .store import open_ledger
+    from ..ledger.store import open_ledger
 
     try:
         with open_ledger(url) as ledger:
@@ -280,8 +280,8 @@ def plot(
     ledger: LedgerOpt = None,
 ) -> None:
     """Draw a question's probability over time, each case's line with its resolution."""
-    from .location import ledger_files
-    from .plot import BY, plot_question, split_question
+    from ..ledger.location import ledger_files
+    from ..ledger.plot import BY, plot_question, split_question
 
     if by not in BY:
         raise fail(f"--by {by!r}: choose from {', '.join(BY)}")
