@@ -192,9 +192,9 @@ def run_engine(
 
 
 @dataclass(frozen=True)
-class SettleIssues:
-    """The task of `run_engine`: the settlements of issues [start, stop), (issues, draws). Issue
-    k's draws come from the k-th child of `SeedSequence(seed)`, whichever block holds it."""
+class Settlements:
+    """What a settling task holds: the engine's name and options, each issue's inputs, the draws
+    per issue, the seed and the noise set-up."""
 
     name: str
     per_issue: tuple[IssueInputs, ...]
@@ -202,6 +202,12 @@ class SettleIssues:
     seed: int
     setup: Setup
     options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SettleIssues(Settlements):
+    """The task of `run_engine`: the settlements of issues [start, stop), (issues, draws). Issue
+    k's draws come from the k-th child of `SeedSequence(seed)`, whichever block holds it."""
 
     def __call__(self, block: Block) -> FloatArray:
         name, draws = self.name, self.draws
@@ -240,7 +246,7 @@ class SettleIssues:
 
 
 @dataclass(frozen=True)
-class SettleProposals:
+class SettleProposals(Settlements):
     """The settlements (issues, draws) of an engine that bargains over every issue of a proposal
     at once (`exchange`). Each proposal is one draw over the actors that took a position on any of
     its issues; an actor absent from an issue sits at that issue's weighted mean with salience 0
@@ -248,13 +254,6 @@ class SettleProposals:
     child of `SeedSequence(seed)`), so the input noise is the same for every model. An actor's
     capability is the largest it has on the proposal's issues, its salience on each issue scaled
     so that capability x salience is that issue's exactly."""
-
-    name: str
-    per_issue: tuple[IssueInputs, ...]
-    draws: int
-    seed: int
-    setup: Setup
-    options: dict[str, Any]
 
     def __call__(self) -> FloatArray:
         draws = self.draws

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Problem
-from .csvread import read_number
+from .csvread import actor_row, read_number
 
 HEADER = ("actor", "capability", "position", "salience")
 
@@ -58,25 +58,9 @@ def read_bdm(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
     actors: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, fields in rows[1:]:
-        if len(fields) != len(HEADER):
-            what = "short" if len(fields) < len(HEADER) else "long"
-            problems.append(
-                Problem(
-                    file, line, "row", f"{what} row: {len(fields)} fields, expected {len(HEADER)}"
-                )
-            )
+        name = actor_row(fields, len(HEADER), (file, line), seen, problems)
+        if name is None:
             continue
-        name = fields[0]
-        if not name:
-            problems.append(Problem(file, line, "Actor", "empty actor name"))
-            continue
-        if name in seen:
-            problems.append(
-                Problem(
-                    file, line, "Actor", f"duplicate actor {name!r} (first on line {seen[name]})"
-                )
-            )
-        seen[name] = line
         capability = read_number(fields[1], file, line, "Capability", problems, low=0)
         position = read_number(fields[2], file, line, "Position", problems)
         salience = read_number(fields[3], file, line, "Salience", problems, low=0, high=1)

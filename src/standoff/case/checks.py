@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..controlchars import first_control
@@ -66,18 +66,12 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                 f"±{MAX_MAGNITUDE:g} and at most {MAX_WIDTH:g} apart (e.g. [0, 100])",
             )
 
-    actor_ids = set(case.actor_ids)
-    for a, actor in enumerate(case.actors):
-        base: Path = ("actors", a)
-        number((*base, "capability"), actor.capability, CAPABILITY)
-        number((*base, "risk"), actor.risk, RISK)
-        for issue_id, stance in actor.stances.items():
+    def stances(base: Path, given: Mapping[str, Any]) -> None:
+        """The stances of an actor, or of an actor as another sees it: each on a known issue,
+        its position within the issue's scale and its salience from 0 to 1."""
+        for issue_id, stance in given.items():
             if issue_id not in issues:
-                add(
-                    (*base, "stances", issue_id),
-                    unknown("issue", issue_id, issues),
-                    key=True,
-                )
+                add((*base, "stances", issue_id), unknown("issue", issue_id, issues), key=True)
                 continue
             if issue_id not in bad_range:
                 number(
@@ -86,6 +80,13 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                     issues[issue_id].quantity(),
                 )
             number((*base, "stances", issue_id, "salience"), stance.salience, SALIENCE)
+
+    actor_ids = set(case.actor_ids)
+    for a, actor in enumerate(case.actors):
+        base: Path = ("actors", a)
+        number((*base, "capability"), actor.capability, CAPABILITY)
+        number((*base, "risk"), actor.risk, RISK)
+        stances(base, actor.stances)
         for issue_id in issues:
             if issue_id not in actor.stances:
                 add(
@@ -111,21 +112,7 @@ def check_case(case: Case, file: str, lines: dict[Path, int]) -> list[Problem]:
                 )
                 continue
             number((*base, "capability"), belief.capability, CAPABILITY)
-            for issue_id, seen in belief.stances.items():
-                if issue_id not in issues:
-                    add(
-                        (*base, "stances", issue_id),
-                        unknown("issue", issue_id, issues),
-                        key=True,
-                    )
-                    continue
-                if issue_id not in bad_range:
-                    number(
-                        (*base, "stances", issue_id, "position"),
-                        seen.position,
-                        issues[issue_id].quantity(),
-                    )
-                number((*base, "stances", issue_id, "salience"), seen.salience, SALIENCE)
+            stances(base, belief.stances)
 
     if case.crisis is not None:
         _check_crisis_numbers(case, add)

@@ -62,3 +62,31 @@ def slug(text: str) -> str:
     while "__" in out:
         out = out.replace("__", "_")
     return out
+
+
+def actor_row(
+    fields: list[str],
+    columns: int,
+    where: tuple[str, int],
+    seen: dict[str, int],
+    problems: list[Problem],
+) -> str | None:
+    """The actor named in the first field of a table's row, recorded in `seen` (name -> line);
+    None, with the problem added, for a row with the wrong number of fields or an empty name. A
+    name seen before is a problem too, but the row is still read. `where`: (file, line)."""
+    file, line = where
+    if len(fields) != columns:
+        what = "short" if len(fields) < columns else "long"
+        problems.append(
+            Problem(file, line, "row", f"{what} row: {len(fields)} fields, expected {columns}")
+        )
+        return None
+    name = fields[0]
+    if not name:
+        problems.append(Problem(file, line, "Actor", "empty actor name"))
+        return None
+    if name in seen:
+        message = f"duplicate actor {name!r} (first on line {seen[name]})"
+        problems.append(Problem(file, line, "Actor", message))
+    seen[name] = line
+    return name

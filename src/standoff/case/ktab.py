@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import CaseError, Problem
-from .csvread import read_number, rows_with_lines, slug
+from .csvread import actor_row, read_number, rows_with_lines, slug
 
 __all__ = ["is_ktab", "read_ktab", "rows_with_lines"]
 
@@ -75,28 +75,9 @@ def read_ktab(rows: list[tuple[int, list[str]]], file: str) -> dict[str, Any]:
     actors: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, fields in body:
-        if len(fields) != expected_columns:
-            what = "short" if len(fields) < expected_columns else "long"
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    "row",
-                    f"{what} row: {len(fields)} fields, expected {expected_columns}",
-                )
-            )
+        name = actor_row(fields, expected_columns, (file, line), seen, problems)
+        if name is None:
             continue
-        name = fields[0]
-        if not name:
-            problems.append(Problem(file, line, "Actor", "empty actor name"))
-            continue
-        if name in seen:
-            problems.append(
-                Problem(
-                    file, line, "Actor", f"duplicate actor {name!r} (first on line {seen[name]})"
-                )
-            )
-        seen[name] = line
         capability = read_number(fields[2], file, line, header[2], problems, low=0)
         stances: dict[str, Any] = {}
         total = 0.0
