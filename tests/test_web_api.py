@@ -342,3 +342,23 @@ def test_whatif_of_a_plain_case(client: TestClient, folder: Path):
     ).json()
     (item,) = moved["items"]
     assert item["key"] == "settlement:tariff" and item["change"] > 10
+
+
+def test_warm_worker_processes_give_the_same_answers(tmp_path: Path):
+    """The draws of a what-if of several blocks run on worker processes kept warm: the answer is
+    the one the server's own process gives, and the workers stop with the server."""
+    answers = {}
+    for processes in (2, 1):
+        limits = Limits(whatif_draws=5_000, processes=processes)
+        app = create_app(tmp_path, str(tmp_path / "ledger.sqlite"), limits=limits)
+        with TestClient(app) as client:
+            body = {"case": "cuba-1962", "draws": 3_000, "set": {"param:strike_rate": 0.8}}
+            answer = client.post("/api/whatif", json=body)
+            assert answer.status_code == 200, answer.text
+            answers[processes] = [
+                (i["key"], i["value"], i["baseline"]) for i in answer.json()["items"]
+            ]
+            kept = app.state.standoff.jobs.processes
+            assert (kept._executor is not None) == (processes > 1)
+        assert kept._executor is None  # closed with the server
+    assert answers[2] == answers[1]

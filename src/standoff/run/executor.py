@@ -88,11 +88,23 @@ class LocalExecutor:
     it has imported. `start` forks them at once: do it before this process starts any thread
     (a progress bar's), since a fork copies only the thread that forks."""
 
-    def __init__(self, workers: int = 1, processes: bool = False) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        processes: bool = False,
+        *,
+        start_method: str | None = None,
+        preload: Sequence[str] = (),
+    ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self.processes = processes
+        # how worker processes start: None forks on Linux (quick; only before this process
+        # starts threads); "forkserver" for a process that already runs threads (the web
+        # server), its server importing `preload` once so that each worker starts warm
+        self.start_method = start_method
+        self.preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> LocalExecutor:
@@ -101,7 +113,10 @@ class LocalExecutor:
         if self.processes and self.workers > 1 and self._pool is None:
             # fork on Linux only: macOS's system libraries are not safe to use after a fork
             linux = sys.platform.startswith("linux")
-            context = multiprocessing.get_context("fork" if linux else None)
+            method = self.start_method or ("fork" if linux else None)
+            context = multiprocessing.get_context(method)
+            if method == "forkserver" and self.preload:
+                context.set_forkserver_preload(list(self.preload))
             try:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
                 # on fork, the first task starts every worker; an empty one waits for nothing
@@ -150,17 +165,22 @@ class LocalExecutor:
         result does not depend on where it runs, so the answer is the same."""
         assert self._pool is not None
         pending: list[Future[T] | None] = [self._pool.submit(task, block) for block in work]
-        for n, future in enumerate(pending):
-            assert future is not None
-            try:
-                result = future.result()
-            except BrokenProcessPool:
-                self._in_process("a worker process ended abruptly (killed, or out of memory?)")
-                for block in work[n:]:
-                    yield task(block)
-                return
-            pending[n] = None  # the result is held by the caller only
-            yield result
+        try:
+            for n, future in enumerate(pending):
+                assert future is not None
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    self._in_process("a worker process ended abruptly (killed, or out of memory?)")
+                    for block in work[n:]:
+                        yield task(block)
+                    return
+                pending[n] = None  # the result is held by the caller only
+                yield result
+        finally:  # a caller that stops early (a deadline, a client gone) leaves nothing queued
+            for future in pending:
+                if future is not None:
+                    future.cancel()
 
 
 def run_blocks(

@@ -353,8 +353,9 @@ async def new_case(body: NewCaseRequest, request: Request) -> Response:
 
 def _forecast(state: State, body: ForecastRequest, *, cancel: threading.Event) -> Response:
     resolved = resolve(state, body.case)
+    workers = state.jobs.processes.executor(body.draws)
     result = runs.forecast(resolved.compiled, body.draws, body.seed, state.limits.seconds,
-                           cancel=cancel)  # fmt: skip
+                           cancel=cancel, executor=workers)  # fmt: skip
     return _json(forecast_json(result))
 
 
@@ -393,15 +394,17 @@ def _whatif(
         base = state.baselines.get(key)
     if base is None:
         baseline = runs.forecast(resolved.compiled, body.draws, body.seed,
-                                 state.limits.whatif_seconds, cancel=cancel)  # fmt: skip
+                                 state.limits.whatif_seconds, cancel=cancel,
+                                 executor=state.jobs.processes.executor(body.draws))  # fmt: skip
         base = {k: value for k, (_, value) in _items(baseline).items()}
         with state.lock:
             state.baselines[key] = base
             while len(state.baselines) > 64:
                 state.baselines.popitem(last=False)
     changed, text = whatif.apply(resolved.text, resolved.compiled, body.set, file)
+    workers = state.jobs.processes.executor(body.draws)
     result = runs.forecast(changed, body.draws, body.seed, state.limits.whatif_seconds,
-                           cancel=cancel)  # fmt: skip
+                           cancel=cancel, executor=workers)  # fmt: skip
     items = []
     for k, (label, value) in _items(result).items():
         kind, ident = k.split(":", 1)

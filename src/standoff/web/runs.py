@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import multiprocessing
 import os
 import threading
 import time
@@ -31,10 +32,12 @@ from ..compile import CompiledCase
 from ..defaults import DEFAULT_REPLICATES, DEFAULT_TRAJECTORIES
 from ..errors import CaseError, Problem
 from ..result import ForecastResult
+from ..run.executor import LocalExecutor
 
 if TYPE_CHECKING:
     from ..service import ForecastOutcome, ForecastRequest
 
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 DEADLINE_CHUNK = 1024  # block size of runs with a deadline: the deadline is checked per block
 
 
@@ -80,6 +83,9 @@ class Limits:
     kept_jobs: int = 20  # finished runs kept in memory for their reports
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     queue: int = 8
+    # worker processes kept warm for the draws of forecasts and what-ifs (1: in the server's
+    # own process)
+    processes: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     ledger_seconds: float = 5.0
 
 
@@ -112,11 +118,14 @@ def forecast(
     *,
     progress: Any = None,
     cancel: threading.Event | None = None,
+    executor: LocalExecutor | None = None,
 ) -> ForecastResult:
     """`standoff forecast CASE --draws N --seed S` on a compiled case (the command's defaults),
-    stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set."""
+    stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set; its blocks on
+    `executor` where given (`Processes`)."""
     request = _request(compiled, draws, seed)
-    return run_request(request, seconds, progress=progress, cancel=cancel).result
+    return run_request(request, seconds, progress=progress, cancel=cancel,
+                       executor=executor).result  # fmt: skip
 
 
 def _request(
@@ -147,6 +156,7 @@ def run_request(
     *,
     progress: Any = None,
     cancel: threading.Event | None = None,
+    executor: LocalExecutor | None = None,
 ) -> ForecastOutcome:
     """The service's forecast of a request, refused (RunRefused) where it cannot fit in memory,
     stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set."""
@@ -160,7 +170,7 @@ def run_request(
         raise RunRefused(str(e)) from None
     if cancel is not None and cancel.is_set():
         raise RunCancelled("the client has gone; the run was not started")
-    return run_forecast(request, progress=_Deadline(seconds, progress, cancel))
+    return run_forecast(request, executor=executor, progress=_Deadline(seconds, progress, cancel))
 
 
 T = TypeVar("T")
@@ -257,12 +267,50 @@ def problem_json(p: Problem) -> dict[str, Any]:
             "message": visible(p.message)}  # fmt: skip
 
 
+class Processes:
+    """Worker processes kept warm for the workspace's draws: started at the first forecast of
+    more than one block, then kept until the server stops, so that a what-if's draws run on every
+    core without paying for new processes. They start from a fork server that has imported the
+    simulation once (a server already runs threads, so it does not fork itself). The numbers do
+    not depend on where the blocks run."""
+
+    PRELOAD = ("standoff.pipeline.tasks", "standoff.simulate.crisis", "standoff.bargaining.eum")
+
+    def __init__(self, count: int):
+        self.count = count
+        self._executor: LocalExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def executor(self, draws: int) -> LocalExecutor | None:
+        """The warm workers for a run of `draws` (None for a run of one block, where there is one
+        core to use, or once closed)."""
+        if self.count < 2 or draws <= DEADLINE_CHUNK:
+            return None
+        with self._lock:
+            if self._closed:
+                return None
+            if self._executor is None:
+                self._executor = LocalExecutor(
+                    self.count, processes=True, start_method=START_METHOD, preload=self.PRELOAD
+                ).start()
+            return self._executor
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
+
+
 class Jobs:
     """Full runs in their own small thread pool (so they never take the threads that answer
     requests), the latest `limits.kept_jobs` kept for their reports."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
+        self.processes = Processes(limits.processes)
         self.pool = ThreadPoolExecutor(max_workers=limits.jobs, thread_name_prefix="standoff-run")
         self.work = Work(limits.workers, limits.queue)  # the heavy work of requests
         self.cancel = threading.Event()  # set when the server stops: running runs stop
@@ -303,8 +351,9 @@ class Jobs:
             drivers = (self.limits.trajectories, self.limits.replicates)
             request = _request(compiled, job.draws, job.seed, report=True, drivers=drivers,
                                reproduce=_reproduce(job, self.limits))  # fmt: skip
+            workers = self.processes.executor(job.draws)
             outcome = run_request(request, self.limits.seconds, progress=progress,
-                                  cancel=self.cancel)  # fmt: skip
+                                  cancel=self.cancel, executor=workers)  # fmt: skip
             job.result = outcome.result
             if outcome.report is not None:
                 from pathlib import Path
@@ -330,6 +379,7 @@ class Jobs:
         self.cancel.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.work.close()
+        self.processes.close()
 
 
 def _reproduce(job: Job, limits: Limits) -> str:
