@@ -66,7 +66,7 @@ def emissions() -> BargainingInputs:
 @pytest.fixture(scope="module")
 def table() -> dict:
     from standoff.case import load_case
-    from standoff.pipeline.forecast import settle
+    from standoff.pipeline.settle import settle
     from standoff.serialize import settle_json
 
     return settle_json(

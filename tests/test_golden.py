@@ -12,8 +12,9 @@ import pytest
 
 from standoff import __version__
 from standoff.compile import load
-from standoff.pipeline.forecast import DriverOptions, run, settle
+from standoff.pipeline.forecast import DriverOptions, run
 from standoff.pipeline.sensitivity import morris
+from standoff.pipeline.settle import settle
 from standoff.result import ForecastResult
 from standoff.serialize import drivers_json, dumps, forecast_json, settle_json
 

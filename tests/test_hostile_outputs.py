@@ -21,7 +21,7 @@ from standoff.case import builtin_cases
 from standoff.cli import app
 from standoff.compile import load
 from standoff.outputs import OutputError, write_text
-from standoff.pipeline.forecast import TooBig, check_fits
+from standoff.pipeline.memory import TooBig, check_fits
 from standoff.serialize import NonFiniteError, dumps
 
 from .test_backtest_deu3 import row, tsv

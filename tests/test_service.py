@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from standoff.cli import app
 from standoff.compile import load
-from standoff.pipeline.forecast import TooBig, run
+from standoff.pipeline.forecast import run
+from standoff.pipeline.memory import TooBig
 from standoff.serialize import forecast_json
 from standoff.service import ForecastRequest, case_hash, check, forecast
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .pipeline.forecast import Settlement
+from .pipeline.settle import Settlement
 from .result import (
     DRIVER_RANGE,
     INTERVAL,

@@ -62,9 +62,9 @@ class ForecastOutcome:
 
 
 def check(request: ForecastRequest) -> None:
-    """Raise `forecast.TooBig` for a request that cannot fit in this machine's memory, before
-    anything runs (`forecast.estimate`)."""
-    from .pipeline.forecast import check_fits
+    """Raise `pipeline.memory.TooBig` for a request that cannot fit in this machine's memory, before
+    anything runs (`pipeline.memory.estimate`)."""
+    from .pipeline.memory import check_fits
 
     more = (
         {"trajectories": request.trajectories, "replicates": request.replicates}

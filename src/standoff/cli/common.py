@@ -101,8 +101,8 @@ def write_json(path: Path, data: dict[str, Any], inputs: list[str]) -> None:
 
 
 def refuse_too_big(compiled: CompiledCase, **run: Any) -> None:
-    """Refuse a run that cannot fit in memory, before it starts (see `forecast.estimate`)."""
-    from ..pipeline.forecast import TooBig, check_fits
+    """Refuse a run that cannot fit in memory, before it starts (see `pipeline.memory.estimate`)."""
+    from ..pipeline.memory import TooBig, check_fits
 
     try:
         check_fits(compiled, **run)

@@ -99,7 +99,7 @@ def forecast(
     ] = None,
 ) -> None:
     """Simulate the case many times under its uncertainty: scenarios, questions, settlement."""
-    from ..pipeline.forecast import TooBig
+    from ..pipeline.memory import TooBig
     from ..serialize import forecast_json
     from ..service import ForecastRequest, check
     from ..service import forecast as run_forecast

@@ -28,7 +28,7 @@ def settle_cmd(
     option: OptionsArg = None,
 ) -> None:
     """One deterministic run of a bargaining engine on the case's central values."""
-    from ..pipeline.forecast import MAX_SETTLE_ROUNDS, settle
+    from ..pipeline.settle import MAX_SETTLE_ROUNDS, settle
     from ..serialize import settle_json
 
     compiled = load_case(case)

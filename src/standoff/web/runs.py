@@ -160,7 +160,7 @@ def run_request(
 ) -> ForecastOutcome:
     """The service's forecast of a request, refused (RunRefused) where it cannot fit in memory,
     stopped with RunTimeout after `seconds`, or RunCancelled once `cancel` is set."""
-    from ..pipeline.forecast import TooBig
+    from ..pipeline.memory import TooBig
     from ..service import check
     from ..service import forecast as run_forecast
 
