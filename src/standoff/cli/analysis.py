@@ -90,6 +90,9 @@ def ablate(
     each: Annotated[
         bool, typer.Option("--each", help="Also freeze each term alone (one more run a term).")
     ] = False,
+    backend: BackendOpt = "local",
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """How much the models drive a crisis: each scenario with every model-derived term of the
     formulas (sees, eu, threat, prevails, gap, position, game) replaced by its mean."""
@@ -102,8 +105,8 @@ def ablate(
     inputs = input_files(compiled, case)
     check_output(json_out, inputs)
     refuse_too_big(compiled, draws=draws, runs=2)
-    with ProgressBar(enabled=True) as progress:
-        result = ablation(compiled, draws, seed, progress=progress, each=each)
+    with cli_executor(backend, scheduler, workers) as executor, ProgressBar(True) as progress:
+        result = ablation(compiled, draws, seed, executor=executor, progress=progress, each=each)
     table = Table(title=f"Ablation ({draws:,} draws, seed {seed}): model-derived terms at their "
                   "means", title_justify="left")  # fmt: skip
     for column in ("scenario", "as forecast", "terms at their means", "change (points)",
