@@ -120,7 +120,7 @@ class ScenarioForecast:
     paths: tuple[PathShare, ...]  # the most common event paths within the scenario
     views: tuple[DyadView, ...]  # how each side of each dyad saw it within the scenario
     reads: tuple[str, ...] = ()  # the events its rule reads (ids), which define it
-    # decided by the observations of a conditioned forecast (`crisis.observed.settled_scenarios`):
+    # decided by the observations of a conditioned forecast (`compile.observed.settled_scenarios`):
     # True where it is the scenario that happens, False where it cannot; None when it is a
     # forecast. Shown as "observed: yes" (or no), as a question the observations decide is.
     observed: bool | None = None
@@ -134,7 +134,7 @@ class QuestionForecast:
     rule: str
     resolves: dt.date
     probability: Probability
-    # decided by the observations of a conditioned forecast (`crisis.observed.settled_questions`):
+    # decided by the observations of a conditioned forecast (`compile.observed.settled_questions`):
     # True for yes, False for no; None when it is a forecast. An observed question is shown as
     # "observed: yes" and left out of every score and outside-view gap (docs/observations.md).
     observed: bool | None = None
@@ -273,7 +273,7 @@ class InputShift:
 
 @dataclass(frozen=True)
 class ObservedResult:
-    """What a forecast was conditioned on (an observation file, `crisis.observed`) and what the
+    """What a forecast was conditioned on (an observation file, `compile.observed`) and what the
     conditioning did: the effective sample size and the inputs it moved, most moved first."""
 
     file: str

@@ -14,7 +14,7 @@ The call is compiled into the formula itself: the utilities are sums of coeffici
 covariates' formulas, and the equilibrium probabilities are written with `normal_cdf` (probit) or
 `logistic` (logit), as `model.choices` computes them. That formula becomes the call's fifth
 argument, `game(GAME, PLAYER1, PLAYER2, WHAT, <probability>)`, whose value it is: the call stays a
-model-derived term of the formula (`crisis.simulate.MODEL_TERMS`), which the probe records by its
+model-derived term of the formula (`simulate.crisis.MODEL_TERMS`), which the probe records by its
 four ids, `standoff ablate` freezes at its mean and `standoff check` watches.
 
 The coefficients carry the estimation uncertainty: each is the estimate plus the Cholesky root of

@@ -17,7 +17,7 @@ event's `{dates: [...], note: ..., source: ...}`, are kept for the reader and ig
 
 `read_observations` checks the file's shape; `compile_observations` checks it against a compiled
 crisis (known events, dates inside the observed rounds, a `once` event listed at most once) and
-gives the `ObservedPlan` the simulation conditions on (`crisis.simulate`). `settled_questions`
+gives the `ObservedPlan` the simulation conditions on (`simulate.crisis`). `settled_questions`
 says which questions the observations alone decide, whatever happens after them.
 """
 

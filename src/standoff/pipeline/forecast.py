@@ -3,8 +3,8 @@
     run(compiled, draws=, seed=, ...) -> ForecastResult
 
 One path for every case. The draws are cut into blocks and handed to an executor (`standoff.run`):
-a crisis case plays out its histories (`crisis.simulate`) and reduces each block's to a tally
-(`crisis.histories.CrisisTally`: counts, per-group hits, per-draw beliefs and settlement), a plain
+a crisis case plays out its histories (`simulate.crisis`) and reduces each block's to a tally
+(`simulate.histories.CrisisTally`: counts, per-group hits, per-draw beliefs and settlement), a plain
 bargaining case (a KTAB or BDM table) runs its engine on each draw; the blocks' results are joined
 in draw order and summarized into typed values. Each block's inputs come from the block-seeded
 sampler, so the result depends on (case, options, draws, seed) only, never on the block size or
@@ -88,7 +88,7 @@ def run(
 
     With `observed` (a crisis case only), the forecast is conditioned on the observations: every
     probability, the settlement, the timeline and the indicators are over the histories weighted
-    by the probability of what was observed (`crisis.simulate`), and the result says how far the
+    by the probability of what was observed (`simulate.crisis`), and the result says how far the
     observations moved each uncertain input. A CaseError, at the observation file's line, when
     the observations are impossible under the case or fewer than `min_effective` effective
     histories carry the weight."""

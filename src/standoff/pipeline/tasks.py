@@ -97,7 +97,7 @@ class TallyCrisis:
     """A crisis case: play out draws [start, stop) as `SimulateCrisis` does and return what the
     summaries need of them (`CrisisTally`), not the histories: a run's memory stays flat in the
     draws. Tallies of the blocks merge in block order (`CrisisTally.merge`). With `observed`, the
-    histories are conditioned on the observations (weighted; see `crisis.simulate`)."""
+    histories are conditioned on the observations (weighted; see `simulate.crisis`)."""
 
     compiled: CompiledCase
     seed: int

@@ -84,7 +84,7 @@ SEARCH_STEPS = 40  # halvings of the bracket where a parameter's accepted range 
 class _Probabilities:
     """Whether the events' probabilities stay within [0, 1] with one parameter moved: every
     event probability formula that reads the parameter, bounded by interval arithmetic
-    (`crisis.bounds`) over the moved number's draws (as far as the one-in-a-million tails) and
+    (`pipeline.bounds`) over the moved number's draws (as far as the one-in-a-million tails) and
     every other input's whole range. Where that holds, no draw of a forecast is refused for a
     probability out of [0, 1]; a formula whose range cannot be bounded is not judged."""
 
