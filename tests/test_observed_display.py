@@ -164,7 +164,7 @@ def test_the_report_words_an_observed_question(tmp_path: Path) -> None:
     compiled = load(str(folder / "us-china-trade-2018.yaml"))
     seen = read_observations(folder / "observations" / "us-china-trade-2018.yaml")
     report = build_report(run(compiled, draws=1000, observed=seen))
-    words = {q["id"]: q["words"] for q in report.questions}
+    words = {q.id: q.words for q in report.questions}
     assert words["hike"] == "observed: yes" and words["truce"] == "observed: yes"
     assert words["deal_signed"] != "observed: yes"
 

@@ -255,13 +255,13 @@ def _sensitivity(mu: float, mu_star: float) -> Sensitivity:
 def test_a_driver_sentence_and_its_row_give_the_same_size():
     # effects both ways: a small mean (1 point) and a large mean size (14 points)
     rows, sentences = driver_rows(_sensitivity(-0.01, 0.14), {"zq_deal_scenario": "A deal"})
-    assert rows[0]["effect"] == "14"
+    assert rows[0].effect == "14"
     assert "by about 14 points on average" in sentences[0]
     assert (
         "raising it for some settings of the other inputs and lowering it for others"
         in (sentences[0])
     )
-    assert rows[0]["direction"] == "either way"
+    assert rows[0].direction == "either way"
     assert "1 points" not in sentences[0]
 
 
@@ -271,7 +271,7 @@ def test_a_driver_that_always_moves_one_way_says_which():
         "Moving the monthly chance of a deal from the low end of its range (0.1) to the high end "
         "(0.3) lowers the chance of ‘A deal’ by about 20 points on average."
     )
-    assert rows[0]["direction"] == "lowers it"
+    assert rows[0].direction == "lowers it"
     rows, sentences = driver_rows(_sensitivity(0.01, 0.01), {"zq_deal_scenario": "A deal"})
     assert "raises the chance of ‘A deal’ by about 1 point on average" in sentences[0]
 
@@ -279,8 +279,8 @@ def test_a_driver_that_always_moves_one_way_says_which():
 def test_the_drivers_table_and_sentences_agree_in_a_report(report):
     assert report.drivers
     for row, sentence in zip(report.drivers, report.driver_sentences, strict=False):
-        assert f"by about {row['effect']} point" in sentence or "unchanged" in sentence
-        assert row["name"] in sentence and row["target"] in sentence
+        assert f"by about {row.effect} point" in sentence or "unchanged" in sentence
+        assert row.name in sentence and row.target in sentence
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -359,15 +359,15 @@ def test_the_watch_list_leaves_out_rows_that_change_nothing():
         ),
         {"s": "Scenario S", "t": "Scenario T"},
     )
-    assert [r["event"] for r in rows] == ["moves", "unseen"]
-    assert rows[0]["sentence"] == (
+    assert [r.event for r in rows] == ["moves", "unseen"]
+    assert rows[0].sentence == (
         "If ‘Moves’ has happened by 2019-02-01, ‘Scenario S’ goes from 17% to 30%; if not, to 5%."
     )
-    assert rows[1]["sentence"].startswith(
+    assert rows[1].sentence.startswith(
         "If ‘Unseen’ has not happened by 2019-02-01, ‘Scenario S’ goes from 17% to 60%"
     )
     for row in rows:
-        assert not re.search(r"from (\d+%) to \1", row["sentence"])
+        assert not re.search(r"from (\d+%) to \1", row.sentence)
 
 
 def test_no_watch_row_in_a_report_changes_nothing(written):
@@ -389,10 +389,10 @@ def test_paths_are_told_by_the_events_that_define_the_scenarios(report):
     assert deal.paths[0].events == ("zq_deal",) and deal.paths[0].share > 0.9
     none = next(s for s in result.scenarios if s.id == "zq_none_scenario")
     assert none.paths[0].events == ("(nothing)",) and none.paths[0].share == 1.0
-    row = next(r for r in report.scenarios if r["id"] == "zq_none_scenario")
-    assert row["paths"] == ["none of ‘A deal is signed’, ‘War breaks out’ (100%)"]
+    row = next(r for r in report.scenarios if r.id == "zq_none_scenario")
+    assert row.paths == ("none of ‘A deal is signed’, ‘War breaks out’ (100%)",)
     for r in report.scenarios:
-        assert "Street protests" not in " ".join(r["paths"])  # a repeated, undefining event
+        assert "Street protests" not in " ".join(r.paths)  # a repeated, undefining event
 
 
 # -- progress ---------------------------------------------------------------------------------

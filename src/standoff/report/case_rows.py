@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..case.numbers import Dist
 from ..case.schema import Case, reader_name
 from ..result import ForecastResult
+from .rows import (
+    ActorRow,
+    CalendarRow,
+    EventRow,
+    ParameterRow,
+    PerceptionRow,
+    SettlementRow,
+    StanceRow,
+)
 from .wording import scale_words
 
 if TYPE_CHECKING:
@@ -19,7 +28,7 @@ if TYPE_CHECKING:
 
 def perception_rows(
     case: Case, names: Mapping[str, Mapping[str, str]]
-) -> tuple[list[dict[str, Any]], list[tuple[int, int, int, float]]]:
+) -> tuple[tuple[PerceptionRow, ...], list[tuple[int, int, int, float]]]:
     """Every place where an actor's view differs from the truth, fixed perceptions and beliefs
     alike, as table rows (actors and issues by name, with the case's note on it); and the
     believed positions, as (holder, about, issue, value)."""
@@ -53,21 +62,21 @@ def perception_rows(
             for issue_id, values in attrs.stances.items():
                 for attr, dist in values.items():
                     found.append((spec.holder, about, issue_id, attr, dist, source, spec.note))
-    rows: list[dict[str, Any]] = []
+    rows: list[PerceptionRow] = []
     positions: list[tuple[int, int, int, float]] = []
     for holder, about, issue, attr, dist, source, note in found:
         actor = case.actors[actor_index[about]]
         true = actor.capability if issue is None else getattr(actor.stances[issue], attr)
         rows.append(
-            {
-                "holder": who.get(holder, holder),
-                "about": who.get(about, about),
-                "source": source,
-                "note": note,
-                "truth": str(true),
-                "believed": str(dist),
-                "attribute": attr if issue is None else f"{attr} on {issues.get(issue, issue)}",
-            }
+            PerceptionRow(
+                holder=who.get(holder, holder),
+                about=who.get(about, about),
+                source=source,
+                note=note,
+                truth=str(true),
+                believed=str(dist),
+                attribute=attr if issue is None else f"{attr} on {issues.get(issue, issue)}",
+            )
         )
         if issue is not None and attr == "position":
             k = issue_index[issue]
@@ -79,40 +88,40 @@ def perception_rows(
                     dist.central(case.issues[k].quantity()),
                 )
             )
-    return rows, positions
+    return tuple(rows), positions
 
 
-def calendar_rows(case: Case) -> list[dict[str, Any]]:
+def calendar_rows(case: Case) -> tuple[CalendarRow, ...]:
     """The case's scheduled events in date order: date, name and description."""
-    return [
-        {
-            "id": entry.id,
-            "date": entry.date.isoformat(),
-            "label": reader_name(entry.label, entry.id),
-            "description": entry.description,
-        }
+    return tuple(
+        CalendarRow(
+            id=entry.id,
+            date=entry.date.isoformat(),
+            label=reader_name(entry.label, entry.id),
+            description=entry.description,
+        )
         for entry in sorted(case.calendar, key=lambda e: e.date)
-    ]
+    )
 
 
-def parameter_rows(case: Case) -> list[dict[str, Any]]:
+def parameter_rows(case: Case) -> tuple[ParameterRow, ...]:
     """The crisis parameters: the reader's name (the case's label), the value as written, and
     the case's note on it."""
     crisis = case.crisis
     if crisis is None:
-        return []
-    return [
-        {
-            "id": name,
-            "name": crisis.parameter_label(name) or reader_name("", name),
-            "value": str(dist),
-            "note": crisis.parameter_note(name),
-        }
+        return ()
+    return tuple(
+        ParameterRow(
+            id=name,
+            name=crisis.parameter_label(name) or reader_name("", name),
+            value=str(dist),
+            note=crisis.parameter_note(name),
+        )
         for name, dist in crisis.parameters.items()
-    ]
+    )
 
 
-def event_rows(result: ForecastResult, case: Case) -> list[dict[str, Any]]:
+def event_rows(result: ForecastResult, case: Case) -> tuple[EventRow, ...]:
     """Each event's timeline by a name no other event shares ("label (2)" for a second event of
     the same label), with the case's note on it."""
     assert result.timeline is not None
@@ -124,20 +133,20 @@ def event_rows(result: ForecastResult, case: Case) -> list[dict[str, Any]]:
     for e, name in named:
         seen[name] += 1
         shown = name if counts[name] == 1 else f"{name} ({seen[name]})"
-        rows.append({"id": e.id, "label": shown, "note": notes.get(e.id, ""),
-                     "by_round": list(e.by_round)})  # fmt: skip
-    return rows
+        rows.append(EventRow(id=e.id, label=shown, note=notes.get(e.id, ""),
+                             by_round=tuple(e.by_round)))  # fmt: skip
+    return tuple(rows)
 
 
 def calendar_marks(
-    calendar: list[dict[str, Any]], as_of: dt.date | None, ends: tuple[dt.date, ...]
+    calendar: Sequence[CalendarRow], as_of: dt.date | None, ends: tuple[dt.date, ...]
 ) -> list[tuple[float, str]]:
     """Where each calendar entry falls on the timeline's x axis (round r ends at x = r, the
     as-of date is x = 0), with its number in the calendar table."""
     marks = []
     starts = (as_of or ends[0], *ends[:-1])
     for n, entry in enumerate(calendar, start=1):
-        day = dt.date.fromisoformat(entry["date"])
+        day = dt.date.fromisoformat(entry.date)
         for r, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
             if start < day <= end or (r == 1 and day == start):
                 marks.append((r - 1 + (day - start).days / max((end - start).days, 1), str(n)))
@@ -147,43 +156,41 @@ def calendar_marks(
 
 def actor_rows(
     case: Case, names: Mapping[str, Mapping[str, str]], central: BargainingInputs
-) -> list[dict[str, Any]]:
+) -> tuple[ActorRow, ...]:
     """One row per actor: its name, note, capability (as written and central) and its stance on
     each issue."""
-    rows = []
-    for n, actor in enumerate(case.actors):
-        rows.append(
-            {
-                "id": actor.id,
-                "name": names["actor"][actor.id],
-                "note": actor.note,
-                "capability": str(actor.capability),
-                "capability_central": float(central.capability[0, n]),
-                "stances": [
-                    {
-                        "issue": names["issue"][i.id],
-                        "position": str(actor.stances[i.id].position),
-                        "salience": str(actor.stances[i.id].salience),
-                    }
-                    for i in case.issues
-                ],
-            }
+    return tuple(
+        ActorRow(
+            id=actor.id,
+            name=names["actor"][actor.id],
+            note=actor.note,
+            capability=str(actor.capability),
+            capability_central=float(central.capability[0, n]),
+            stances=tuple(
+                StanceRow(
+                    issue=names["issue"][i.id],
+                    position=str(actor.stances[i.id].position),
+                    salience=str(actor.stances[i.id].salience),
+                )
+                for i in case.issues
+            ),
         )
-    return rows
+        for n, actor in enumerate(case.actors)
+    )
 
 
-def settlement_rows(result: ForecastResult, case: Case) -> list[dict[str, Any]]:
+def settlement_rows(result: ForecastResult, case: Case) -> tuple[SettlementRow, ...]:
     """One row per issue: where the bargain settles (median, range across the inputs, mean) on
     its scale, the scale's ends in words."""
     issues = {i.id: i for i in case.issues}
-    return [
-        {
-            "id": s.id,
-            "label": reader_name(s.label, s.id),
-            "scale": scale_words(s.scale, issues[s.id].low_means, issues[s.id].high_means),
-            "median": s.median,
-            "interval": list(s.interval),
-            "mean": s.mean,
-        }
+    return tuple(
+        SettlementRow(
+            id=s.id,
+            label=reader_name(s.label, s.id),
+            scale=scale_words(s.scale, issues[s.id].low_means, issues[s.id].high_means),
+            median=s.median,
+            interval=s.interval,
+            mean=s.mean,
+        )
         for s in result.settlement
-    ]
+    )

@@ -3,15 +3,15 @@ produce. The templates only lay it out.
 
 `build_report` gathers the rows (`scenarios.py`: scenarios, questions, the watch list;
 `drivers.py`: the drivers; `case_rows.py`: the actors, beliefs, calendar, parameters, events and
-settlement; `run_rows.py`: each dyad's bargaining and what the observations changed), in the
-words of `wording.py`, and draws the figures (`figures.py`)."""
+settlement; `run_rows.py`: each dyad's bargaining and what the observations changed), typed in
+`rows.py` and worded by `wording.py`, and draws the figures (`figures.py`)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..bargaining import ENGINES
@@ -29,6 +29,23 @@ from .case_rows import (
     settlement_rows,
 )
 from .drivers import driver_rows
+from .rows import (
+    ActorRow,
+    CalendarRow,
+    ChangedRows,
+    DriverRow,
+    DyadRounds,
+    EventRow,
+    Footer,
+    MethodNote,
+    OutsideRows,
+    PerceptionRow,
+    QuestionRow,
+    ScenarioRow,
+    SensitivityNote,
+    SettlementRow,
+    WatchRow,
+)
 from .run_rows import bargaining_rows, observation_changes
 from .scenarios import (
     defining_events,
@@ -65,24 +82,24 @@ class Report:
     title: str
     headline: str
     nutshell: list[str]
-    scenarios: list[dict[str, Any]]
-    questions: list[dict[str, Any]]
-    events: list[dict[str, Any]]
+    scenarios: tuple[ScenarioRow, ...]
+    questions: tuple[QuestionRow, ...]
+    events: tuple[EventRow, ...]
     dates: list[str]
-    actors: list[dict[str, Any]]
-    perceptions: list[dict[str, Any]]
-    settlement: list[dict[str, Any]]
-    drivers: list[dict[str, Any]]
+    actors: tuple[ActorRow, ...]
+    perceptions: tuple[PerceptionRow, ...]
+    settlement: tuple[SettlementRow, ...]
+    drivers: tuple[DriverRow, ...]
     driver_sentences: list[str]
-    watch: list[dict[str, Any]]
-    method: dict[str, Any]
-    footer: dict[str, Any]
+    watch: tuple[WatchRow, ...]
+    method: MethodNote
+    footer: Footer
     figures: dict[str, str] = field(default_factory=dict)
-    changed: dict[str, Any] | None = None  # conditioned on observations: what they changed
-    outside: dict[str, Any] | None = None  # the reference class's base rates beside the case
-    bargaining: list[dict[str, Any]] = field(default_factory=list)  # per dyad, round by round
+    changed: ChangedRows | None = None  # conditioned on observations: what they changed
+    outside: OutsideRows | None = None  # the reference class's base rates beside the case
+    bargaining: tuple[DyadRounds, ...] = ()  # per dyad, round by round
     bargaining_caption: str = ""
-    calendar: list[dict[str, Any]] = field(default_factory=list)  # the case's scheduled events
+    calendar: tuple[CalendarRow, ...] = ()  # the case's scheduled events
     # the rounds (indices into `dates`) of each table over the rounds, `ROUNDS_PER_TABLE` at most
     blocks: list[list[int]] = field(default_factory=list)
     # each figure's title (its SVG <title> and Markdown alt text) and caption, by figure name
@@ -151,11 +168,11 @@ def _text(
     case = result.case
     assert result.timeline is not None
     rows = scenario_rows(result.scenarios, names, period_of(case))
-    scenario_labels = {r["id"]: r["label"] for r in rows}
+    scenario_labels = {r.id: r.label for r in rows}
     events = event_rows(result, case)
     dates = [d.isoformat() for d in result.timeline.dates]
     perceptions, believed_positions = perception_rows(case, names)
-    drivers: list[dict[str, Any]] = []
+    drivers: tuple[DriverRow, ...] = ()
     sentences: list[str] = []
     labels = {
         **scenario_labels,
@@ -163,14 +180,14 @@ def _text(
     }
     if result.drivers is not None:
         drivers, sentences = driver_rows(result.drivers, labels)
-    event_names = {e["id"]: e["label"] for e in events}
+    event_names = {e.id: e.label for e in events}
     watch = watch_rows(
         tuple(replace(i, label=event_names.get(i.event, i.label)) for i in result.indicators),
         scenario_labels,
         defining_events(result.scenarios),
-        {e["id"]: e["note"] for e in events},
+        {e.id: e.note for e in events},
     )
-    top = max(rows, key=lambda r: r["p"])
+    top = max(rows, key=lambda r: r.p)
     report = Report(
         case=case,
         title=case.title or reader_name("", case.id),
@@ -197,42 +214,42 @@ def _text(
     return report, believed_positions
 
 
-def _method(result: ForecastResult, dates: list[str]) -> dict[str, Any]:
+def _method(result: ForecastResult, dates: list[str]) -> MethodNote:
     """The method section: the engine and its citation, the replicates, the rounds, the
     sensitivity analysis run (None without one) and the crisis parameters."""
     sensitivity = result.drivers
-    return {
-        "engine": ENGINE_NAMES.get(result.model, result.model),
-        "citation": ENGINES[result.model].citation,
-        "replicates": result.replicates,
-        "rounds": dates,
-        "sensitivity": None
+    return MethodNote(
+        engine=ENGINE_NAMES.get(result.model, result.model),
+        citation=ENGINES[result.model].citation,
+        replicates=result.replicates,
+        rounds=tuple(dates),
+        sensitivity=None
         if sensitivity is None
-        else {
-            "trajectories": sensitivity.trajectories,
-            "replicates": sensitivity.replicates,
-            "evaluations": sensitivity.evaluations,
-            "inputs": len(sensitivity.inputs),
-        },
-        "parameters": parameter_rows(result.case),
-    }
+        else SensitivityNote(
+            trajectories=sensitivity.trajectories,
+            replicates=sensitivity.replicates,
+            evaluations=sensitivity.evaluations,
+            inputs=len(sensitivity.inputs),
+        ),
+        parameters=parameter_rows(result.case),
+    )
 
 
-def _footer(result: ForecastResult, reproduce: str | None) -> dict[str, Any]:
+def _footer(result: ForecastResult, reproduce: str | None) -> Footer:
     """What reproduces the report: the case file's digest, the draws, the seed, the version and
     the command."""
     case = result.case
     digest = hashlib.sha256(result.case_bytes or case.model_dump_json().encode()).hexdigest()
-    return {
-        "sha256": digest,
-        "draws": result.draws,
-        "seed": result.seed,
-        "version": __version__,
-        "case": case.id,
-        "reproduce": reproduce
+    return Footer(
+        sha256=digest,
+        draws=result.draws,
+        seed=result.seed,
+        version=__version__,
+        case=case.id,
+        reproduce=reproduce
         or f"standoff forecast {case.id} --draws {result.draws} --seed {result.seed}",
-        "engine_options": dict(result.options),
-    }
+        engine_options=dict(result.options),
+    )
 
 
 def _figure(
@@ -268,16 +285,16 @@ def _case_figures(
     )
     _figure(
         report, step, "scenarios", "How likely each scenario is", spread,
-        lambda t: figures.probabilities([r["label"] for r in rows], [r["p"] for r in rows],
-                                        [r["interval"] for r in rows], t,
-                                        [r.get("observed") for r in rows]),
+        lambda t: figures.probabilities([r.label for r in rows], [r.p for r in rows],
+                                        [r.interval for r in rows], t,
+                                        [r.observed for r in rows]),
     )  # fmt: skip
     _figure(
         report, step, "questions", "How likely each question is to resolve yes", spread,
-        lambda t: figures.probabilities([q["text"] or q["id"] for q in question_rows],
-                                        [q["p"] for q in question_rows],
-                                        [q["interval"] for q in question_rows], t,
-                                        [q.get("observed") for q in question_rows]),
+        lambda t: figures.probabilities([q.text or q.id for q in question_rows],
+                                        [q.p for q in question_rows],
+                                        [q.interval for q in question_rows], t,
+                                        [q.observed for q in question_rows]),
     )  # fmt: skip
     marks = calendar_marks(report.calendar, case.as_of, result.timeline.dates)
     _figure(
@@ -285,7 +302,7 @@ def _case_figures(
         "Each line: the share of simulated histories in which the event has happened by the end "
         "of the round ending on that date."
         + (" Dotted lines: the dates of the calendar, numbered as in its table." if marks else ""),
-        lambda t: figures.timeline(dates, {e["label"]: e["by_round"] for e in event_rows}, t,
+        lambda t: figures.timeline(dates, {e.label: e.by_round for e in event_rows}, t,
                                    marks),
     )  # fmt: skip
     _figure(
@@ -330,7 +347,7 @@ def _bargaining_figure(
             "weighted by the first side's saliences) and the first side's chance of prevailing "
             "against the other, as it sees it (prevails; the dotted line is an even chance)."
         )
-        dyads = [(d["name"], d["first"], d["gap"], d["prevails"]) for d in report.bargaining]
+        dyads = [(d.name, d.first, d.gap, d.prevails) for d in report.bargaining]
         _figure(
             report, step, "bargaining", "How the bargaining moved", report.bargaining_caption,
             lambda t: figures.bargaining(dates, dyads, t),
@@ -341,14 +358,14 @@ def _observation_figures(report: Report, figures: ModuleType, step: _Steps) -> N
     """What the observations changed: the probabilities before and after, and the inputs they
     moved most (none for a forecast without observations)."""
     if report.changed is not None:
-        items, moved = report.changed["items"], report.changed["inputs"]
+        items, moved = report.changed.items, report.changed.inputs
         if items:
             _figure(
                 report, step, "changed", "Before and after the observations",
                 "Each probability before the observations (hollow circle) and after them (filled), "
                 "joined by an arrow.",
-                lambda t: figures.changes([i["label"] for i in items], [i["before"] for i in items],
-                                          [i["after"] for i in items], t),
+                lambda t: figures.changes([i.label for i in items], [i.before for i in items],
+                                          [i.after for i in items], t),
             )  # fmt: skip
         if moved:
             _figure(
@@ -356,8 +373,8 @@ def _observation_figures(report: Report, figures: ModuleType, step: _Steps) -> N
                 "Each input's range (5th to 95th percentile) and median before the observations "
                 "(upper, hollow) and after them (lower, filled), on a scale from the range before "
                 "(0) to its end (1), so that inputs in different units share one axis.",
-                lambda t: figures.shifts([i["label"] for i in moved], [i["prior"] for i in moved],
-                                         [i["posterior"] for i in moved], t),
+                lambda t: figures.shifts([i.label for i in moved], [i.prior for i in moved],
+                                         [i.posterior for i in moved], t),
             )  # fmt: skip
 
 
@@ -370,9 +387,8 @@ def _drivers_figure(report: Report, figures: ModuleType, step: _Steps) -> None:
             "For each uncertain input, how many percentage points the chance of the scenario it "
             "moves most (named beside the bar) changes on average when the input moves across its "
             "range (5th to 95th percentile).",
-            lambda t: figures.drivers([d["name"] for d in drivers],
-                                      [d["mu_star"] for d in drivers],
-                                      [d["target"] for d in drivers], t),
+            lambda t: figures.drivers([d.name for d in drivers], [d.mu_star for d in drivers],
+                                      [d.target for d in drivers], t),
         )  # fmt: skip
 
 

@@ -5,9 +5,9 @@ direction as the table."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from ..result import Sensitivity
+from ..result import Driver, Sensitivity
+from .rows import DriverRow
 from .wording import points
 
 
@@ -60,11 +60,11 @@ DIRECTION_WORDS = {
 
 def driver_rows(
     sensitivity: Sensitivity, labels: Mapping[str, str], top: int = 12
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[tuple[DriverRow, ...], list[str]]:
     """The inputs that move a scenario most (each by its largest effect on any scenario), and
     a sentence for the first three: the sentence and the table give the same size and
     direction."""
-    best: dict[str, Any] = {}
+    best: dict[str, Driver] = {}
     for d in (d for d in sensitivity.drivers if d.kind == "scenario"):
         if d.input not in best or d.mu_star > best[d.input].mu_star:
             best[d.input] = d
@@ -74,21 +74,21 @@ def driver_rows(
         target = labels.get(d.target, d.target)
         way = direction(d.mu, d.mu_star)
         rows.append(
-            {
-                "input": d.input,
-                "name": d.label,
-                "note": d.note,
-                "target": target,
-                "target_id": d.target,
-                "mu_star": d.mu_star,
-                "mu": d.mu,
-                "sigma": d.sigma,
-                "conf": d.mu_star_conf,
-                "low": d.low,
-                "high": d.high,
-                "direction": DIRECTION_WORDS[way],
-                "effect": f"{100 * d.mu_star:.0f}",
-                "sentence": driver_sentence(d.label, target, d.low, d.high, d.mu, d.mu_star),
-            }
+            DriverRow(
+                input=d.input,
+                name=d.label,
+                note=d.note,
+                target=target,
+                target_id=d.target,
+                mu_star=d.mu_star,
+                mu=d.mu,
+                sigma=d.sigma,
+                conf=d.mu_star_conf,
+                low=d.low,
+                high=d.high,
+                direction=DIRECTION_WORDS[way],
+                effect=f"{100 * d.mu_star:.0f}",
+                sentence=driver_sentence(d.label, target, d.low, d.high, d.mu, d.mu_star),
+            )
         )
-    return rows, [row["sentence"] for row in rows[:3]]
+    return tuple(rows), [row.sentence for row in rows[:3]]

@@ -12,7 +12,7 @@ import io
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import matplotlib
 
@@ -20,6 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -32,7 +35,15 @@ QUALITATIVE = OKABE_ITO + TOL_MUTED
 LINESTYLES = ["-", "--", ":", "-."]
 
 
-def series_style(n: int) -> dict[str, Any]:
+class SeriesStyle(TypedDict):
+    """A series' matplotlib style (keyword arguments of `Axes.plot`)."""
+
+    color: str
+    marker: str
+    linestyle: str
+
+
+def series_style(n: int) -> SeriesStyle:
     """The colour, marker and line style of series n: distinct for the first 68 series."""
     colour = QUALITATIVE[n % len(QUALITATIVE)]
     return {
@@ -55,7 +66,7 @@ plt.rcParams.update(
 )
 
 
-def to_svg(fig: Any, title: str) -> str:
+def to_svg(fig: Figure, title: str) -> str:
     """The figure as SVG text, carrying `title` as its <title> (what screen readers announce and
     browsers show on hovering): every figure has one."""
     buffer = io.StringIO()

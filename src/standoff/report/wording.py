@@ -3,10 +3,8 @@ split across the inputs, an issue's scale, the headline, and the ICD 203 bands."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from ..result import Spread
+from .rows import ScenarioRow
 
 #: Where the uncertain inputs vary: the words every range and split of the report uses.
 INPUTS_VARY = "as the uncertain inputs vary"
@@ -41,16 +39,16 @@ def scale_words(scale: tuple[float, float], low_means: str, high_means: str) -> 
     return f"{low_end} … {high_end}"
 
 
-def headline(top: Mapping[str, Any]) -> str:
+def headline(top: ScenarioRow) -> str:
     """The report's headline on the most likely scenario. Its ICD 203 word can be "unlikely"
     when no scenario is more likely than not; the headline then says both. A scenario the
     observations decided is not a forecast, and the headline says so."""
-    if top.get("observed"):
-        return f"Decided by the observations: {top['label']} (observed: yes)"
-    if top["p"] > 0.5:
-        return f"Most likely: {top['label']}, {top['words']} ({pct(top['p'])})"
+    if top.observed:
+        return f"Decided by the observations: {top.label} (observed: yes)"
+    if top.p > 0.5:
+        return f"Most likely: {top.label}, {top.words} ({pct(top.p)})"
     return (
-        f"Most likely: {top['label']} ({pct(top['p'])}, {top['words']} in ICD 203 terms: "
+        f"Most likely: {top.label} ({pct(top.p)}, {top.words} in ICD 203 terms: "
         "no scenario is more likely than not)"
     )
 
