@@ -89,7 +89,7 @@ def _owner(path: Path, given: str | None) -> tuple[CompiledCase | None, str]:
 
 def _check_observations(path: Path, given: str | None) -> None:
     """An observation file: its shape, then, against its case, its events, dates and rounds
-    (`crisis.observed.compile_observations`), and the questions it decides."""
+    (`compile.observed.compile_observations`), and the questions it decides."""
     from ..compile.observed import compile_observations, settled_questions, settled_scenarios
 
     try:
