@@ -223,6 +223,6 @@ def test_builtin_resolutions_cover_every_question(case: str) -> None:
     from standoff.case import load_case
 
     loaded = load_case(case)
-    data, _ = read_resolutions(ROOT / "cases" / "resolutions" / f"{case}.yaml")
-    assert set(data["questions"]) == {q.id for q in loaded.questions}
-    assert data["scenario"] in {s.id for s in loaded.scenarios}
+    resolutions = read_resolutions(ROOT / "cases" / "resolutions" / f"{case}.yaml")
+    assert set(resolutions.questions) == {q.id for q in loaded.questions}
+    assert resolutions.scenario in {s.id for s in loaded.scenarios}

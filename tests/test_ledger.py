@@ -212,7 +212,7 @@ class LedgerContract:
             late = ledger.score()
             assert late["overall"]["brier"] == pytest.approx(_brier(p, 1), abs=1e-6)
             latest = ledger.resolutions()[("us-dprk-2018", "question", "second_summit")]
-            assert latest["outcome"] == "yes"
+            assert latest.outcome == "yes" and latest.happened
             with pytest.raises(CaseError, match="no_such_question: not in the forecast"):
                 ledger.resolve({**partial, "questions": {**pending, "no_such_question": True}})
             with pytest.raises(LedgerError, match="case: missing"):

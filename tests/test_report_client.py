@@ -456,6 +456,7 @@ def test_the_ledger_plot_keeps_its_labels_inside():
     import matplotlib.pyplot as plt
 
     from standoff.ledger.plot import draw_question
+    from standoff.ledger.record import StoredResolution
 
     day = dt.datetime(2018, 8, 15)
     series = {
@@ -463,10 +464,13 @@ def test_the_ledger_plot_keeps_its_labels_inside():
         "other-case": [(day + dt.timedelta(days=30), 0.2, None)],
     }
     resolved = {
-        ("us-dprk-2018", "question", "second_summit"): {"outcome": "yes",
-                                                        "resolved_on": "2019-02-28"},
-        ("other-case", "question", "second_summit"): {"outcome": "no", "resolved_on": "2018-08-01"},
-    }  # fmt: skip
+        (case, "question", "second_summit"): StoredResolution(
+            n, case, "question", "second_summit", outcome, resolved_on=on
+        )
+        for n, (case, outcome, on) in enumerate(
+            [("us-dprk-2018", "yes", "2019-02-28"), ("other-case", "no", "2018-08-01")]
+        )
+    }
     fig = draw_question("second_summit", series, resolved)
     try:
         fig.canvas.draw()

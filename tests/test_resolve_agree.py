@@ -74,13 +74,13 @@ def test_a_file_that_misses_a_question_is_refused_by_both_with_one_message(
     )
     with open_ledger(ledger) as opened:
         assert opened.resolutions() == {}  # not 7 of 8: nothing
-    # the library's call holds a mapping to the same rule
-    data, lines = read_resolutions(partial)
+    # the library's call holds the resolutions read back typed to the same rule
+    given = read_resolutions(partial)
     with open_ledger(ledger) as opened:
         with pytest.raises(CaseError) as raised:
-            opened.resolve((data, lines))
+            opened.resolve(given)
         assert [str(p) for p in raised.value.problems] == [
-            f"(resolutions):{line}: questions: not resolved: {worst} (in the forecast); give "
+            f"{partial}:{line}: questions: not resolved: {worst} (in the forecast); give "
             "each yes, no or unresolved"
         ]
         assert opened.resolutions() == {}

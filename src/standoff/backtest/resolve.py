@@ -28,14 +28,19 @@ observed; a resolution that contradicts it is an error. So are the scenarios whe
 observations decided which one happens (`SavedForecast.observed_scenario`).
 `standoff check` holds a resolution file to the case it is of with the same rules
 (`case_problems`), the case standing for every forecast of it.
+
+The file is read once, into `Resolutions` (`read_resolutions`), and read by its attributes from
+then on, never by key, as the forecast is: `standoff score`, `standoff check`, the ledger and the
+library alike. Each item keeps the line it was read at, so later problems name it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ..case.yamlread import line_of, read_text_file, read_yaml, unknown_keys
 from ..errors import CaseError, Problem
@@ -46,10 +51,65 @@ from .scores import brier, calibration_table, log_score, rps
 if TYPE_CHECKING:
     from ..case.schema import Case
 
-UNRESOLVED = "unresolved"
+UNRESOLVED: Final = "unresolved"
+IN_MEMORY = "(resolutions)"  # the file named in problems of resolutions given as data
 TOP_KEYS = ("case", "resolved", "scenario", "scenario_order", "questions", "note", "source")
 QUESTION_KEYS = ("outcome", "note", "source")
 Lines = dict[tuple[str | int, ...], int]
+Outcome = Literal["yes", "no", "unresolved"]
+
+
+@dataclass(frozen=True)
+class QuestionResolution:
+    """What happened to one question: `outcome` yes, no or `unresolved` (not known yet: listed,
+    not scored), the file's `note` and `source` where it gives them, and the line it is at."""
+
+    outcome: Outcome
+    note: str | None = None
+    source: str | None = None
+    line: int = 1
+
+    @property
+    def resolved(self) -> bool:
+        return self.outcome != UNRESOLVED
+
+    @property
+    def happened(self) -> bool:
+        """Whether it happened (yes); False for no, and for `unresolved` (check `resolved`)."""
+        return self.outcome == "yes"
+
+
+@dataclass(frozen=True)
+class Resolutions:
+    """A resolution file read back typed (see the module's docstring). `questions` keeps the
+    file's order; `scenario` is the scenario that happened, `unresolved`, or None where the file
+    gives none; `scenario_order` the order of the scenarios where the file gives one (then the
+    scenarios are scored with the RPS), else None; `resolved_on` the file's `resolved:` date (ISO).
+    `file` and `lines` (each value's key path to its line) place the problems found later."""
+
+    questions: Mapping[str, QuestionResolution]
+    case: str | None = None
+    scenario: str | None = None
+    scenario_order: tuple[str, ...] | None = None
+    resolved_on: str | None = None
+    note: str | None = None
+    source: str | None = None
+    file: str = IN_MEMORY
+    lines: Lines = field(default_factory=dict, compare=False, repr=False)
+
+    def line(self, *path: str | int) -> int:
+        """The line of a key path (`"scenario"`, `"questions"`, ...), or of its nearest parent."""
+        return line_of(self.lines, path)
+
+    @property
+    def unresolved_questions(self) -> tuple[str, ...]:
+        """The questions marked `unresolved` (listed, not scored)."""
+        return tuple(q for q, r in self.questions.items() if not r.resolved)
+
+    @property
+    def scenario_resolved(self) -> bool:
+        """Whether the file names the scenario that happened (not None, not `unresolved`)."""
+        return self.scenario is not None and self.scenario != UNRESOLVED
 
 
 @dataclass(frozen=True)
@@ -71,22 +131,35 @@ def read_forecast(path: Path) -> SavedForecast:
 
 def _outcome(value: Any) -> bool | str | None:
     """True or False (yes, no), UNRESOLVED, or None when it is neither."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         value = value.get("outcome")
     if isinstance(value, bool) or value == UNRESOLVED:
         return value
     return None
 
 
-def read_resolutions(path: Path) -> tuple[dict[str, Any], Lines]:
-    """A resolution file, its shape checked (see the module's docstring). Raises CaseError."""
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def read_resolutions(path: Path) -> Resolutions:
+    """A resolution file, its shape checked (see the module's docstring), read back typed.
+    Raises CaseError."""
     return parse_resolutions(read_text_file(path), str(path))
 
 
-def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
+def parse_resolutions(text: str, file: str) -> Resolutions:
     """`read_resolutions` of text already read."""
     data, lines = read_yaml(text, file)
-    if not isinstance(data, dict):
+    return resolutions_from(data, file, lines)
+
+
+def resolutions_from(data: Any, file: str = IN_MEMORY, lines: Lines | None = None) -> Resolutions:
+    """The resolutions in `data`, the mapping a resolution file parses to (`lines`: its values'
+    lines, where it was read from a file), checked as `read_resolutions` checks a file. Raises
+    CaseError listing every problem, sorted by line."""
+    lines = lines or {}
+    if not isinstance(data, Mapping):
         raise CaseError(
             [
                 Problem(
@@ -97,9 +170,10 @@ def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
                 )
             ]
         )
-    problems = unknown_keys(data, TOP_KEYS, (), file, lines)
+    problems = unknown_keys(dict(data), TOP_KEYS, (), file, lines)
     questions = data.get("questions")
-    if not isinstance(questions, dict):
+    resolved: dict[str, QuestionResolution] = {}
+    if not isinstance(questions, Mapping):
         problems.append(
             Problem(
                 file,
@@ -113,9 +187,11 @@ def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
     else:
         for ident, value in questions.items():
             line = line_of(lines, ("questions", ident))
-            if isinstance(value, dict):
-                problems += unknown_keys(value, QUESTION_KEYS, ("questions", ident), file, lines)
-            if _outcome(value) is None:
+            if isinstance(value, Mapping):
+                at = ("questions", ident)
+                problems += unknown_keys(dict(value), QUESTION_KEYS, at, file, lines)
+            outcome = _outcome(value)
+            if outcome is None:
                 problems.append(
                     Problem(
                         file,
@@ -124,6 +200,14 @@ def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
                         "outcome must be yes or no (or unresolved: not scored yet)",
                     )
                 )
+                continue
+            detail = value if isinstance(value, Mapping) else {}
+            resolved[str(ident)] = QuestionResolution(
+                UNRESOLVED if outcome == UNRESOLVED else "yes" if outcome else "no",
+                _text(detail.get("note")),
+                _text(detail.get("source")),
+                line,
+            )
     for key in ("case", "scenario"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
@@ -147,44 +231,50 @@ def parse_resolutions(text: str, file: str) -> tuple[dict[str, Any], Lines]:
             )
     if problems:
         raise CaseError(sorted(problems, key=lambda p: p.line))
-    return data, lines
+    return Resolutions(
+        questions=resolved,
+        case=data.get("case"),
+        scenario=data.get("scenario"),
+        scenario_order=None if order is None else tuple(order),
+        resolved_on=_text(data.get("resolved")),
+        note=_text(data.get("note")),
+        source=_text(data.get("source")),
+        file=file,
+        lines=dict(lines),
+    )
 
 
 def pair_problems(
-    forecast: SavedForecast,
-    resolutions: dict[str, Any],
-    file: str,
-    lines: Lines,
-    of: str = "forecast",
+    forecast: SavedForecast, resolutions: Resolutions, of: str = "forecast"
 ) -> list[Problem]:
     """Why these resolutions are not for this forecast (`of` names it in messages: "forecast",
     or "case" when a case stands for it): another case, a question of the forecast not resolved,
     the scenario not resolved though the forecast has scenarios."""
     problems: list[Problem] = []
-    ours, theirs = resolutions.get("case"), forecast.case
+    file = resolutions.file
+    ours, theirs = resolutions.case, forecast.case
     if ours is not None and theirs is not None and ours != theirs:
         problems.append(
             Problem(
                 file,
-                line_of(lines, ("case",)),
+                resolutions.line("case"),
                 "case",
                 f"these resolutions are for {ours!r}, the {of} is {'of ' if of != 'case' else ''}"
                 f"{theirs!r}",
             )
         )
-    resolved = resolutions["questions"]
-    missing = [q for q in forecast.questions if q not in resolved]
+    missing = [q for q in forecast.questions if q not in resolutions.questions]
     if missing:
         problems.append(
             Problem(
                 file,
-                lines.get(("questions", "<key>"), line_of(lines, ("questions",))),
+                resolutions.lines.get(("questions", "<key>"), resolutions.line("questions")),
                 "questions",
                 f"not resolved: {', '.join(missing)} (in the {of}); give each yes, no or "
                 f"{UNRESOLVED}",
             )
         )
-    if forecast.scenarios and resolutions.get("scenario") is None:
+    if forecast.scenarios and resolutions.scenario is None:
         problems.append(
             Problem(
                 file,
@@ -206,99 +296,104 @@ def observed(forecast: SavedForecast) -> list[str]:
     return out
 
 
-def unresolved(forecast: SavedForecast, resolutions: dict[str, Any]) -> list[str]:
+def unresolved(forecast: SavedForecast, resolutions: Resolutions) -> list[str]:
     """The ids the resolutions mark `unresolved` (listed, not scored)."""
-    out = [q for q, v in resolutions["questions"].items() if _outcome(v) == UNRESOLVED]
-    if forecast.scenarios and resolutions.get("scenario") == UNRESOLVED:
+    out = list(resolutions.unresolved_questions)
+    if forecast.scenarios and resolutions.scenario == UNRESOLVED:
         out.append("scenario")
     return out
 
 
-def score(forecast: SavedForecast, resolutions: dict[str, Any], file: str = "(resolutions)",
-          lines: dict[tuple[str | int, ...], int] | None = None,
-          of: str = "forecast") -> list[Scored]:  # fmt: skip
+def score(forecast: SavedForecast, resolutions: Resolutions, of: str = "forecast") -> list[Scored]:
     """Score every resolved question (and the scenario) that the forecast holds. The pair must
     match (`pair_problems`); a resolution for an id the forecast lacks is a problem too, and so is
     one that contradicts what the forecast's observations decided. Items marked `unresolved` (see
     `unresolved`) and questions the observations decided (see `observed`) are not scored."""
-    lines = lines or {}
-    problems = pair_problems(forecast, resolutions, file, lines, of)
+    file = resolutions.file
+    problems = pair_problems(forecast, resolutions, of)
     out: list[Scored] = []
-    for ident, value in resolutions["questions"].items():
+    for ident, resolution in resolutions.questions.items():
         item = forecast.questions.get(ident)
         if item is None:
-            line = line_of(lines, ("questions", ident))
             known = list(forecast.questions)
             hint = suggest("question", ident, known, listed="its questions")
-            problems.append(Problem(file, line, f"questions.{ident}", f"not in the {of}{hint}"))
+            problems.append(
+                Problem(file, resolution.line, f"questions.{ident}", f"not in the {of}{hint}")
+            )
             continue
-        outcome = _outcome(value)
-        if outcome == UNRESOLVED:
+        if not resolution.resolved:
             continue
+        outcome = resolution.happened
         seen = item.observed
         if seen is not None:
-            if (seen == "yes") != bool(outcome):
+            if (seen == "yes") != outcome:
                 problems.append(
                     Problem(
                         file,
-                        line_of(lines, ("questions", ident)),
+                        resolution.line,
                         f"questions.{ident}",
-                        f"resolved {'yes' if outcome else 'no'}, but the observations the "
+                        f"resolved {resolution.outcome}, but the observations the "
                         f"forecast was conditioned on decided it {seen}; check the two files",
                     )
                 )
             continue
         p = item.p
-        happened = int(bool(outcome))
+        happened = int(outcome)
         probs = [1 - p, p]
         out.append(
             Scored("question", ident, probs, happened, brier(probs, happened),
                    log_score(probs, happened), rps(probs, happened))
         )  # fmt: skip
-    scenario = resolutions.get("scenario")
-    scenarios = forecast.scenarios
-    decided = forecast.observed_scenario
-    if decided is not None and scenario is not None and scenario not in (UNRESOLVED, decided):
-        problems.append(
-            Problem(
-                file,
-                line_of(lines, ("scenario",)),
-                "scenario",
-                f"resolved {scenario!r}, but the observations the forecast was conditioned on "
-                f"decided it {decided!r}; check the two files",
-            )
-        )
-    if decided is None and scenario is not None and scenario != UNRESOLVED:
-        order = resolutions.get("scenario_order") or list(scenarios)
-        if scenario not in scenarios or sorted(order) != sorted(scenarios):
-            line = line_of(lines, ("scenario",))
-            if scenario not in scenarios:
-                line, field = line_of(lines, ("scenario",)), "scenario"
-                what = f"{scenario!r} is not a scenario of the {of}"
-                close = closest(scenario, scenarios)
-                what += f"; did you mean {close!r}?" if close is not None else ""
-            else:
-                line, field = line_of(lines, ("scenario_order",)), "scenario_order"
-                what = f"the order does not list exactly the {of}'s scenarios"
-            problems.append(
-                Problem(file, line, field, f"{what} ({', '.join(scenarios) or 'none'})")
-            )
-        else:
-            probs = [scenarios[s].p for s in order]
-            k = order.index(scenario)
-            ordered = "scenario_order" in resolutions
-            out.append(
-                Scored("scenarios", scenario, probs, k, brier(probs, k), log_score(probs, k),
-                       rps(probs, k) if ordered else None)
-            )  # fmt: skip
+    scored, scenario_problems = _score_scenario(forecast, resolutions, of)
+    out += scored
+    problems += scenario_problems
     if problems:
         raise CaseError(sorted(problems, key=lambda p: p.line))
     return out
 
 
-def case_problems(
-    case: Case, resolutions: dict[str, Any], file: str, lines: Lines
-) -> list[Problem]:
+def _score_scenario(
+    forecast: SavedForecast, resolutions: Resolutions, of: str
+) -> tuple[list[Scored], list[Problem]]:
+    """The scenario's score (none where it is not resolved, or the observations decided it), or
+    why it cannot be scored: not a scenario of the forecast, an order that does not list exactly
+    its scenarios, against what the observations decided."""
+    file = resolutions.file
+    scenario = resolutions.scenario
+    scenarios = forecast.scenarios
+    decided = forecast.observed_scenario
+    if decided is not None and scenario is not None and scenario not in (UNRESOLVED, decided):
+        return [], [
+            Problem(
+                file,
+                resolutions.line("scenario"),
+                "scenario",
+                f"resolved {scenario!r}, but the observations the forecast was conditioned on "
+                f"decided it {decided!r}; check the two files",
+            )
+        ]
+    if decided is not None or scenario is None or scenario == UNRESOLVED:
+        return [], []
+    order = list(resolutions.scenario_order or scenarios)
+    if scenario not in scenarios:
+        what = f"{scenario!r} is not a scenario of the {of}"
+        close = closest(scenario, scenarios)
+        what += f"; did you mean {close!r}?" if close is not None else ""
+        line, field_ = resolutions.line("scenario"), "scenario"
+    elif sorted(order) != sorted(scenarios):
+        line, field_ = resolutions.line("scenario_order"), "scenario_order"
+        what = f"the order does not list exactly the {of}'s scenarios"
+    else:
+        probs = [scenarios[s].p for s in order]
+        k = order.index(scenario)
+        ordered = resolutions.scenario_order is not None
+        scored = Scored("scenarios", scenario, probs, k, brier(probs, k), log_score(probs, k),
+                        rps(probs, k) if ordered else None)  # fmt: skip
+        return [scored], []
+    return [], [Problem(file, line, field_, f"{what} ({', '.join(scenarios) or 'none'})")]
+
+
+def case_problems(case: Case, resolutions: Resolutions) -> list[Problem]:
     """Resolutions held to the case they are of, by the rules `score` holds them to a forecast
     of it: its id, every question resolved and none it lacks, the scenario one of its."""
     stand_in = SavedForecast(
@@ -307,7 +402,7 @@ def case_problems(
         scenarios={s.id: SavedItem(1 / len(case.scenarios)) for s in case.scenarios},
     )
     try:
-        score(stand_in, resolutions, file, lines, of="case")
+        score(stand_in, resolutions, of="case")
     except CaseError as e:
         return e.problems
     return []

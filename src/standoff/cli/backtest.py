@@ -364,8 +364,8 @@ def score_cmd(
         for forecast_path, resolution_path in zip(files[::2], files[1::2], strict=True):
             _check_order(forecast_path, resolution_path)
             forecast = read_forecast(forecast_path)
-            resolutions, lines = read_resolutions(resolution_path)
-            scored = score(forecast, resolutions, str(resolution_path), lines)
+            resolutions = read_resolutions(resolution_path)
+            scored = score(forecast, resolutions)
             everything += scored
             pending = unresolved(forecast, resolutions)
             seen = observed(forecast)

@@ -120,20 +120,20 @@ def _check_observations(path: Path, given: str | None) -> None:
 def _check_resolutions(path: Path, given: str | None) -> None:
     """A resolution file: its shape, then, against its case, the rules `standoff score` holds it
     to (`backtest.resolve.case_problems`)."""
-    from ..backtest.resolve import UNRESOLVED, case_problems, read_resolutions
+    from ..backtest.resolve import case_problems, read_resolutions
 
     try:
-        data, lines = read_resolutions(path)
+        resolutions = read_resolutions(path)
         compiled, how = _owner(path, given)
-        problems = [] if compiled is None else case_problems(compiled.case, data, str(path), lines)
+        problems = [] if compiled is None else case_problems(compiled.case, resolutions)
     except CaseError as e:
         problems = e.problems
     if problems:
         print_problems(problems)
         raise typer.Exit(2)
-    outcomes = [v.get("outcome") if isinstance(v, dict) else v for v in data["questions"].values()]
-    resolved = sum(1 for v in outcomes if v != UNRESOLVED)
+    resolved = len(resolutions.questions) - len(resolutions.unresolved_questions)
     of = f" of case {compiled.case.id!r} ({how})" if compiled is not None else ""
     say_ok(
-        f"{path}: ok: resolutions{of}, {resolved} of {len(data['questions'])} questions resolved"
+        f"{path}: ok: resolutions{of}, {resolved} of {len(resolutions.questions)} questions "
+        "resolved"
     )

@@ -26,6 +26,7 @@ from ..ledger.record import Record
 from .backend_options import BinsOpt
 
 if TYPE_CHECKING:
+    from ..backtest.resolve import Resolutions
     from ..ledger.store import Ledger
 
 
@@ -182,9 +183,9 @@ def resolve(
     from ..backtest.resolve import read_resolutions
 
     with _opened(ledger) as opened:
-        data, lines = read_resolutions(file)
-        _check_resolution(opened, str(file), data, lines)
-        stored = opened.resolve(file)
+        given = read_resolutions(file)
+        _check_resolution(opened, given)
+        stored = opened.resolve(given)
         name = opened.name
     if json_out:
         _print_json({"ledger": name, "file": str(file), "questions_stored": stored})
@@ -192,15 +193,14 @@ def resolve(
     out.print(f"{safe(file)}: {stored} question resolutions stored in {safe(name)}")
 
 
-def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: Any) -> None:
+def _check_resolution(ledger: Ledger, given: Resolutions) -> None:
     """Refuse (a CaseError at the line) resolutions for a case with no record in the ledger, with
     the closest recorded case id. The rest (every question of the records resolved, none and no
     scenario they lack) is `Ledger.resolve`'s rule, the rule of `standoff score`."""
-    from ..case.yamlread import line_of
     from ..suggest import closest
 
-    case_id = data.get("case")
-    if not isinstance(case_id, str) or not case_id:
+    case_id = given.case
+    if not case_id:
         return  # Ledger.resolve says what is missing
     if ledger.records(case_id):
         return
@@ -212,7 +212,7 @@ def _check_resolution(ledger: Ledger, file: str, data: dict[str, Any], lines: An
     listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
     message += f" (its cases: {listed})" if known else " (it holds no records yet)"
     message += "; record a forecast first (`standoff forecast CASE --record`); nothing stored"
-    raise CaseError([Problem(file, line_of(lines, ("case",)), "case", message)])
+    raise CaseError([Problem(given.file, given.line("case"), "case", message)])
 
 
 @ledger_app.command()

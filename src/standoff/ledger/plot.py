@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import outputs
 from .errors import LedgerError
-from .record import Record
+from .record import Record, StoredResolution
 
 BY = ("as-of", "recorded")
 # per case, its points: (when, P(yes), 90% Monte Carlo interval or None)
 Series = dict[str, list[tuple[datetime, float, list[float] | None]]]
+# the newest resolution of each (case, kind, item), as `Ledger.resolutions` gives them
+Resolved = Mapping[tuple[str, str, str], StoredResolution]
 
 
 def _when(record: Record, by: str) -> datetime:
@@ -41,7 +43,7 @@ def split_question(question: str) -> tuple[str | None, str]:
 def plot_question(
     name: str,
     records: list[Record],
-    resolved: dict[tuple[str, str, str], dict[str, Any]],
+    resolved: Resolved,
     question: str,
     out: Path,
     by: str = "as-of",
@@ -85,7 +87,7 @@ def plot_question(
 def draw_question(
     item: str,
     series: Series,
-    resolved: dict[tuple[str, str, str], dict[str, Any]],
+    resolved: Resolved,
     by: str = "as-of",
 ) -> Any:
     """The figure of `plot_question` (open: the caller closes it). Every label stays inside the
@@ -112,8 +114,8 @@ def draw_question(
                 ax.vlines(x, interval[0], interval[1], color=color, alpha=0.4)
         resolution = resolved.get((case_id, "question", item))
         if resolution is not None:
-            outcome = 1.0 if resolution["outcome"] == "yes" else 0.0
-            when = resolution.get("resolved_on") or ""
+            answer, when = resolution.outcome, resolution.resolved_on or ""
+            outcome = 1.0 if answer == "yes" else 0.0
             at = xs[-1]
             with contextlib.suppress(ValueError):
                 resolved_day = date.fromisoformat(str(when)[:10])
@@ -121,7 +123,7 @@ def draw_question(
                 ax.plot([at], [outcome], marker="*", markersize=12, color=color)
             spanned.append(at)
             ax.axhline(outcome, color=color, linestyle="--", linewidth=1)
-            notes.append((at, outcome, f"resolved {resolution['outcome']} {when}".strip(), color))
+            notes.append((at, outcome, f"resolved {answer} {when}".strip(), color))
     low, high = min(spanned), max(spanned)
     margin = max(0.05 * (high - low), 1.0)  # at least a day each side
     ax.set_xlim(low - margin, high + margin)

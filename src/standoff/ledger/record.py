@@ -1,4 +1,4 @@
-"""A forecast as the ledger holds it."""
+"""A forecast, and a resolution, as the ledger holds them."""
 
 from __future__ import annotations
 
@@ -48,3 +48,29 @@ class Record:
             if k == kind and ident == item:
                 return value
         return None
+
+
+@dataclass(frozen=True)
+class StoredResolution:
+    """One row of the ledger's resolutions, read back typed: what happened to a question
+    (`kind` "question", `item` its id, `outcome` "yes" or "no") or to the case's scenarios (`kind`
+    "scenario", `item` "", `outcome` the scenario that happened, `scenario_order` their order
+    where the file gave one). `resolved_on` is the file's `resolved:` date, `file` the file it
+    came from (None for resolutions given as data), `recorded_at` when it was stored (UTC)."""
+
+    id: int
+    case_id: str
+    kind: str
+    item: str
+    outcome: str
+    scenario_order: tuple[str, ...] | None = None
+    resolved_on: str | None = None
+    note: str | None = None
+    source: str | None = None
+    file: str | None = None
+    recorded_at: str | None = None
+
+    @property
+    def happened(self) -> bool:
+        """A question's outcome: whether it happened (yes)."""
+        return self.outcome == "yes"

@@ -3,21 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import CaseError, Problem
 from ..saved import SavedForecast, SavedItem
+from ..suggest import closest
 from .record import Record
 
+if TYPE_CHECKING:
+    from ..backtest.resolve import Resolutions
 
-def resolution_problems(
-    records: Sequence[Record],
-    data: Mapping[str, Any],
-    file: str,
-    lines: Mapping[tuple[str | int, ...], int],
-) -> list[Problem]:
+
+def resolution_problems(records: Sequence[Record], given: Resolutions) -> list[Problem]:
     """Why resolutions (read by `read_resolutions`) cannot be stored for their case, whose
     recorded forecasts are `records`: they stand for the forecast of `standoff score`, whose rule
     they follow with its messages (`standoff.backtest.resolve.score`): every question any record
@@ -26,12 +25,10 @@ def resolution_problems(
     one of theirs (as `scenario_order` must list theirs). None for a case with no record yet
     (nothing to hold them to), sorted by line."""
     from ..backtest.resolve import UNRESOLVED, pair_problems, score
-    from ..case.yamlread import line_of
-    from ..suggest import closest
 
-    case_id = data.get("case")
     if not records:
         return []
+    case_id = given.case
     # every item any record forecast: the first record's p, "observed" where a record's
     # observations decided it
     questions: dict[str, SavedItem] = {}
@@ -43,29 +40,27 @@ def resolution_problems(
             known = pool.setdefault(item, SavedItem(p, observed=seen))
             if seen is not None and known.observed != seen:
                 pool[item] = replace(known, observed=seen)
-    where = dict(lines)
     problems: list[Problem] = []
-    asked = SavedForecast(questions, case=case_id if isinstance(case_id, str) else None)
+    asked = SavedForecast(questions, case=case_id)
     try:  # the questions, by the rule and with the words of `standoff score`
-        score(asked, {**data, "scenario": None, "scenario_order": None}, file, where)
+        score(asked, replace(given, scenario=None, scenario_order=None))
     except CaseError as e:
         problems += e.problems
     recorded = SavedForecast({}, scenarios)
-    problems += pair_problems(recorded, dict(data), file, where)
+    problems += pair_problems(recorded, given)
     decided = recorded.observed_scenario
-    named = data.get("scenario")
-    named = named if isinstance(named, str) else None
+    named = given.scenario
     if decided is not None and named in scenarios and named != decided:
         try:  # against what a record's observations decided: the words of `standoff score`
-            score(recorded, {"questions": {}, "scenario": named}, file, where)
+            score(recorded, replace(given, questions={}, case=None, scenario_order=None))
         except CaseError as e:
             problems += e.problems
     wanted: list[tuple[str, str]] = []
-    if isinstance(named, str) and named != UNRESOLVED:
+    if named is not None and named != UNRESOLVED:
         wanted.append(("scenario", named))
-    order = data.get("scenario_order")
-    if isinstance(order, list):
-        wanted += [("scenario_order", s) for s in order if isinstance(s, str)]
+    order = given.scenario_order
+    if order is not None:
+        wanted += [("scenario_order", s) for s in order]
     for field, ident in wanted:
         if ident in scenarios:
             continue
@@ -75,16 +70,14 @@ def resolution_problems(
             message += f"; did you mean {close!r}?"
         listed = ", ".join(scenarios)
         message += f" (its scenarios: {listed})" if scenarios else " (they have none)"
-        problems.append(
-            Problem(file, line_of(where, (field,)), field, message + "; nothing stored")
-        )
+        problems.append(Problem(given.file, given.line(field), field, message + "; nothing stored"))
     if (
-        isinstance(order, list)
+        order is not None
         and all(s in scenarios for s in order)
         and sorted(order) != sorted(scenarios)
     ):
         problems.append(
-            Problem(file, line_of(where, ("scenario_order",)), "scenario_order",
+            Problem(given.file, given.line("scenario_order"), "scenario_order",
                     "the order does not list exactly the scenarios the recorded forecasts "
                     f"of {case_id!r} have ({', '.join(scenarios)}); nothing stored")
         )  # fmt: skip

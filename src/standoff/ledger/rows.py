@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..saved import SavedForecast, SavedForecastError, from_json
 from .errors import LedgerError
-from .record import Probability, Record
+from .record import Probability, Record, StoredResolution
+
+if TYPE_CHECKING:
+    from ..backtest.resolve import Resolutions
 
 MAX_BIGINT = 2**63 - 1
 
@@ -152,55 +155,83 @@ def resolution_problem(row: Mapping[Any, Any]) -> str | None:
     return None
 
 
+def stored_resolution(row: Mapping[Any, Any]) -> StoredResolution:
+    """The StoredResolution of a row of `ledger_resolutions`; DamagedRow when
+    `resolution_problem` finds it damaged."""
+    problem = resolution_problem(row)
+    if problem is not None:
+        raise DamagedRow(problem)
+    order = row["scenario_order"]
+    return StoredResolution(
+        id=int(row["id"]),
+        case_id=row["case_id"],
+        kind=row["kind"],
+        item=row["item"],
+        outcome=row["outcome"],
+        scenario_order=None if order is None else tuple(json.loads(order)),
+        resolved_on=text_or_none(row["resolved_on"]),
+        note=text_or_none(row["note"]),
+        source=text_or_none(row["source"]),
+        file=text_or_none(row["file"]),
+        recorded_at=text_or_none(row["recorded_at"]),
+    )
+
+
 def shown_value(value: Any, limit: int = 40) -> str:
     """A value of a damaged row as a message shows it: its repr, cut short."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def resolution_rows(
-    data: Mapping[str, Any], where: str, file: str | None
-) -> tuple[list[dict[str, Any]], int]:
-    """The rows of `ledger_resolutions` a resolution file's data make (`file`: where it was read,
-    None for data given as such; `where`: its name in messages), and how many of them are
-    questions (`unresolved` ones make none). LedgerError for a missing case id, questions that
-    are not a mapping, or an outcome that is not yes or no."""
-    from ..backtest.resolve import UNRESOLVED
+def resolutions_given(data: Any, where: str) -> Resolutions:
+    """Resolutions given as data (the mapping a resolution file parses to; `where`: its name in
+    messages) read back typed. LedgerError for a missing case id, questions that are not a
+    mapping, or an outcome that is not yes or no; then the rules of a resolution file
+    (`standoff.backtest.resolve.resolutions_from`), whose CaseError lists every problem."""
+    from ..backtest.resolve import UNRESOLVED, resolutions_from
 
+    if not isinstance(data, Mapping):
+        raise LedgerError(f"{where}: expected a resolution file, or the mapping it parses to")
     case_id = data.get("case")
     if not isinstance(case_id, str) or not case_id:
         raise LedgerError(f"{where}: case: missing; the ledger files resolutions by case id")
     questions = data.get("questions")
     if not isinstance(questions, Mapping):
         raise LedgerError(f"{where}: questions: expected a mapping of id: yes, no, unresolved")
-    resolved_on = data.get("resolved")
+    for ident, value in questions.items():
+        outcome = value.get("outcome") if isinstance(value, Mapping) else value
+        if outcome != UNRESOLVED and not isinstance(outcome, bool):
+            raise LedgerError(f"{where}: questions.{ident}: outcome must be yes or no")
+    return resolutions_from(data, where)
+
+
+def resolution_rows(resolutions: Resolutions) -> tuple[list[dict[str, Any]], int]:
+    """The rows of `ledger_resolutions` that resolutions make (their `file` is stored where they
+    were read from one), and how many of them are questions (`unresolved` ones make none).
+    LedgerError for resolutions without a case id."""
+    from ..backtest.resolve import IN_MEMORY
+
+    where = resolutions.file
+    if not resolutions.case:
+        raise LedgerError(f"{where}: case: missing; the ledger files resolutions by case id")
     common = {
-        "case_id": case_id,
-        "resolved_on": None if resolved_on is None else str(resolved_on),
-        "file": file,
+        "case_id": resolutions.case,
+        "resolved_on": resolutions.resolved_on,
+        "file": None if where == IN_MEMORY else where,
         "recorded_at": now(),
     }
-    rows: list[dict[str, Any]] = []
-    for ident, value in questions.items():
-        detail = value if isinstance(value, Mapping) else {"outcome": value}
-        outcome = detail.get("outcome")
-        if outcome == UNRESOLVED:
-            continue
-        if not isinstance(outcome, bool):
-            raise LedgerError(f"{where}: questions.{ident}: outcome must be yes or no")
-        rows.append(
-            {**common, "kind": "question", "item": str(ident),
-             "outcome": "yes" if outcome else "no", "scenario_order": None,
-             "note": text_or_none(detail.get("note")),
-             "source": text_or_none(detail.get("source"))}
-        )  # fmt: skip
+    rows: list[dict[str, Any]] = [
+        {**common, "kind": "question", "item": ident, "outcome": resolution.outcome,
+         "scenario_order": None, "note": resolution.note, "source": resolution.source}
+        for ident, resolution in resolutions.questions.items()
+        if resolution.resolved
+    ]  # fmt: skip
     n_questions = len(rows)
-    scenario = data.get("scenario")
-    if isinstance(scenario, str) and scenario != UNRESOLVED:
-        order = data.get("scenario_order")
+    if resolutions.scenario_resolved:
+        order = resolutions.scenario_order
         rows.append(
-            {**common, "kind": "scenario", "item": "", "outcome": scenario,
+            {**common, "kind": "scenario", "item": "", "outcome": resolutions.scenario,
              "scenario_order": json.dumps(list(order)) if order else None,
-             "note": text_or_none(data.get("note")), "source": text_or_none(data.get("source"))}
+             "note": resolutions.note, "source": resolutions.source}
         )  # fmt: skip
     return rows, n_questions

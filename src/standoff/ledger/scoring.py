@@ -15,16 +15,16 @@ scenarios are then not scored). Everything returned is JSON-ready (an empty bin'
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..backtest.resolve import Scored, calibration, scored_json
 from ..backtest.scores import brier, log_score, rps
-from .record import Record
+from .record import Record, StoredResolution
 
-Resolutions = Mapping[tuple[str, str, str], Mapping[str, Any]]
+# the newest resolution of each (case, kind, item), as `Ledger.resolutions` gives them
+Resolved = Mapping[tuple[str, str, str], StoredResolution]
 
 
 def _clean(value: float) -> float | None:
@@ -58,9 +58,7 @@ def _summary(scored: Iterable[tuple[int, Scored]], bins: int) -> dict[str, Any]:
     }
 
 
-def _score_record(
-    record: Record, resolved: Resolutions
-) -> tuple[list[Scored], list[str], str | None]:
+def _score_record(record: Record, resolved: Resolved) -> tuple[list[Scored], list[str], str | None]:
     """The scored items of one record, its questions not yet resolved, and why its scenario
     could not be scored (None when it was, or is not resolved). Questions the observations
     decided are neither scored nor pending."""
@@ -77,7 +75,7 @@ def _score_record(
         if resolution is None:
             pending.append(item)
             continue
-        happened = int(resolution["outcome"] == "yes")
+        happened = int(resolution.happened)
         probs = [1 - p, p]
         out.append(
             Scored("question", item, probs, happened, brier(probs, happened),
@@ -86,9 +84,9 @@ def _score_record(
     problem = None
     resolution = resolved.get((record.case_id, "scenario", ""))
     if scenarios and resolution is not None and not _scenario_observed(record):
-        happened_id = resolution["outcome"]
-        order_text = resolution.get("scenario_order")
-        order = json.loads(order_text) if order_text else list(scenarios)
+        happened_id = resolution.outcome
+        ordered = resolution.scenario_order
+        order = list(ordered) if ordered is not None else list(scenarios)
         if happened_id not in scenarios or sorted(order) != sorted(scenarios):
             problem = f"{happened_id!r} against the scenarios {', '.join(scenarios)}"
         else:
@@ -96,7 +94,7 @@ def _score_record(
             k = order.index(happened_id)
             out.append(
                 Scored("scenarios", happened_id, probs, k, brier(probs, k), log_score(probs, k),
-                       rps(probs, k) if order_text else None)
+                       rps(probs, k) if ordered is not None else None)
             )  # fmt: skip
     return out, pending, problem
 
@@ -110,7 +108,7 @@ def _scenario_observed(record: Record) -> bool:
     )
 
 
-def score_records(records: list[Record], resolved: Resolutions, bins: int = 5) -> dict[str, Any]:
+def score_records(records: list[Record], resolved: Resolved, bins: int = 5) -> dict[str, Any]:
     """Per record, per case and overall scores (see the module's docstring); `unresolved` lists
     each case's recorded questions that no resolution covers yet."""
     per_record: list[dict[str, Any]] = []

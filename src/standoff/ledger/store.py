@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
@@ -43,16 +43,20 @@ from ..errors import CaseError, Problem
 from . import resolution_rules
 from .errors import LedgerError
 from .location import DEFAULT_PATH, ENV, default_url, relative_sqlite_hint, sqlalchemy_url
-from .record import Probability, Record
+from .record import Probability, Record, StoredResolution
 from .rows import (
     MAX_BIGINT,
     DamagedRow,
     forecast_row,
     record_of,
-    resolution_problem,
     resolution_rows,
+    resolutions_given,
+    stored_resolution,
 )
 from .schema import HEAD, REVISIONS, TABLES, VERSION_TABLE, forecasts, probabilities, resolutions
+
+if TYPE_CHECKING:
+    from ..backtest.resolve import Resolutions
 
 BUSY_TIMEOUT_S = 60  # the longest wait for a lock held by another process (SQLite and PostgreSQL)
 LOCK_NOTICE_S = 1.0  # a lock still held after this long is announced once (LedgerWarning)
@@ -412,34 +416,28 @@ class Ledger:
 
     # -- resolutions
 
-    def resolve(
-        self, resolutions_: str | Path | Mapping[str, Any] | tuple[Mapping[str, Any], Any]
-    ) -> int:
+    def resolve(self, resolutions_: str | Path | Resolutions | Mapping[str, Any]) -> int:
         """Store what happened: a resolution file (the format of cases/resolutions/, read by
-        `standoff.backtest.resolve.read_resolutions`, whose CaseError names FILE:LINE) or its
-        parsed mapping (or the (mapping, lines) pair `read_resolutions` gives). Each resolved
-        question (and the scenario) is a new row; the newest counts.
+        `standoff.backtest.resolve.read_resolutions`, whose CaseError names FILE:LINE), the
+        `Resolutions` it reads to, or the mapping such a file parses to (held to a file's rules:
+        `rows.resolutions_given`). Each resolved question (and the scenario) is a new row; the
+        newest counts.
 
         Once the case has a recorded forecast, the resolutions are held to its records by the
         rule of `standoff score` (`resolution_problems`): a file that misses a question, names
         one or a scenario no record has, or contradicts what a record's observations decided is
         refused with every problem at its line (a CaseError), and nothing is stored.
         Gives the number of question resolutions stored (`unresolved` ones are not stored)."""
-        from ..backtest.resolve import read_resolutions
+        from ..backtest.resolve import IN_MEMORY, Resolutions, read_resolutions
 
-        file: str | None = None
-        lines: dict[tuple[str | int, ...], int] = {}
         if isinstance(resolutions_, str | Path):
-            file = str(resolutions_)
-            data, lines = read_resolutions(Path(resolutions_))
-        elif isinstance(resolutions_, tuple):
-            data = dict(resolutions_[0])
-            lines = dict(resolutions_[1] or {})
+            given = read_resolutions(Path(resolutions_))
+        elif isinstance(resolutions_, Resolutions):
+            given = resolutions_
         else:
-            data = dict(resolutions_)
-        where = file or "(resolutions)"
-        rows, n_questions = resolution_rows(data, where, file)
-        problems = self.resolution_problems(data, where, lines)
+            given = resolutions_given(resolutions_, IN_MEMORY)
+        rows, n_questions = resolution_rows(given)
+        problems = self.resolution_problems(given)
         if problems:
             raise CaseError(problems)
         if rows:
@@ -447,9 +445,7 @@ class Ledger:
                 conn.execute(resolutions.insert(), rows)
         return n_questions
 
-    def resolution_problems(
-        self, data: Mapping[str, Any], file: str, lines: Mapping[tuple[str | int, ...], int]
-    ) -> list[Problem]:
+    def resolution_problems(self, given: Resolutions) -> list[Problem]:
         """Why resolutions (read by `read_resolutions`) cannot be stored for their case: the
         case's recorded forecasts stand for the forecast of `standoff score`, whose rule they
         follow with its messages (`standoff.backtest.resolve.score`): every question any record
@@ -457,22 +453,24 @@ class Ledger:
         what a record's observations decided, and the scenario given where the records have
         scenarios, and one of theirs (as `scenario_order` must list theirs). None for a case
         with no record yet (nothing to hold them to), sorted by line."""
-        case_id = data.get("case")
-        records = self.records(case_id) if isinstance(case_id, str) else []
-        return resolution_rules.resolution_problems(records, data, file, lines)
+        records = self.records(given.case) if given.case is not None else []
+        return resolution_rules.resolution_problems(records, given)
 
-    def resolutions(self, case_id: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
-        """The resolution that counts (the newest) of each (case, kind, item); a damaged row is
-        skipped with a LedgerWarning that names it."""
+    def resolutions(
+        self, case_id: str | None = None
+    ) -> dict[tuple[str, str, str], StoredResolution]:
+        """The resolution that counts (the newest) of each (case, kind, item), read back typed; a
+        damaged row is skipped with a LedgerWarning that names it."""
         query = select(resolutions).order_by(resolutions.c.id)
         if case_id is not None:
             query = query.where(resolutions.c.case_id == case_id)
         with self._transaction("cannot read the ledger", write=False) as conn:
             rows = conn.execute(query).mappings().all()
-        newest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        newest: dict[tuple[str, str, str], StoredResolution] = {}
         for r in rows:
-            problem = resolution_problem(r)
-            if problem is not None:
+            try:
+                stored = stored_resolution(r)
+            except DamagedRow as problem:
                 warnings.warn(
                     LedgerWarning(
                         f"{self.name}: resolution {r['id']} is damaged ({problem}); skipped"
@@ -480,7 +478,7 @@ class Ledger:
                     stacklevel=2,
                 )
                 continue
-            newest[(r["case_id"], r["kind"], r["item"])] = dict(r)
+            newest[(stored.case_id, stored.kind, stored.item)] = stored
         return newest
 
     def score(self, case_id: str | None = None, bins: int = 5) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backtest.resolve import UNRESOLVED, pair_problems, read_resolutions, score
+from ..backtest.resolve import pair_problems, read_resolutions, score
 from ..compile import CompiledCase, load
 from ..errors import CaseError, Problem
 from ..run.executor import Executor, ProgressFn
@@ -100,18 +100,17 @@ def forecast_case(
     if compiled.crisis is None:
         message = "a library case needs a crisis section (scenarios and questions to score)"
         raise CaseError([Problem(str(item.path), 1, "crisis", message)])
-    resolutions, lines = read_resolutions(item.resolution)
+    resolutions = read_resolutions(item.resolution)
     run = ablation(compiled, draws, seed, executor=executor, progress=progress)
     model_q = {q.id: q.probability.p for q in run.baseline_questions}
     model_s = {s.id: s.probability.p for s in run.baseline}
     frozen_q = {q.id: q.probability.p for q in run.ablated_questions}
     frozen_s = {s.id: s.probability.p for s in run.ablated}
-    file = str(item.resolution)
     saved = _as_saved(model_q, model_s, case.id)
-    problems = pair_problems(saved, resolutions, file, lines)
+    problems = pair_problems(saved, resolutions)
     if problems:
         raise CaseError(problems)
-    scored = score(saved, resolutions, file, lines)  # checks every id; the numbers are ours
+    scored = score(saved, resolutions)  # checks every id; the numbers are ours
     rates = class_rates(compiled)
     questions = []
     for s in scored:
@@ -122,25 +121,21 @@ def forecast_case(
             forecasts["outside"] = rates[s.id]
         questions.append(QuestionItem(case.id, s.id, s.outcome, forecasts))
     scenarios = []
-    happened = resolutions.get("scenario")
-    if model_s and happened not in (None, UNRESOLVED):
-        order = tuple(resolutions.get("scenario_order") or model_s)
+    happened = resolutions.scenario
+    if model_s and happened is not None and resolutions.scenario_resolved:
+        order = resolutions.scenario_order or tuple(model_s)
         k = len(order)
         scenarios.append(
             ScenarioItem(
                 case.id, order, order.index(happened),
                 {"model": tuple(model_s[s] for s in order),
                  "frozen": tuple(frozen_s[s] for s in order), "uniform": (1 / k,) * k},
-                ordered="scenario_order" in resolutions,
+                ordered=resolutions.scenario_order is not None,
             )
         )  # fmt: skip
-    unresolved = tuple(
-        q for q, v in resolutions["questions"].items()
-        if (v.get("outcome") if isinstance(v, dict) else v) == UNRESOLVED
-    )  # fmt: skip
     return CaseForecast(
         case.id, case.title or case.id, str(case.as_of), tuple(questions), tuple(scenarios),
-        unresolved,
+        resolutions.unresolved_questions,
     )  # fmt: skip
 
 
@@ -175,7 +170,7 @@ def question_scores_at(
     plan = compiled.crisis
     if plan is None or plan.pace_stated or plan.odds_stated:
         return None
-    resolutions, lines = read_resolutions(item.resolution)
+    resolutions = read_resolutions(item.resolution)
     out: dict[str, list[float]] = {}
     for setting in settings:
         changed = with_odds_factor(with_pace(compiled, setting.pace), setting.odds_factor)
@@ -185,7 +180,7 @@ def question_scores_at(
             {s.id: s.probability.p for s in result.scenarios},
             compiled.case.id,
         )
-        scored = score(saved, resolutions, str(item.resolution), lines)
+        scored = score(saved, resolutions)
         out[setting.name] = [
             question_brier(s.probabilities[1], s.outcome) for s in scored if s.kind == "question"
         ]
