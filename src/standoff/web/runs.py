@@ -69,7 +69,8 @@ class Limits:
     page); whatif_draws: of a what-if; seconds, whatif_seconds: how long each may run; body: the
     largest request body in bytes; workers, queue: the threads of the pool of heavy work
     (forecasts, what-ifs, knobs) and how many more may wait for one; ledger_seconds: how long a
-    request waits for the ledger."""
+    request waits for the ledger; processes: the worker processes kept warm for the draws of runs
+    of more than one block (`Processes`; 1: the draws run in the server's own process)."""
 
     draws: int = 200_000
     whatif_draws: int = 20_000
