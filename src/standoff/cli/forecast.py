@@ -109,7 +109,7 @@ def forecast(
     inputs = input_files(compiled, case, observed, ledger, record)
     _check_outputs(json_out, report, inputs)
     request = ForecastRequest(
-        compiled, draws=draws, seed=seed, model=name, options=options or None,
+        compiled, draws=draws, seed=seed, model=name, options=options,
         chunk_size=chunk_size, observed=seen, report=report is not None,
         trajectories=trajectories, replicates=replicates,
         reproduce=_reproduce(case, draws, seed, trajectories, replicates, observed),

@@ -10,9 +10,10 @@ the crisis)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..case.loader import ChecksFailed, read_case, read_yaml_text
 from ..case.schema import Case
@@ -52,16 +53,19 @@ def compile_case(case: Case, source: SourceMap) -> CompiledCase:
 
 def load(ref: str | Path) -> CompiledCase:
     """Read, check and compile a case from a built-in id or a file. Raises CaseError."""
-    try:
-        return compile_case(*read_case(ref))
-    except ChecksFailed as e:
-        raise CaseError(_with_compile_problems(e.case, e.source, e.problems)) from None
+    return _compiled(read_case, ref)
 
 
 def load_yaml(text: str, file: str = "<text>") -> CompiledCase:
     """Check and compile a case written as YAML text (`file` names it in problems)."""
+    return _compiled(read_yaml_text, text, file)
+
+
+def _compiled(read: Callable[..., tuple[Case, SourceMap]], *given: Any) -> CompiledCase:
+    """The case `read(*given)` gives, compiled; a case that failed its checks is reported with
+    the problems its crisis section would meet when compiled too, in one pass."""
     try:
-        return compile_case(*read_yaml_text(text, file))
+        return compile_case(*read(*given))
     except ChecksFailed as e:
         raise CaseError(_with_compile_problems(e.case, e.source, e.problems)) from None
 

@@ -16,7 +16,6 @@ case's text, the pages); when the pool and its queue are full, more work is refu
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -134,21 +133,18 @@ def _request(
     draws: int,
     seed: int,
     *,
-    report: bool = False,
-    drivers: tuple[int, int] | None = None,
+    full: Limits | None = None,
     reproduce: str | None = None,
 ) -> ForecastRequest:
-    """The command's request on a compiled case: its defaults, in blocks small enough to stop
-    at a deadline."""
+    """The command's request on a compiled case, in blocks small enough to stop at a deadline;
+    with `full`, a full run: the report too, its drivers screened as those limits say."""
     from ..service import ForecastRequest
 
-    request = ForecastRequest(
-        compiled, draws=draws, seed=seed, model=None if compiled.is_crisis else "compromise",
-        chunk_size=DEADLINE_CHUNK, report=report and compiled.is_crisis, reproduce=reproduce,
+    drivers = full or Limits()
+    return ForecastRequest(
+        compiled, draws=draws, seed=seed, chunk_size=DEADLINE_CHUNK, report=full is not None,
+        trajectories=drivers.trajectories, replicates=drivers.replicates, reproduce=reproduce,
     )  # fmt: skip
-    if drivers is not None:
-        request = dataclasses.replace(request, trajectories=drivers[0], replicates=drivers[1])
-    return request
 
 
 def run_request(
@@ -349,8 +345,7 @@ class Jobs:
             job.stage, job.done, job.total = stage, done, total
 
         try:
-            drivers = (self.limits.trajectories, self.limits.replicates)
-            request = _request(compiled, job.draws, job.seed, report=True, drivers=drivers,
+            request = _request(compiled, job.draws, job.seed, full=self.limits,
                                reproduce=_reproduce(job, self.limits))  # fmt: skip
             workers = self.processes.executor(job.draws)
             outcome = run_request(request, self.limits.seconds, progress=progress,
